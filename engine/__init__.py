@@ -1,0 +1,1 @@
+"""Circuit's runtime: procedures, instances, registry, timers — no web framework here."""

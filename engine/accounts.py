@@ -1,0 +1,104 @@
+"""People: accounts, Argon2 passwords, departments, API tokens that expire."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.cnp import validate_cnp
+from engine.errors import BadRequest
+from engine.models import ApiToken, Department, Membership, User
+from engine.timeutil import as_aware, utcnow
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("circuit-dummy-password")
+MIN_PASSWORD = 10
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with Argon2id."""
+    return _hasher.hash(password)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(
+    session: Session, email: str, name: str, password: str, *, departments: list[str] = (),  # type: ignore[assignment]
+    heads: list[str] = (), is_admin: bool = False, cnp: str | None = None,  # type: ignore[assignment]
+) -> User:
+    """Create an account; with departments an official, else a citizen."""
+    email = normalize_email(email)
+    if "@" not in email or len(email) > 254:
+        raise BadRequest("Adresa de e-mail nu este validă.")
+    if len(password) < MIN_PASSWORD:
+        raise BadRequest(f"Parola trebuie să aibă cel puțin {MIN_PASSWORD} caractere.")
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise BadRequest("Există deja un cont cu această adresă de e-mail.")
+    if cnp:
+        validate_cnp(cnp)
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password),
+                is_admin=is_admin, cnp=cnp, created_at=utcnow())
+    for code in dict.fromkeys([*departments, *heads]):
+        if session.get(Department, code) is None:
+            raise BadRequest(f"Compartimentul „{code}” nu există.")
+        user.memberships.append(Membership(department_code=code, is_head=code in heads))
+    session.add(user)
+    session.flush()
+    audit.record(session, "user_created", actor_id=None, user=user.id,
+                 departments=list(departments), heads=list(heads), admin=is_admin)
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """Return the active user with these credentials; take as long when the e-mail is unknown."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User, ttl: timedelta) -> tuple[str, datetime]:
+    """Create a bearer token for the API; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + ttl
+    session.add(ApiToken(user_id=user.id, token_hash=_digest(token), created_at=utcnow(),
+                         expires_at=expires))
+    return token, expires
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """Return the user a bearer token belongs to, if it has not expired."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None or as_aware(row.expires_at) <= utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.active else None
+
+
+def ensure_department(session: Session, code: str, name: str) -> Department:
+    """Create a department if it does not exist yet."""
+    dept = session.get(Department, code)
+    if dept is None:
+        dept = Department(code=code, name=name)
+        session.add(dept)
+        session.flush()
+    return dept

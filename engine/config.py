@@ -1,0 +1,78 @@
+"""Configuration, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Circuit reads from its environment."""
+
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    bpmn_dir: Path = PROJECT_ROOT / "bpmn"
+    forms_dir: Path = PROJECT_ROOT / "forms"
+    processes_dir: Path = PROJECT_ROOT / "processes"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    mail_from: str = "circuit@localhost"
+    base_url: str = "http://127.0.0.1:5000"
+    token_ttl_hours: int = 12
+    session_ttl_hours: int = 8
+    max_upload_bytes: int = 25 * 1024 * 1024
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
+
+
+def _secret_key(data_dir: Path) -> str:
+    """Return the key kept in the data directory, creating it the first time."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from an environment mapping (default: os.environ)."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("CIRCUIT_DATA_DIR", "instance")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'circuit.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    root = PROJECT_ROOT
+    return Settings(
+        data_dir=data_dir,
+        bpmn_dir=Path(env.get("CIRCUIT_BPMN_DIR", root / "bpmn")).resolve(),
+        forms_dir=Path(env.get("CIRCUIT_FORMS_DIR", root / "forms")).resolve(),
+        processes_dir=Path(env.get("CIRCUIT_PROCESSES_DIR", root / "processes")).resolve(),
+        database_url=database_url,
+        redis_url=env.get("REDIS_URL") or None,
+        secret_key=env.get("SECRET_KEY") or _secret_key(data_dir),
+        smtp_host=env.get("SMTP_HOST") or None,
+        smtp_port=int(env.get("SMTP_PORT", "25")),
+        smtp_user=env.get("SMTP_USER") or None,
+        smtp_password=env.get("SMTP_PASSWORD") or None,
+        mail_from=env.get("MAIL_FROM", "circuit@localhost"),
+        base_url=env.get("CIRCUIT_BASE_URL", "http://127.0.0.1:5000"),
+    )

@@ -1,0 +1,69 @@
+"""The running Circuit: settings, database, catalog and queue, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import definitions
+from engine.calendar import LegalCalendar
+from engine.catalog import Catalog
+from engine.config import Settings
+from engine.db import Database
+from engine.models import BridgeDay
+from engine.queue import Dispatcher
+
+
+@dataclass
+class Circuit:
+    """What engine functions need from their surroundings."""
+
+    settings: Settings
+    db: Database
+    catalog: Catalog
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def calendar(self, session: Session) -> LegalCalendar:
+        """Return the legal calendar with the bridge days an administrator added."""
+        days = frozenset(session.scalars(select(BridgeDay.day)))
+        return LegalCalendar(extra_non_working=days)
+
+    def set_dispatcher(self, dispatcher: Dispatcher | None) -> None:
+        """Choose how jobs are sent after commit (RQ, or in-process for tests)."""
+        self.db.sessionmaker.configure(info={"dispatcher": dispatcher})
+
+    def deploy_all(self) -> None:
+        """Record a version for every procedure's BPMN file whose content is new."""
+        with self.db.transaction() as session:
+            for proc in self.catalog.all():
+                definitions.deploy(session, self.settings.bpmn_dir, proc.bpmn, proc.process_id)
+
+
+_current: Circuit | None = None
+
+
+def build(settings: Settings) -> Circuit:
+    """Create the Circuit for these settings and make it the process's current one."""
+    global _current
+    circuit = Circuit(settings=settings, db=Database(settings.database_url),
+                      catalog=Catalog.load(settings.processes_dir))
+    _current = circuit
+    return circuit
+
+
+def install(circuit: Circuit) -> None:
+    """Make an existing Circuit the one jobs in this process use."""
+    global _current
+    _current = circuit
+
+
+def current() -> Circuit:
+    """Return the Circuit of this process, building it from the environment if needed."""
+    if _current is None:
+        from engine.config import load_settings
+
+        return build(load_settings())
+    return _current

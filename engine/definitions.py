@@ -1,0 +1,147 @@
+"""Process definitions: BPMN files versioned by content hash, parsed once per version."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from copy import deepcopy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import ProcessVersion
+
+
+@dataclass(frozen=True)
+class ParsedDefinition:
+    """The specs of one process version, shared by every instance on that version."""
+
+    version_id: int
+    process_id: str
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+
+
+class _LeanWorkflowConverter(BpmnWorkflowConverter):
+    """Serialize a workflow without its spec: the spec lives once, in process_versions."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        definition: ParsedDefinition = dct.pop("definition")
+        dct["spec"] = _PrebuiltSpec(definition.spec)
+        dct["subprocess_specs"] = {}
+        workflow = super().from_dict(dct)
+        workflow.subprocess_specs = definition.subprocess_specs
+        return workflow
+
+
+class _PrebuiltSpec(dict):  # type: ignore[type-arg]
+    """A marker the registry hands back unchanged (see _restore)."""
+
+    def __init__(self, spec: BpmnProcessSpec) -> None:
+        super().__init__()
+        self.spec = spec
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = deepcopy(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _LeanWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    original_restore = registry.restore
+
+    def _restore(dct: Any, **kwargs: Any) -> Any:
+        if isinstance(dct, _PrebuiltSpec):
+            return dct.spec
+        return original_restore(dct, **kwargs)
+
+    registry.restore = _restore  # type: ignore[method-assign]
+    return BpmnWorkflowSerializer(registry=registry)
+
+
+SERIALIZER = _make_serializer()
+_cache: dict[int, ParsedDefinition] = {}
+_cache_lock = threading.Lock()
+
+
+def content_hash(source: bytes) -> str:
+    """Return the SHA-256 of a BPMN file's bytes: the identity of a version."""
+    return hashlib.sha256(source).hexdigest()
+
+
+def parse_bpmn(source: bytes, process_id: str, filename: str = "diagram.bpmn") -> tuple[
+    BpmnProcessSpec, dict[str, BpmnProcessSpec]
+]:
+    """Parse BPMN bytes with the SpiffWorkflow extensions and return the process specs."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_xml(etree.fromstring(source), filename=filename)
+    return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+
+
+def deploy(session: Session, bpmn_dir: Path, filename: str, process_id: str) -> ProcessVersion:
+    """Register the BPMN file as a version if its content is new; return the version."""
+    source = (bpmn_dir / filename).read_bytes()
+    digest = content_hash(source)
+    version = session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == digest))
+    if version is None:
+        parse_bpmn(source, process_id, filename)  # refuse a version that does not parse
+        version = ProcessVersion(
+            process_id=process_id, content_hash=digest, filename=filename, source=source
+        )
+        session.add(version)
+        session.flush()
+    return version
+
+
+def current_version(session: Session, process_id: str) -> ProcessVersion | None:
+    """Return the newest deployed version of a process."""
+    return session.scalar(
+        select(ProcessVersion)
+        .where(ProcessVersion.process_id == process_id)
+        .order_by(ProcessVersion.id.desc())
+        .limit(1)
+    )
+
+
+def definition(session: Session, version_id: int) -> ParsedDefinition:
+    """Return the parsed specs of a version, parsing it once per process."""
+    cached = _cache.get(version_id)
+    if cached is not None:
+        return cached
+    version = session.get(ProcessVersion, version_id)
+    if version is None:
+        raise LookupError(f"process version {version_id} does not exist")
+    spec, subprocess_specs = parse_bpmn(version.source, version.process_id, version.filename)
+    parsed = ParsedDefinition(version.id, version.process_id, spec, subprocess_specs)
+    with _cache_lock:
+        _cache.setdefault(version_id, parsed)
+    return _cache[version_id]
+
+
+def dump_workflow(workflow: BpmnWorkflow) -> str:
+    """Serialize a workflow to JSON, without its spec."""
+    return str(SERIALIZER.serialize_json(workflow))
+
+
+def load_workflow(state: str, parsed: ParsedDefinition) -> BpmnWorkflow:
+    """Restore a workflow serialized by dump_workflow onto its version's specs."""
+    import json
+
+    dct = json.loads(state)
+    SERIALIZER.migrate(dct)
+    dct["definition"] = parsed
+    return SERIALIZER.from_dict(dct)

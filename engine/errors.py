@@ -1,0 +1,56 @@
+"""Errors the engine raises; each carries a code and a sentence for the user (Romanian)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CircuitError(Exception):
+    """Base of the errors a caller turns into an answer for a person."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, **self.extra}
+
+
+class BadRequest(CircuitError):
+    code = "bad_request"
+    status = 400
+
+
+class Unauthorized(CircuitError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(CircuitError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(CircuitError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(CircuitError):
+    code = "conflict"
+    status = 409
+
+
+class Invalid(CircuitError):
+    """Form data or attachments that break the rules; `errors` lists them per field."""
+
+    code = "invalid"
+    status = 422
+
+    def __init__(self, errors: list[dict[str, str]], message: str | None = None) -> None:
+        super().__init__(message or "Datele trimise nu sunt valide.", errors=errors)
+        self.errors = errors

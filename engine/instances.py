@@ -1,0 +1,277 @@
+"""Workflow instances: create, load under a lock, save, and mirror into indexed tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit, definitions
+from engine.models import (
+    Instance,
+    Notification,
+    Request,
+    RequestStatus,
+    TaskRecord,
+    TaskState,
+    Timer,
+    TimerStatus,
+)
+from engine.queue import defer
+from engine.scripting import make_script_engine
+from engine.timeutil import as_aware, utcnow
+
+SCRIPT_ENGINE = make_script_engine()
+APPLICANT_LANE = "solicitant"
+
+
+def task_properties(task: Task) -> dict[str, str]:
+    """Return the spiffworkflow:properties of a task's spec."""
+    extensions = getattr(task.task_spec, "extensions", None) or {}
+    props: dict[str, str] = extensions.get("properties", {}) or {}
+    return props
+
+
+def task_department(task: Task) -> str | None:
+    """Return the department code of a task: its lane, or `{var}` resolved from task data."""
+    lane = task.task_spec.lane
+    if lane and lane.startswith("{") and lane.endswith("}"):
+        value = task.data.get(lane[1:-1].strip())
+        return str(value) if value else None
+    return lane
+
+
+def _all_tasks(workflow: BpmnWorkflow, **filters: Any) -> list[Task]:
+    tasks = workflow.get_tasks(**filters)
+    for sub in workflow.subprocesses.values():
+        tasks.extend(sub.get_tasks(**filters))
+    return tasks
+
+
+def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
+    """Return the task with this id anywhere in the workflow, or None."""
+    try:
+        uuid = UUID(task_id)
+    except ValueError:
+        return None
+    task = workflow.tasks.get(uuid)
+    if task is None:
+        for sub in workflow.subprocesses.values():
+            task = sub.tasks.get(uuid)
+            if task is not None:
+                break
+    return task
+
+
+def new_workflow(parsed: definitions.ParsedDefinition, data: dict[str, Any]) -> BpmnWorkflow:
+    """Create a workflow on a version's specs with the initial data, run to its wait states."""
+    workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    for task in workflow.get_tasks(state=SpiffState.READY):
+        task.data.update(data)
+    workflow.do_engine_steps()
+    return workflow
+
+
+@dataclass
+class LoadedInstance:
+    """An instance row locked for this transaction, with its workflow restored."""
+
+    row: Instance
+    workflow: BpmnWorkflow
+
+
+def lock(session: Session, instance_id: int) -> Instance:
+    """Lock the instance row until commit (FOR UPDATE; SQLite holds the write lock anyway)."""
+    row = session.scalar(
+        select(Instance).where(Instance.id == instance_id).with_for_update().execution_options(
+            populate_existing=True
+        )
+    )
+    if row is None:
+        raise LookupError(f"instance {instance_id} does not exist")
+    return row
+
+
+def load(session: Session, instance_id: int) -> LoadedInstance:
+    """Lock an instance and restore its workflow."""
+    row = lock(session, instance_id)
+    parsed = definitions.definition(session, row.process_version_id)
+    workflow = definitions.load_workflow(row.state, parsed)
+    workflow.script_engine = SCRIPT_ENGINE
+    return LoadedInstance(row, workflow)
+
+
+def save(session: Session, loaded: LoadedInstance) -> None:
+    """Write the workflow back and bump the revision."""
+    loaded.row.state = definitions.dump_workflow(loaded.workflow)
+    loaded.row.revision += 1
+    loaded.row.completed = loaded.workflow.is_completed()
+    loaded.row.updated_at = utcnow()
+
+
+def _timer_due(task: Task) -> datetime | None:
+    value = task._get_internal_data("event_value")
+    if value is None:
+        return None
+    parsed = TimerEventDefinition.parse_time_or_duration(str(value))
+    return parsed if isinstance(parsed, datetime) else None
+
+
+def _instructions(task: Task, props: dict[str, str]) -> str | None:
+    variable = props.get("messageVariable")
+    value = task.data.get(variable) if variable else None
+    return str(value) if value else None
+
+
+def _final_status(workflow: BpmnWorkflow) -> RequestStatus:
+    """Read the requestStatus property of the end event the workflow reached."""
+    for task in _all_tasks(workflow, state=SpiffState.COMPLETED):
+        status = task_properties(task).get("requestStatus")
+        if status and not task.task_spec.outputs:
+            return RequestStatus(status)
+    return RequestStatus.COMPLETED
+
+
+def sync(
+    session: Session, request: Request, instance: Instance, workflow: BpmnWorkflow,
+    *, actor_id: int | None, answer_field: str | None = None,
+) -> None:
+    """Mirror the workflow into the task index, the timer table and the request's status."""
+    now = utcnow()
+    open_rows = {
+        row.id: row
+        for row in session.scalars(
+            select(TaskRecord).where(
+                TaskRecord.instance_id == instance.id, TaskRecord.state == TaskState.READY
+            )
+        )
+    }
+    ready = _all_tasks(workflow, state=SpiffState.READY, manual=True)
+    ready_ids = set()
+    progressed = False
+    for task in ready:
+        task_id = str(task.id)
+        ready_ids.add(task_id)
+        if task_id in open_rows:
+            continue
+        props = task_properties(task)
+        department = task_department(task) or "nealocat"
+        record = TaskRecord(
+            id=task_id, request_id=request.id, instance_id=instance.id,
+            bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
+            name=task.task_spec.bpmn_name or task.task_spec.name, department=department,
+            role=props.get("role"), form=props.get("formJsonSchemaFilename"),
+            instructions=_instructions(task, props),
+            state=TaskState.READY, due_date=request.due_date,
+            request_created_at=request.created_at, created_at=now,
+        )
+        session.add(record)
+        audit.record(session, "task_ready", request_id=request.id, task=task_id,
+                     name=record.name, department=department)
+    for task_id, row in open_rows.items():
+        if task_id in ready_ids:
+            continue
+        spiff_task = find_task(workflow, task_id)
+        finished = spiff_task is not None and spiff_task.has_state(SpiffState.COMPLETED)
+        row.state = TaskState.COMPLETED if finished else TaskState.CANCELLED
+        row.completed_at = now
+        if finished:
+            row.completed_by_id = actor_id
+            progressed = True
+
+    _sync_timers(session, request, instance, workflow, now)
+
+    if workflow.is_completed():
+        request.status = _final_status(workflow)
+        request.closed_at = now
+        if answer_field:
+            answer = workflow.data.get(answer_field)
+            if answer is None:
+                answer = _last_value(workflow, answer_field)
+            if answer is not None and request.status == RequestStatus.COMPLETED:
+                request.answer = str(answer)
+    elif any(task_department(t) == APPLICANT_LANE for t in ready):
+        request.status = RequestStatus.WAITING_FOR_CITIZEN
+    elif progressed or request.status != RequestStatus.REGISTERED:
+        request.status = RequestStatus.IN_PROGRESS
+    request.updated_at = now
+
+
+def _last_value(workflow: BpmnWorkflow, field: str) -> Any:
+    latest = None
+    for task in _all_tasks(workflow, state=SpiffState.COMPLETED):
+        if field in task.data and (latest is None or task.last_state_change > latest.last_state_change):
+            latest = task
+    return latest.data.get(field) if latest is not None else None
+
+
+def _timer_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    return [
+        t for t in _all_tasks(workflow, state=SpiffState.WAITING | SpiffState.COMPLETED)
+        if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
+    ]
+
+
+def _sync_timers(
+    session: Session, request: Request, instance: Instance, workflow: BpmnWorkflow, now: datetime
+) -> None:
+    known = {
+        t.task_id: t for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))
+    }
+    seen: set[str] = set()
+    for task in _timer_tasks(workflow):
+        task_id = str(task.id)
+        seen.add(task_id)
+        fired = task.has_state(SpiffState.COMPLETED)
+        timer = known.get(task_id)
+        if timer is None:
+            due = _timer_due(task)
+            if due is None:
+                continue
+            timer = Timer(
+                request_id=request.id, instance_id=instance.id, task_id=task_id,
+                bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
+                name=task.task_spec.bpmn_name or "Temporizator",
+                department=task_department(task), due_at=due, status=TimerStatus.WAITING,
+                created_at=now,
+            )
+            session.add(timer)
+            session.flush()
+            if not fired:
+                defer(session, "fire_timer", timer.id, at=due, job_id=f"timer-{timer.id}")
+        if fired and timer.status == TimerStatus.WAITING:
+            timer.status = TimerStatus.FIRED
+            timer.fired_at = now
+            on_timer_fired(session, request, timer)
+    for task_id, timer in known.items():
+        if task_id not in seen and timer.status == TimerStatus.WAITING:
+            timer.status = TimerStatus.CANCELLED
+
+
+def on_timer_fired(session: Session, request: Request, timer: Timer) -> None:
+    """Tell the department once per due time that a deadline is near (idempotent)."""
+    audit.record(session, "timer_fired", request_id=request.id, timer=timer.id, name=timer.name,
+                 due_at=as_aware(timer.due_at).isoformat())
+    exists = session.scalar(
+        select(Notification.id).where(
+            Notification.request_id == request.id, Notification.kind == "reminder",
+            Notification.department == timer.department,
+        )
+    )
+    if exists is not None:
+        return
+    message = (f"Reamintire: cererea nr. {request.registration_display} ({request.summary}) "
+               f"are termen legal de răspuns {request.due_date:%d.%m.%Y}.")
+    note = Notification(department=timer.department, request_id=request.id, kind="reminder",
+                        message=message, created_at=utcnow())
+    session.add(note)
+    session.flush()
+    defer(session, "send_notification", note.id, job_id=f"notification-{note.id}")

@@ -1,0 +1,34 @@
+"""Alembic environment: migrations run on the connection Circuit hands over."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from engine import models  # noqa: F401  (registers the tables)
+from engine.db import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run_on(connection)
+        return
+    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.begin() as conn:
+        _run_on(conn)
+
+
+def _run_on(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()

@@ -1,0 +1,322 @@
+"""Typed tables: people, procedures, requests, the register, tasks, timers, audit."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import Base
+from engine.timeutil import utcnow
+
+
+class RequestStatus(str, enum.Enum):
+    REGISTERED = "registered"
+    IN_PROGRESS = "in_progress"
+    WAITING_FOR_CITIZEN = "waiting_for_citizen"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class TaskState(str, enum.Enum):
+    READY = "ready"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class TimerStatus(str, enum.Enum):
+    WAITING = "waiting"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+
+
+def _enum(cls: type[enum.Enum]) -> Any:
+    from sqlalchemy import Enum as SAEnum
+
+    return SAEnum(
+        cls,
+        native_enum=False,
+        length=32,
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    cnp: Mapped[str | None] = mapped_column(String(13))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def departments(self) -> list[str]:
+        return sorted(m.department_code for m in self.memberships)
+
+    @property
+    def head_of(self) -> list[str]:
+        return sorted(m.department_code for m in self.memberships if m.is_head)
+
+    @property
+    def is_official(self) -> bool:
+        return bool(self.memberships)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), primary_key=True)
+    is_head: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProcessVersion(Base):
+    """One deployed version of a BPMN file, identified by the hash of its content."""
+
+    __tablename__ = "process_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    source: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RegistryCounter(Base):
+    """The last number given in a year; its row lock makes numbering gap-free."""
+
+    __tablename__ = "registry_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RegistryEntry(Base):
+    """A line of the register (Instrucțiuni 217/1996 art. 9), chained by hash."""
+
+    __tablename__ = "registry_entries"
+    __table_args__ = (UniqueConstraint("year", "number", name="uq_registry_year_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    registered_on: Mapped[date] = mapped_column(Date)
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    direction: Mapped[str] = mapped_column(String(8))  # "in" or "out"
+    issuer: Mapped[str] = mapped_column(String(300))
+    recipient: Mapped[str | None] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(String(500))
+    department: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: no cycle
+    linked_number: Mapped[int | None] = mapped_column(Integer)
+    linked_year: Mapped[int | None] = mapped_column(Integer)
+    file_code: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+    @property
+    def display(self) -> str:
+        return f"{self.number}/{self.registered_on:%d.%m.%Y}"
+
+
+class Request(Base):
+    """A citizen's request: one registered document and the workflow that handles it."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        UniqueConstraint("applicant_id", "idempotency_key", name="uq_requests_idempotency"),
+        Index("ix_requests_applicant_created", "applicant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    procedure: Mapped[str] = mapped_column(String(100), index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus), index=True)
+    registry_entry_id: Mapped[int] = mapped_column(ForeignKey("registry_entries.id"))
+    registration_number: Mapped[int] = mapped_column(Integer)
+    registration_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(String(500))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answer_entry_id: Mapped[int | None] = mapped_column(ForeignKey("registry_entries.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    applicant: Mapped[User] = relationship(foreign_keys=[applicant_id])
+    registry_entry: Mapped[RegistryEntry] = relationship(foreign_keys=[registry_entry_id])
+    answer_entry: Mapped[RegistryEntry | None] = relationship(foreign_keys=[answer_entry_id])
+
+    @property
+    def registration_display(self) -> str:
+        return f"{self.registration_number}/{self.registration_date:%d.%m.%Y}"
+
+
+class Instance(Base):
+    """The serialized SpiffWorkflow instance of a request (spec kept apart, by version)."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), unique=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    state: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TaskRecord(Base):
+    """A user task as the inboxes see it, kept in step with the instance."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_inbox", "state", "department", "request_created_at", "id"),
+        Index("ix_tasks_request", "request_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    department: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(32))
+    form: Mapped[str | None] = mapped_column(String(200))
+    instructions: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[TaskState] = mapped_column(_enum(TaskState))
+    due_date: Mapped[date] = mapped_column(Date)
+    request_created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+
+
+class Timer(Base):
+    """A timer event waiting in an instance; the worker fires it when due."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_id", name="uq_timers_instance_task"),
+        Index("ix_timers_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    department: Mapped[str | None] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[TimerStatus] = mapped_column(_enum(TimerStatus))
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Notification(Base):
+    """A message for a person or for a whole department."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    department: Mapped[str | None] = mapped_column(String(64), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Document(Base):
+    """A stored file (attachment, reply, issued document), content-addressed by SHA-256."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # attachment, reply, answer
+    field: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(255))
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """One transition, append-only: who did what to which request, and when."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_request", "request_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class BridgeDay(Base):
+    """A non-working day the Government adds (zi liberă punte), kept as data."""
+
+    __tablename__ = "bridge_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,150 @@
+"""Read-side queries for inboxes, lists and detail pages; they never load a workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from engine.errors import NotFound
+from engine.models import (
+    Department,
+    Document,
+    Notification,
+    Request,
+    RequestStatus,
+    TaskRecord,
+    TaskState,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """A READY task with what an official needs to decide what to do first."""
+
+    task: TaskRecord
+    request: Request
+
+
+def department_inbox(
+    session: Session, departments: list[str], *, limit: int = 50, offset: int = 0,
+    mine_first_for: int | None = None,
+) -> list[InboxRow]:
+    """Return READY tasks of these departments, the oldest request first."""
+    if not departments:
+        return []
+    rows = session.execute(
+        select(TaskRecord, Request)
+        .join(Request, Request.id == TaskRecord.request_id)
+        .where(TaskRecord.state == TaskState.READY, TaskRecord.department.in_(departments))
+        .order_by(TaskRecord.request_created_at, TaskRecord.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [InboxRow(task, request) for task, request in rows]
+
+
+def inbox_count(session: Session, departments: list[str]) -> int:
+    """Count READY tasks of these departments."""
+    if not departments:
+        return 0
+    return session.scalar(
+        select(func.count()).select_from(TaskRecord).where(
+            TaskRecord.state == TaskState.READY, TaskRecord.department.in_(departments)
+        )
+    ) or 0
+
+
+def _touched_by(departments: list[str]) -> Any:
+    return exists().where(TaskRecord.request_id == Request.id,
+                          TaskRecord.department.in_(departments))
+
+
+def visible_requests(session: Session, user: User, *, page: int = 1, per_page: int = 20) -> tuple[
+    list[Request], int
+]:
+    """Return a page of the requests this user may see, newest first, and the total."""
+    query = select(Request)
+    if user.is_admin:
+        pass
+    elif user.is_official:
+        query = query.where(_touched_by(user.departments) | (Request.applicant_id == user.id))
+    else:
+        query = query.where(Request.applicant_id == user.id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(Request.created_at.desc(), Request.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total
+
+
+def request_for(session: Session, user: User, request_id: int) -> Request:
+    """Return the request if this user may see it; otherwise NotFound, as for a missing id."""
+    request = session.get(Request, request_id, options=[joinedload(Request.registry_entry)])
+    if request is None:
+        raise NotFound("Cererea nu există.")
+    if request.applicant_id == user.id or user.is_admin:
+        return request
+    if user.is_official and session.scalar(
+        select(TaskRecord.id).where(TaskRecord.request_id == request.id,
+                                    TaskRecord.department.in_(user.departments)).limit(1)
+    ):
+        return request
+    raise NotFound("Cererea nu există.")
+
+
+def steps(session: Session, request_id: int) -> list[TaskRecord]:
+    """Return every user task of a request in the order it appeared."""
+    return list(session.scalars(
+        select(TaskRecord).where(TaskRecord.request_id == request_id)
+        .options(joinedload(TaskRecord.completed_by), joinedload(TaskRecord.claimed_by))
+        .order_by(TaskRecord.created_at, TaskRecord.id)
+    ))
+
+
+def waiting_task(session: Session, request: Request) -> TaskRecord | None:
+    """Return the task that waits for the applicant, if any."""
+    if request.status != RequestStatus.WAITING_FOR_CITIZEN:
+        return None
+    return session.scalar(
+        select(TaskRecord).where(TaskRecord.request_id == request.id,
+                                 TaskRecord.state == TaskState.READY,
+                                 TaskRecord.department == "solicitant")
+    )
+
+
+def request_documents(session: Session, request_id: int) -> list[Document]:
+    return list(session.scalars(
+        select(Document).where(Document.request_id == request_id).order_by(Document.id)
+    ))
+
+
+def document_for(session: Session, user: User, document_id: int) -> Document:
+    """Return a document if the user may see its request."""
+    doc = session.get(Document, document_id)
+    if doc is None:
+        raise NotFound("Documentul nu există.")
+    request_for(session, user, doc.request_id)
+    return doc
+
+
+def departments(session: Session) -> list[Department]:
+    return list(session.scalars(select(Department).order_by(Department.name)))
+
+
+def department_names(session: Session) -> dict[str, str]:
+    return {d.code: d.name for d in departments(session)}
+
+
+def notifications_for(session: Session, user: User, limit: int = 20) -> list[Notification]:
+    """Return recent notifications for the person and for their departments."""
+    cond = Notification.user_id == user.id
+    if user.departments:
+        cond = cond | Notification.department.in_(user.departments)
+    return list(session.scalars(
+        select(Notification).where(cond).order_by(Notification.id.desc()).limit(limit)
+    ))

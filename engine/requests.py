@@ -1,0 +1,259 @@
+"""What citizens and officials do to requests: register, claim, complete, reply."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit, definitions, documents, forms, instances, notify, registry
+from engine.catalog import Procedure
+from engine.context import Circuit
+from engine.errors import BadRequest, Conflict, Forbidden, NotFound
+from engine.models import (
+    Department,
+    Instance,
+    Request,
+    RequestStatus,
+    TaskRecord,
+    TaskState,
+    User,
+)
+from engine.timeutil import BUCHAREST, utcnow
+
+REGISTRY_DEPARTMENT = "registratura"
+
+
+def form_options(session: Session) -> dict[str, list[tuple[str, str]]]:
+    """Return the live choices that forms may ask for with `x-options`."""
+    departments = session.execute(select(Department.code, Department.name).order_by(Department.name))
+    return {"departments": [(code, name) for code, name in departments
+                            if code != REGISTRY_DEPARTMENT]}
+
+
+def form_schema(session: Session, circuit: Circuit, filename: str) -> dict[str, Any]:
+    """Return a form's JSON Schema with its live choices filled in."""
+    return forms.with_options(forms.load_form(circuit.settings.forms_dir, filename),
+                              form_options(session))
+
+
+def procedure_or_400(circuit: Circuit, procedure_id: Any) -> Procedure:
+    """Return the procedure with this id or refuse with a clear message."""
+    proc = circuit.catalog.get(procedure_id) if isinstance(procedure_id, str) else None
+    if proc is None:
+        raise BadRequest("Procedura cerută nu există în catalog.", code="unknown_procedure")
+    return proc
+
+
+def _reminder_at(circuit: Circuit, session: Session, proc: Procedure, now: datetime) -> str | None:
+    """The instant of the reminder: the Nth day after registration, on a working day."""
+    local = now.astimezone(BUCHAREST)
+    if proc.reminder_after_seconds is not None:  # drills and tests
+        return (local + timedelta(seconds=proc.reminder_after_seconds)).isoformat()
+    if not proc.reminder_days:
+        return None
+    day = circuit.calendar(session).next_working_day(local.date() + timedelta(days=proc.reminder_days))
+    return datetime.combine(day, local.timetz()).isoformat()
+
+
+def find_by_idempotency_key(session: Session, applicant: User, key: str) -> Request | None:
+    """Return the request this applicant already registered under this key."""
+    return session.scalar(
+        select(Request).where(Request.applicant_id == applicant.id, Request.idempotency_key == key)
+    )
+
+
+def start_request(
+    session: Session, circuit: Circuit, applicant: User, procedure_id: Any, data: Any,
+    uploads: list[documents.Upload] | None = None, idempotency_key: str | None = None,
+) -> tuple[Request, bool]:
+    """Register a request and start its workflow; return it and whether it is new."""
+    if idempotency_key:
+        existing = find_by_idempotency_key(session, applicant, idempotency_key[:200])
+        if existing is not None:
+            return existing, False
+    proc = procedure_or_400(circuit, procedure_id)
+    uploads = uploads or []
+    clean = forms.validate_form(form_schema(session, circuit, proc.start_form), data)
+    mimes = documents.check_uploads(proc.attachments, uploads)
+    version = definitions.current_version(session, proc.process_id) or definitions.deploy(
+        session, circuit.settings.bpmn_dir, proc.bpmn, proc.process_id
+    )
+    parsed = definitions.definition(session, version.id)
+
+    now = utcnow()
+    today = now.astimezone(BUCHAREST).date()
+    calendar = circuit.calendar(session)
+    due = calendar.deadline(today, proc.deadline_days, proc.deadline_kind)
+    summary = str(clean.get(proc.summary_field or "", "") or proc.title)
+    entry = registry.register(
+        session, at=now, direction="in", issuer=applicant.name, summary=summary,
+        department=REGISTRY_DEPARTMENT, file_code=proc.archive.get("file_code"),
+    )
+    request = Request(
+        procedure=proc.id, applicant_id=applicant.id, status=RequestStatus.REGISTERED,
+        registry_entry_id=entry.id, registration_number=entry.number,
+        registration_date=entry.registered_on, due_date=due, summary=summary[:500], data=clean,
+        idempotency_key=idempotency_key[:200] if idempotency_key else None,
+        created_at=now, updated_at=now,
+    )
+    session.add(request)
+    session.flush()
+    entry.request_id = request.id
+    documents.attach(session, circuit.settings.documents_dir, request.id, "attachment", uploads,
+                     mimes, applicant.id)
+
+    initial = dict(clean)
+    initial.update(
+        cerere={"id": request.id, "numar": entry.number, "data": today.isoformat(),
+                "procedura": proc.id, "termen_legal": due.isoformat()},
+        petent={"nume": applicant.name, "email": applicant.email},
+        termen_legal=due.isoformat(),
+    )
+    reminder = _reminder_at(circuit, session, proc, now)
+    if reminder:
+        initial["reamintire_la"] = reminder
+    workflow = instances.new_workflow(parsed, initial)
+    instance = Instance(request_id=request.id, process_version_id=version.id,
+                        state=definitions.dump_workflow(workflow), revision=1,
+                        completed=workflow.is_completed(), updated_at=now)
+    session.add(instance)
+    session.flush()
+    audit.record(session, "request_registered", actor_id=applicant.id, request_id=request.id,
+                 number=entry.number, year=entry.year, procedure=proc.id,
+                 process_version=version.content_hash[:12], documents=len(uploads))
+    instances.sync(session, request, instance, workflow, actor_id=applicant.id,
+                   answer_field=proc.answer_field)
+    notify.request_status(session, request)
+    return request, True
+
+
+def _task_for_official(session: Session, user: User, task_id: str) -> TaskRecord:
+    row = session.get(TaskRecord, task_id)
+    if row is None:
+        raise NotFound("Sarcina nu există.")
+    if row.department not in user.departments:
+        raise Forbidden("Sarcina aparține altui compartiment.")
+    if row.role == "head" and row.department not in user.head_of:
+        raise Forbidden("Numai șeful compartimentului poate finaliza această sarcină.")
+    return row
+
+
+def claim_task(session: Session, user: User, task_id: str) -> TaskRecord:
+    """Take a task from the department's inbox so colleagues see who works on it."""
+    row = _task_for_official(session, user, task_id)
+    row = session.scalar(select(TaskRecord).where(TaskRecord.id == task_id).with_for_update()
+                         .execution_options(populate_existing=True)) or row
+    if row.state != TaskState.READY:
+        raise Conflict("Sarcina a fost deja finalizată.", code="not_ready")
+    if row.claimed_by_id not in (None, user.id):
+        raise Conflict("Sarcina este preluată de alt funcționar.", code="claimed",
+                       claimed_by=row.claimed_by.name if row.claimed_by else None)
+    if row.claimed_by_id is None:
+        row.claimed_by_id = user.id
+        row.claimed_at = utcnow()
+        audit.record(session, "task_claimed", actor_id=user.id, request_id=row.request_id,
+                     task=row.id, name=row.name)
+    return row
+
+
+def release_task(session: Session, user: User, task_id: str) -> TaskRecord:
+    """Give a claimed task back to the department's inbox."""
+    row = _task_for_official(session, user, task_id)
+    if row.claimed_by_id == user.id and row.state == TaskState.READY:
+        row.claimed_by_id = None
+        row.claimed_at = None
+        audit.record(session, "task_released", actor_id=user.id, request_id=row.request_id,
+                     task=row.id, name=row.name)
+    return row
+
+
+def _complete(session: Session, circuit: Circuit, row: TaskRecord, data: dict[str, Any],
+              actor: User) -> Request:
+    """Complete a READY task under the instance lock; refuse if it changed meanwhile."""
+    schema = form_schema(session, circuit, row.form) if row.form else {"type": "object"}
+    clean = forms.validate_form(schema, data)
+    loaded = instances.load(session, row.instance_id)  # waits for any other writer
+    session.refresh(row)
+    if row.state != TaskState.READY:
+        raise Conflict("Sarcina a fost deja finalizată de altcineva.", code="not_ready")
+    task = instances.find_task(loaded.workflow, row.id)
+    from SpiffWorkflow.util.task import TaskState as SpiffState
+
+    if task is None or not task.has_state(SpiffState.READY):
+        raise Conflict("Sarcina nu mai este activă.", code="not_ready")
+    for field in schema.get("properties", {}):  # a form answered again starts clean
+        task.data.pop(field, None)
+    task.data.update(clean)
+    task.run()
+    loaded.workflow.do_engine_steps()
+    instances.save(session, loaded)
+    request = session.get(Request, row.request_id)
+    assert request is not None
+    proc = circuit.catalog.get(request.procedure)
+    audit.record(session, "task_completed", actor_id=actor.id, request_id=request.id,
+                 task=row.id, name=row.name, department=row.department, data=clean)
+    before = request.status
+    instances.sync(session, request, loaded.row, loaded.workflow, actor_id=actor.id,
+                   answer_field=proc.answer_field if proc else None)
+    if request.status != before:
+        audit.record(session, "status_changed", actor_id=actor.id, request_id=request.id,
+                     old=before.value, new=request.status.value)
+        notify.request_status(session, request)
+    if request.status in (RequestStatus.COMPLETED, RequestStatus.REJECTED):
+        _close(session, request, actor)
+    return request
+
+
+def _close(session: Session, request: Request, actor: User) -> None:
+    """Register the outgoing answer, linked to the request's number."""
+    if request.status == RequestStatus.COMPLETED and request.answer_entry_id is None:
+        entry = registry.register(
+            session, at=utcnow(), direction="out", issuer="Primăria",
+            recipient=request.applicant.name, summary=f"Răspuns: {request.summary}",
+            department=actor.departments[0] if actor.departments else None,
+            request_id=request.id, linked=request.registry_entry,
+            file_code=request.registry_entry.file_code,
+        )
+        request.answer_entry_id = entry.id
+    audit.record(session, "request_closed", actor_id=actor.id, request_id=request.id,
+                 status=request.status.value)
+
+
+def complete_task(session: Session, circuit: Circuit, user: User, task_id: str,
+                  data: Any) -> Request:
+    """Complete an official's task with its form data and advance the workflow."""
+    row = _task_for_official(session, user, task_id)
+    if row.state != TaskState.READY:
+        raise Conflict("Sarcina a fost deja finalizată.", code="not_ready")
+    if row.claimed_by_id not in (None, user.id):
+        raise Conflict("Sarcina este preluată de alt funcționar.", code="claimed")
+    if not isinstance(data, dict):
+        data = {}
+    return _complete(session, circuit, row, data, user)
+
+
+def reply(session: Session, circuit: Circuit, user: User, request_id: int, text: Any,
+          uploads: list[documents.Upload] | None = None) -> Request:
+    """Answer what the department asked of the applicant; the workflow resumes."""
+    request = session.get(Request, request_id)
+    if request is None or request.applicant_id != user.id:
+        raise NotFound("Cererea nu există.")
+    row = session.scalar(
+        select(TaskRecord).where(TaskRecord.request_id == request.id,
+                                 TaskRecord.state == TaskState.READY,
+                                 TaskRecord.department == instances.APPLICANT_LANE)
+    )
+    if row is None:
+        raise Conflict("Pentru această cerere nu vi se cere nimic acum.", code="nothing_asked")
+    proc = circuit.catalog.get(request.procedure)
+    uploads = uploads or []
+    specs = proc.reply_attachments if proc else ()
+    mimes = documents.check_uploads(specs, uploads)
+    request = _complete(session, circuit, row, {"text": text if isinstance(text, str) else ""},
+                        user)
+    documents.attach(session, circuit.settings.documents_dir, request.id, "reply", uploads,
+                     mimes, user.id)
+    return request

@@ -1,0 +1,47 @@
+"""Firing timers: idempotent, under the instance lock, with a sweep for lost jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import instances
+from engine.context import Circuit
+from engine.models import Request, Timer, TimerStatus
+from engine.timeutil import utcnow
+
+
+def fire_timer(session: Session, circuit: Circuit, timer_id: int) -> bool:
+    """Fire a due timer; return False when it already fired, was cancelled or is not due."""
+    timer = session.get(Timer, timer_id)
+    if timer is None or timer.status != TimerStatus.WAITING:
+        return False
+    loaded = instances.load(session, timer.instance_id)
+    session.refresh(timer)
+    if timer.status != TimerStatus.WAITING:
+        return False  # another worker fired it while we waited for the lock
+    task = instances.find_task(loaded.workflow, timer.task_id)
+    request = session.get(Request, timer.request_id)
+    assert request is not None
+    proc = circuit.catalog.get(request.procedure)
+    if task is not None and task.has_state(SpiffState.WAITING):
+        loaded.workflow.refresh_timers()
+        loaded.workflow.do_engine_steps()
+        if task.has_state(SpiffState.WAITING):
+            return False  # not due yet by the workflow's clock
+    instances.save(session, loaded)
+    instances.sync(session, request, loaded.row, loaded.workflow, actor_id=None,
+                   answer_field=proc.answer_field if proc else None)
+    return True
+
+
+def due_timers(session: Session, now: datetime | None = None, limit: int = 500) -> list[Timer]:
+    """Return waiting timers whose time has come."""
+    now = now or utcnow()
+    return list(session.scalars(
+        select(Timer).where(Timer.status == TimerStatus.WAITING, Timer.due_at <= now)
+        .order_by(Timer.due_at).limit(limit)
+    ))
