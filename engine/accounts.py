@@ -32,8 +32,15 @@ def normalize_email(email: str) -> str:
 
 
 def create_user(
-    session: Session, email: str, name: str, password: str, *, departments: list[str] = (),  # type: ignore[assignment]
-    heads: list[str] = (), is_admin: bool = False, cnp: str | None = None,  # type: ignore[assignment]
+    session: Session,
+    email: str,
+    name: str,
+    password: str,
+    *,
+    departments: list[str] = (),  # type: ignore[assignment]
+    heads: list[str] = (),
+    is_admin: bool = False,
+    cnp: str | None = None,  # type: ignore[assignment]
 ) -> User:
     """Create an account; with departments an official, else a citizen."""
     email = normalize_email(email)
@@ -45,16 +52,29 @@ def create_user(
         raise BadRequest("Există deja un cont cu această adresă de e-mail.")
     if cnp:
         validate_cnp(cnp)
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password),
-                is_admin=is_admin, cnp=cnp, created_at=utcnow())
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password),
+        is_admin=is_admin,
+        cnp=cnp,
+        created_at=utcnow(),
+    )
     for code in dict.fromkeys([*departments, *heads]):
         if session.get(Department, code) is None:
             raise BadRequest(f"Compartimentul „{code}” nu există.")
         user.memberships.append(Membership(department_code=code, is_head=code in heads))
     session.add(user)
     session.flush()
-    audit.record(session, "user_created", actor_id=None, user=user.id,
-                 departments=list(departments), heads=list(heads), admin=is_admin)
+    audit.record(
+        session,
+        "user_created",
+        actor_id=None,
+        user=user.id,
+        departments=list(departments),
+        heads=list(heads),
+        admin=is_admin,
+    )
     return user
 
 
@@ -80,8 +100,11 @@ def issue_token(session: Session, user: User, ttl: timedelta) -> tuple[str, date
     """Create a bearer token for the API; only its hash is stored."""
     token = secrets.token_urlsafe(32)
     expires = utcnow() + ttl
-    session.add(ApiToken(user_id=user.id, token_hash=_digest(token), created_at=utcnow(),
-                         expires_at=expires))
+    session.add(
+        ApiToken(
+            user_id=user.id, token_hash=_digest(token), created_at=utcnow(), expires_at=expires
+        )
+    )
     return token, expires
 
 

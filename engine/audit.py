@@ -11,11 +11,16 @@ from engine.timeutil import utcnow
 
 
 def record(
-    session: Session, action: str, *, actor_id: int | None = None,
-    request_id: int | None = None, **detail: Any,
+    session: Session,
+    action: str,
+    *,
+    actor_id: int | None = None,
+    request_id: int | None = None,
+    **detail: Any,
 ) -> AuditEvent:
     """Append an audit event to the current transaction."""
-    event = AuditEvent(at=utcnow(), actor_id=actor_id, request_id=request_id, action=action,
-                       detail=detail)
+    event = AuditEvent(
+        at=utcnow(), actor_id=actor_id, request_id=request_id, action=action, detail=detail
+    )
     session.add(event)
     return event

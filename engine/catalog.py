@@ -22,15 +22,25 @@ class AttachmentSpec:
     multiple: bool = False
 
     def as_api(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "required": self.required,
-                "types": list(self.types), "max_bytes": self.max_bytes, "multiple": self.multiple}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "required": self.required,
+            "types": list(self.types),
+            "max_bytes": self.max_bytes,
+            "multiple": self.multiple,
+        }
 
 
 def _attachments(raw: list[dict[str, Any]]) -> tuple[AttachmentSpec, ...]:
     return tuple(
         AttachmentSpec(
-            name=a["name"], title=a.get("title", a["name"]), required=bool(a.get("required")),
-            types=tuple(a["types"]), max_bytes=int(a["max_bytes"]), multiple=bool(a.get("multiple")),
+            name=a["name"],
+            title=a.get("title", a["name"]),
+            required=bool(a.get("required")),
+            types=tuple(a["types"]),
+            max_bytes=int(a["max_bytes"]),
+            multiple=bool(a.get("multiple")),
         )
         for a in raw
     )
@@ -61,12 +71,18 @@ class Procedure:
     def from_dict(cls, raw: dict[str, Any]) -> Procedure:
         deadline = raw["deadline"]
         return cls(
-            id=raw["id"], title=raw["title"], description=raw.get("description", ""),
-            legal_basis=raw.get("legal_basis", ""), deadline_days=int(deadline["days"]),
-            deadline_kind=DeadlineKind(deadline.get("kind", "calendar")), bpmn=raw["bpmn"],
-            process_id=raw["process_id"], start_form=raw["start_form"],
+            id=raw["id"],
+            title=raw["title"],
+            description=raw.get("description", ""),
+            legal_basis=raw.get("legal_basis", ""),
+            deadline_days=int(deadline["days"]),
+            deadline_kind=DeadlineKind(deadline.get("kind", "calendar")),
+            bpmn=raw["bpmn"],
+            process_id=raw["process_id"],
+            start_form=raw["start_form"],
             reminder_days=raw.get("reminder_days"),
-            reminder_after_seconds=raw.get("reminder_after_seconds"), answer_field=raw.get("answer_field"),
+            reminder_after_seconds=raw.get("reminder_after_seconds"),
+            answer_field=raw.get("answer_field"),
             summary_field=raw.get("summary_field"),
             attachments=_attachments(raw.get("attachments", [])),
             reply_attachments=_attachments(raw.get("reply_attachments", [])),

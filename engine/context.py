@@ -48,8 +48,11 @@ _current: Circuit | None = None
 def build(settings: Settings) -> Circuit:
     """Create the Circuit for these settings and make it the process's current one."""
     global _current
-    circuit = Circuit(settings=settings, db=Database(settings.database_url),
-                      catalog=Catalog.load(settings.processes_dir))
+    circuit = Circuit(
+        settings=settings,
+        db=Database(settings.database_url),
+        catalog=Catalog.load(settings.processes_dir),
+    )
     _current = circuit
     return circuit
 

@@ -83,9 +83,9 @@ def content_hash(source: bytes) -> str:
     return hashlib.sha256(source).hexdigest()
 
 
-def parse_bpmn(source: bytes, process_id: str, filename: str = "diagram.bpmn") -> tuple[
-    BpmnProcessSpec, dict[str, BpmnProcessSpec]
-]:
+def parse_bpmn(
+    source: bytes, process_id: str, filename: str = "diagram.bpmn"
+) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
     """Parse BPMN bytes with the SpiffWorkflow extensions and return the process specs."""
     parser = SpiffBpmnParser()
     parser.add_bpmn_xml(etree.fromstring(source), filename=filename)

@@ -46,30 +46,50 @@ def check_uploads(specs: tuple[AttachmentSpec, ...], uploads: list[Upload]) -> l
         spec = by_name.get(upload.field)
         mimes.append("")
         if spec is None:
-            errors.append({"field": field, "message": "Această procedură nu primește un fișier aici."})
+            errors.append(
+                {"field": field, "message": "Această procedură nu primește un fișier aici."}
+            )
             continue
         counts[spec.name] = counts.get(spec.name, 0) + 1
         if not upload.content:
             errors.append({"field": field, "message": f"Fișierul „{upload.filename}” este gol."})
             continue
         if len(upload.content) > spec.max_bytes:
-            errors.append({"field": field, "message": f"Fișierul „{upload.filename}” depășește "
-                                                      f"limita de {_human(spec.max_bytes)}."})
+            errors.append(
+                {
+                    "field": field,
+                    "message": f"Fișierul „{upload.filename}” depășește "
+                    f"limita de {_human(spec.max_bytes)}.",
+                }
+            )
             continue
         mime = sniff(upload.content)
         if mime not in spec.types:
             allowed = ", ".join(t.split("/")[-1].upper() for t in spec.types)
-            errors.append({"field": field, "message": f"Fișierul „{upload.filename}” nu este de un "
-                                                      f"tip acceptat ({allowed})."})
+            errors.append(
+                {
+                    "field": field,
+                    "message": f"Fișierul „{upload.filename}” nu este de un "
+                    f"tip acceptat ({allowed}).",
+                }
+            )
             continue
         mimes[-1] = mime
     for spec in specs:
         if spec.required and not counts.get(spec.name):
-            errors.append({"field": f"/attachments/{spec.name}",
-                           "message": f"Atașați documentul cerut: {spec.title}."})
+            errors.append(
+                {
+                    "field": f"/attachments/{spec.name}",
+                    "message": f"Atașați documentul cerut: {spec.title}.",
+                }
+            )
         if not spec.multiple and counts.get(spec.name, 0) > 1:
-            errors.append({"field": f"/attachments/{spec.name}",
-                           "message": f"Se acceptă un singur fișier pentru {spec.title}."})
+            errors.append(
+                {
+                    "field": f"/attachments/{spec.name}",
+                    "message": f"Se acceptă un singur fișier pentru {spec.title}.",
+                }
+            )
     if errors:
         raise Invalid(errors)
     return mimes
@@ -100,17 +120,27 @@ def safe_filename(name: str) -> str:
 
 
 def attach(
-    session: Session, documents_dir: Path, request_id: int, kind: str, uploads: list[Upload],
-    mimes: list[str], uploaded_by: int | None,
+    session: Session,
+    documents_dir: Path,
+    request_id: int,
+    kind: str,
+    uploads: list[Upload],
+    mimes: list[str],
+    uploaded_by: int | None,
 ) -> list[Document]:
     """Store checked uploads and add their document rows to the session."""
     docs = []
     for upload, mime in zip(uploads, mimes, strict=True):
         digest = store_bytes(documents_dir, upload.content)
         doc = Document(
-            request_id=request_id, kind=kind, field=upload.field,
-            name=safe_filename(upload.filename), mime=mime, size=len(upload.content),
-            sha256=digest, uploaded_by_id=uploaded_by,
+            request_id=request_id,
+            kind=kind,
+            field=upload.field,
+            name=safe_filename(upload.filename),
+            mime=mime,
+            size=len(upload.content),
+            sha256=digest,
+            uploaded_by_id=uploaded_by,
         )
         session.add(doc)
         docs.append(doc)

@@ -31,7 +31,9 @@ def load_form(forms_dir: Path, filename: str) -> dict[str, Any]:
     return _load(str(path), path.stat().st_mtime)
 
 
-def with_options(schema: dict[str, Any], options: Mapping[str, list[tuple[str, str]]]) -> dict[str, Any]:
+def with_options(
+    schema: dict[str, Any], options: Mapping[str, list[tuple[str, str]]]
+) -> dict[str, Any]:
     """Return the schema with every `x-options` property limited to the live choices."""
     if not any("x-options" in p for p in schema.get("properties", {}).values()):
         return schema
@@ -56,16 +58,28 @@ def _message(error: ValidationError, schema: dict[str, Any]) -> str:
     if v == "required":
         return "Câmpul este obligatoriu."
     if v == "minLength":
-        return "Câmpul este obligatoriu." if arg == 1 else f"Textul trebuie să aibă cel puțin {arg} caractere."
+        return (
+            "Câmpul este obligatoriu."
+            if arg == 1
+            else f"Textul trebuie să aibă cel puțin {arg} caractere."
+        )
     if v == "maxLength":
         return f"Textul poate avea cel mult {arg} caractere."
     if v in ("oneOf", "anyOf", "enum", "const"):
         return "Alegeți una dintre variantele permise."
     if v == "type":
-        names = {"string": "text", "integer": "număr întreg", "number": "număr",
-                 "boolean": "da/nu", "object": "obiect", "array": "listă"}
+        names = {
+            "string": "text",
+            "integer": "număr întreg",
+            "number": "număr",
+            "boolean": "da/nu",
+            "object": "obiect",
+            "array": "listă",
+        }
         kinds = arg if isinstance(arg, list) else [arg]
-        return "Valoarea trebuie să fie de tip " + " sau ".join(names.get(k, k) for k in kinds) + "."
+        return (
+            "Valoarea trebuie să fie de tip " + " sau ".join(names.get(k, k) for k in kinds) + "."
+        )
     if v == "additionalProperties":
         return "Formularul conține un câmp necunoscut."
     if v == "pattern":
@@ -77,7 +91,9 @@ def _message(error: ValidationError, schema: dict[str, Any]) -> str:
     if v == "maximum":
         return f"Valoarea trebuie să fie cel mult {arg}."
     if v in ("minItems", "maxItems"):
-        return f"Numărul de elemente nu este permis ({'minim' if v == 'minItems' else 'maxim'} {arg})."
+        return (
+            f"Numărul de elemente nu este permis ({'minim' if v == 'minItems' else 'maxim'} {arg})."
+        )
     return "Valoarea nu este validă."
 
 

@@ -91,9 +91,10 @@ class LoadedInstance:
 def lock(session: Session, instance_id: int) -> Instance:
     """Lock the instance row until commit (FOR UPDATE; SQLite holds the write lock anyway)."""
     row = session.scalar(
-        select(Instance).where(Instance.id == instance_id).with_for_update().execution_options(
-            populate_existing=True
-        )
+        select(Instance)
+        .where(Instance.id == instance_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if row is None:
         raise LookupError(f"instance {instance_id} does not exist")
@@ -141,8 +142,13 @@ def _final_status(workflow: BpmnWorkflow) -> RequestStatus:
 
 
 def sync(
-    session: Session, request: Request, instance: Instance, workflow: BpmnWorkflow,
-    *, actor_id: int | None, answer_field: str | None = None,
+    session: Session,
+    request: Request,
+    instance: Instance,
+    workflow: BpmnWorkflow,
+    *,
+    actor_id: int | None,
+    answer_field: str | None = None,
 ) -> None:
     """Mirror the workflow into the task index, the timer table and the request's status."""
     now = utcnow()
@@ -165,17 +171,29 @@ def sync(
         props = task_properties(task)
         department = task_department(task) or "nealocat"
         record = TaskRecord(
-            id=task_id, request_id=request.id, instance_id=instance.id,
+            id=task_id,
+            request_id=request.id,
+            instance_id=instance.id,
             bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
-            name=task.task_spec.bpmn_name or task.task_spec.name, department=department,
-            role=props.get("role"), form=props.get("formJsonSchemaFilename"),
+            name=task.task_spec.bpmn_name or task.task_spec.name,
+            department=department,
+            role=props.get("role"),
+            form=props.get("formJsonSchemaFilename"),
             instructions=_instructions(task, props),
-            state=TaskState.READY, due_date=request.due_date,
-            request_created_at=request.created_at, created_at=now,
+            state=TaskState.READY,
+            due_date=request.due_date,
+            request_created_at=request.created_at,
+            created_at=now,
         )
         session.add(record)
-        audit.record(session, "task_ready", request_id=request.id, task=task_id,
-                     name=record.name, department=department)
+        audit.record(
+            session,
+            "task_ready",
+            request_id=request.id,
+            task=task_id,
+            name=record.name,
+            department=department,
+        )
     for task_id, row in open_rows.items():
         if task_id in ready_ids:
             continue
@@ -208,14 +226,17 @@ def sync(
 def _last_value(workflow: BpmnWorkflow, field: str) -> Any:
     latest = None
     for task in _all_tasks(workflow, state=SpiffState.COMPLETED):
-        if field in task.data and (latest is None or task.last_state_change > latest.last_state_change):
+        if field in task.data and (
+            latest is None or task.last_state_change > latest.last_state_change
+        ):
             latest = task
     return latest.data.get(field) if latest is not None else None
 
 
 def _timer_tasks(workflow: BpmnWorkflow) -> list[Task]:
     return [
-        t for t in _all_tasks(workflow, state=SpiffState.WAITING | SpiffState.COMPLETED)
+        t
+        for t in _all_tasks(workflow, state=SpiffState.WAITING | SpiffState.COMPLETED)
         if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
     ]
 
@@ -237,10 +258,14 @@ def _sync_timers(
             if due is None:
                 continue
             timer = Timer(
-                request_id=request.id, instance_id=instance.id, task_id=task_id,
+                request_id=request.id,
+                instance_id=instance.id,
+                task_id=task_id,
                 bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
                 name=task.task_spec.bpmn_name or "Temporizator",
-                department=task_department(task), due_at=due, status=TimerStatus.WAITING,
+                department=task_department(task),
+                due_at=due,
+                status=TimerStatus.WAITING,
                 created_at=now,
             )
             session.add(timer)
@@ -258,20 +283,34 @@ def _sync_timers(
 
 def on_timer_fired(session: Session, request: Request, timer: Timer) -> None:
     """Tell the department once per due time that a deadline is near (idempotent)."""
-    audit.record(session, "timer_fired", request_id=request.id, timer=timer.id, name=timer.name,
-                 due_at=as_aware(timer.due_at).isoformat())
+    audit.record(
+        session,
+        "timer_fired",
+        request_id=request.id,
+        timer=timer.id,
+        name=timer.name,
+        due_at=as_aware(timer.due_at).isoformat(),
+    )
     exists = session.scalar(
         select(Notification.id).where(
-            Notification.request_id == request.id, Notification.kind == "reminder",
+            Notification.request_id == request.id,
+            Notification.kind == "reminder",
             Notification.department == timer.department,
         )
     )
     if exists is not None:
         return
-    message = (f"Reamintire: cererea nr. {request.registration_display} ({request.summary}) "
-               f"are termen legal de răspuns {request.due_date:%d.%m.%Y}.")
-    note = Notification(department=timer.department, request_id=request.id, kind="reminder",
-                        message=message, created_at=utcnow())
+    message = (
+        f"Reamintire: cererea nr. {request.registration_display} ({request.summary}) "
+        f"are termen legal de răspuns {request.due_date:%d.%m.%Y}."
+    )
+    note = Notification(
+        department=timer.department,
+        request_id=request.id,
+        kind="reminder",
+        message=message,
+        created_at=utcnow(),
+    )
     session.add(note)
     session.flush()
     defer(session, "send_notification", note.id, job_id=f"notification-{note.id}")

@@ -17,12 +17,14 @@ from engine.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 STATUS_MESSAGES = {
-    RequestStatus.REGISTERED: "Cererea dumneavoastră „{summary}” a fost înregistrată cu nr. {number}. "
-                              "Termenul legal de răspuns este {due}.",
+    RequestStatus.REGISTERED: (
+        "Cererea dumneavoastră „{summary}” a fost înregistrată cu nr. {number}. "
+        "Termenul legal de răspuns este {due}."
+    ),
     RequestStatus.WAITING_FOR_CITIZEN: "Pentru cererea nr. {number} vi se cer completări. "
-                                       "Intrați în cont pentru a răspunde.",
+    "Intrați în cont pentru a răspunde.",
     RequestStatus.COMPLETED: "Cererea nr. {number} a fost soluționată. Răspunsul este în contul "
-                             "dumneavoastră.",
+    "dumneavoastră.",
     RequestStatus.REJECTED: "Cererea nr. {number} a fost clasată.",
 }
 
@@ -33,9 +35,14 @@ def request_status(session: Session, request: Request) -> Notification | None:
     if template is None:
         return None
     note = Notification(
-        user_id=request.applicant_id, request_id=request.id, kind=request.status.value,
-        message=template.format(summary=request.summary, number=request.registration_display,
-                                due=f"{request.due_date:%d.%m.%Y}"),
+        user_id=request.applicant_id,
+        request_id=request.id,
+        kind=request.status.value,
+        message=template.format(
+            summary=request.summary,
+            number=request.registration_display,
+            due=f"{request.due_date:%d.%m.%Y}",
+        ),
         created_at=utcnow(),
     )
     session.add(note)
@@ -50,10 +57,13 @@ def recipients(session: Session, note: Notification) -> list[str]:
         user = session.get(User, note.user_id)
         return [user.email] if user and user.active else []
     if note.department:
-        return list(session.scalars(
-            select(User.email).join(Membership, Membership.user_id == User.id)
-            .where(Membership.department_code == note.department, User.active.is_(True))
-        ))
+        return list(
+            session.scalars(
+                select(User.email)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.department_code == note.department, User.active.is_(True))
+            )
+        )
     return []
 
 

@@ -30,7 +30,11 @@ class InboxRow:
 
 
 def department_inbox(
-    session: Session, departments: list[str], *, limit: int = 50, offset: int = 0,
+    session: Session,
+    departments: list[str],
+    *,
+    limit: int = 50,
+    offset: int = 0,
     mine_first_for: int | None = None,
 ) -> list[InboxRow]:
     """Return READY tasks of these departments, the oldest request first."""
@@ -51,21 +55,25 @@ def inbox_count(session: Session, departments: list[str]) -> int:
     """Count READY tasks of these departments."""
     if not departments:
         return 0
-    return session.scalar(
-        select(func.count()).select_from(TaskRecord).where(
-            TaskRecord.state == TaskState.READY, TaskRecord.department.in_(departments)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(TaskRecord)
+            .where(TaskRecord.state == TaskState.READY, TaskRecord.department.in_(departments))
         )
-    ) or 0
+        or 0
+    )
 
 
 def _touched_by(departments: list[str]) -> Any:
-    return exists().where(TaskRecord.request_id == Request.id,
-                          TaskRecord.department.in_(departments))
+    return exists().where(
+        TaskRecord.request_id == Request.id, TaskRecord.department.in_(departments)
+    )
 
 
-def visible_requests(session: Session, user: User, *, page: int = 1, per_page: int = 20) -> tuple[
-    list[Request], int
-]:
+def visible_requests(
+    session: Session, user: User, *, page: int = 1, per_page: int = 20
+) -> tuple[list[Request], int]:
     """Return a page of the requests this user may see, newest first, and the total."""
     query = select(Request)
     if user.is_admin:
@@ -77,7 +85,8 @@ def visible_requests(session: Session, user: User, *, page: int = 1, per_page: i
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(Request.created_at.desc(), Request.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
     return list(rows), total
 
@@ -90,8 +99,9 @@ def request_for(session: Session, user: User, request_id: int) -> Request:
     if request.applicant_id == user.id or user.is_admin:
         return request
     if user.is_official and session.scalar(
-        select(TaskRecord.id).where(TaskRecord.request_id == request.id,
-                                    TaskRecord.department.in_(user.departments)).limit(1)
+        select(TaskRecord.id)
+        .where(TaskRecord.request_id == request.id, TaskRecord.department.in_(user.departments))
+        .limit(1)
     ):
         return request
     raise NotFound("Cererea nu există.")
@@ -99,11 +109,14 @@ def request_for(session: Session, user: User, request_id: int) -> Request:
 
 def steps(session: Session, request_id: int) -> list[TaskRecord]:
     """Return every user task of a request in the order it appeared."""
-    return list(session.scalars(
-        select(TaskRecord).where(TaskRecord.request_id == request_id)
-        .options(joinedload(TaskRecord.completed_by), joinedload(TaskRecord.claimed_by))
-        .order_by(TaskRecord.created_at, TaskRecord.id)
-    ))
+    return list(
+        session.scalars(
+            select(TaskRecord)
+            .where(TaskRecord.request_id == request_id)
+            .options(joinedload(TaskRecord.completed_by), joinedload(TaskRecord.claimed_by))
+            .order_by(TaskRecord.created_at, TaskRecord.id)
+        )
+    )
 
 
 def waiting_task(session: Session, request: Request) -> TaskRecord | None:
@@ -111,16 +124,20 @@ def waiting_task(session: Session, request: Request) -> TaskRecord | None:
     if request.status != RequestStatus.WAITING_FOR_CITIZEN:
         return None
     return session.scalar(
-        select(TaskRecord).where(TaskRecord.request_id == request.id,
-                                 TaskRecord.state == TaskState.READY,
-                                 TaskRecord.department == "solicitant")
+        select(TaskRecord).where(
+            TaskRecord.request_id == request.id,
+            TaskRecord.state == TaskState.READY,
+            TaskRecord.department == "solicitant",
+        )
     )
 
 
 def request_documents(session: Session, request_id: int) -> list[Document]:
-    return list(session.scalars(
-        select(Document).where(Document.request_id == request_id).order_by(Document.id)
-    ))
+    return list(
+        session.scalars(
+            select(Document).where(Document.request_id == request_id).order_by(Document.id)
+        )
+    )
 
 
 def document_for(session: Session, user: User, document_id: int) -> Document:
@@ -145,6 +162,8 @@ def notifications_for(session: Session, user: User, limit: int = 20) -> list[Not
     cond = Notification.user_id == user.id
     if user.departments:
         cond = cond | Notification.department.in_(user.departments)
-    return list(session.scalars(
-        select(Notification).where(cond).order_by(Notification.id.desc()).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(Notification).where(cond).order_by(Notification.id.desc()).limit(limit)
+        )
+    )

@@ -24,8 +24,9 @@ class PendingJob:
 Dispatcher = Callable[[list[PendingJob]], None]
 
 
-def defer(session: Session, name: str, *args: Any, at: datetime | None = None,
-          job_id: str | None = None) -> None:
+def defer(
+    session: Session, name: str, *args: Any, at: datetime | None = None, job_id: str | None = None
+) -> None:
     """Ask for a job to run after this session commits (never if it rolls back)."""
     session.info.setdefault("pending_jobs", []).append(PendingJob(name, args, at, job_id))
 

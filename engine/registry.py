@@ -37,19 +37,33 @@ def _next_number(session: Session, year: int) -> int:
 def entry_digest(entry: RegistryEntry) -> str:
     """Hash an entry's register columns together with the previous entry's hash."""
     payload = {
-        "year": entry.year, "number": entry.number, "date": entry.registered_on.isoformat(),
-        "direction": entry.direction, "issuer": entry.issuer, "recipient": entry.recipient,
-        "summary": entry.summary, "department": entry.department,
-        "linked": [entry.linked_year, entry.linked_number], "file_code": entry.file_code,
+        "year": entry.year,
+        "number": entry.number,
+        "date": entry.registered_on.isoformat(),
+        "direction": entry.direction,
+        "issuer": entry.issuer,
+        "recipient": entry.recipient,
+        "summary": entry.summary,
+        "department": entry.department,
+        "linked": [entry.linked_year, entry.linked_number],
+        "file_code": entry.file_code,
     }
     blob = entry.prev_hash + json.dumps(payload, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def register(
-    session: Session, *, at: datetime, direction: str, issuer: str, summary: str,
-    recipient: str | None = None, department: str | None = None, request_id: int | None = None,
-    linked: RegistryEntry | None = None, file_code: str | None = None,
+    session: Session,
+    *,
+    at: datetime,
+    direction: str,
+    issuer: str,
+    summary: str,
+    recipient: str | None = None,
+    department: str | None = None,
+    request_id: int | None = None,
+    linked: RegistryEntry | None = None,
+    file_code: str | None = None,
 ) -> RegistryEntry:
     """Write a line in the register with the next number of the year of `at` (local time)."""
     local = at.astimezone(BUCHAREST)
@@ -60,12 +74,21 @@ def register(
         )
     )
     entry = RegistryEntry(
-        year=local.year, number=number, registered_on=local.date(), registered_at=at,
-        direction=direction, issuer=issuer[:300], recipient=recipient, summary=summary[:500],
-        department=department, request_id=request_id,
+        year=local.year,
+        number=number,
+        registered_on=local.date(),
+        registered_at=at,
+        direction=direction,
+        issuer=issuer[:300],
+        recipient=recipient,
+        summary=summary[:500],
+        department=department,
+        request_id=request_id,
         linked_number=linked.number if linked else None,
-        linked_year=linked.year if linked else None, file_code=file_code,
-        prev_hash=previous or GENESIS, entry_hash="",
+        linked_year=linked.year if linked else None,
+        file_code=file_code,
+        prev_hash=previous or GENESIS,
+        entry_hash="",
     )
     entry.entry_hash = entry_digest(entry)
     session.add(entry)

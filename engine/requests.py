@@ -28,15 +28,19 @@ REGISTRY_DEPARTMENT = "registratura"
 
 def form_options(session: Session) -> dict[str, list[tuple[str, str]]]:
     """Return the live choices that forms may ask for with `x-options`."""
-    departments = session.execute(select(Department.code, Department.name).order_by(Department.name))
-    return {"departments": [(code, name) for code, name in departments
-                            if code != REGISTRY_DEPARTMENT]}
+    departments = session.execute(
+        select(Department.code, Department.name).order_by(Department.name)
+    )
+    return {
+        "departments": [(code, name) for code, name in departments if code != REGISTRY_DEPARTMENT]
+    }
 
 
 def form_schema(session: Session, circuit: Circuit, filename: str) -> dict[str, Any]:
     """Return a form's JSON Schema with its live choices filled in."""
-    return forms.with_options(forms.load_form(circuit.settings.forms_dir, filename),
-                              form_options(session))
+    return forms.with_options(
+        forms.load_form(circuit.settings.forms_dir, filename), form_options(session)
+    )
 
 
 def procedure_or_400(circuit: Circuit, procedure_id: Any) -> Procedure:
@@ -54,7 +58,9 @@ def _reminder_at(circuit: Circuit, session: Session, proc: Procedure, now: datet
         return (local + timedelta(seconds=proc.reminder_after_seconds)).isoformat()
     if not proc.reminder_days:
         return None
-    day = circuit.calendar(session).next_working_day(local.date() + timedelta(days=proc.reminder_days))
+    day = circuit.calendar(session).next_working_day(
+        local.date() + timedelta(days=proc.reminder_days)
+    )
     return datetime.combine(day, local.timetz()).isoformat()
 
 
@@ -66,8 +72,13 @@ def find_by_idempotency_key(session: Session, applicant: User, key: str) -> Requ
 
 
 def start_request(
-    session: Session, circuit: Circuit, applicant: User, procedure_id: Any, data: Any,
-    uploads: list[documents.Upload] | None = None, idempotency_key: str | None = None,
+    session: Session,
+    circuit: Circuit,
+    applicant: User,
+    procedure_id: Any,
+    data: Any,
+    uploads: list[documents.Upload] | None = None,
+    idempotency_key: str | None = None,
 ) -> tuple[Request, bool]:
     """Register a request and start its workflow; return it and whether it is new."""
     if idempotency_key:
@@ -89,26 +100,50 @@ def start_request(
     due = calendar.deadline(today, proc.deadline_days, proc.deadline_kind)
     summary = str(clean.get(proc.summary_field or "", "") or proc.title)
     entry = registry.register(
-        session, at=now, direction="in", issuer=applicant.name, summary=summary,
-        department=REGISTRY_DEPARTMENT, file_code=proc.archive.get("file_code"),
+        session,
+        at=now,
+        direction="in",
+        issuer=applicant.name,
+        summary=summary,
+        department=REGISTRY_DEPARTMENT,
+        file_code=proc.archive.get("file_code"),
     )
     request = Request(
-        procedure=proc.id, applicant_id=applicant.id, status=RequestStatus.REGISTERED,
-        registry_entry_id=entry.id, registration_number=entry.number,
-        registration_date=entry.registered_on, due_date=due, summary=summary[:500], data=clean,
+        procedure=proc.id,
+        applicant_id=applicant.id,
+        status=RequestStatus.REGISTERED,
+        registry_entry_id=entry.id,
+        registration_number=entry.number,
+        registration_date=entry.registered_on,
+        due_date=due,
+        summary=summary[:500],
+        data=clean,
         idempotency_key=idempotency_key[:200] if idempotency_key else None,
-        created_at=now, updated_at=now,
+        created_at=now,
+        updated_at=now,
     )
     session.add(request)
     session.flush()
     entry.request_id = request.id
-    documents.attach(session, circuit.settings.documents_dir, request.id, "attachment", uploads,
-                     mimes, applicant.id)
+    documents.attach(
+        session,
+        circuit.settings.documents_dir,
+        request.id,
+        "attachment",
+        uploads,
+        mimes,
+        applicant.id,
+    )
 
     initial = dict(clean)
     initial.update(
-        cerere={"id": request.id, "numar": entry.number, "data": today.isoformat(),
-                "procedura": proc.id, "termen_legal": due.isoformat()},
+        cerere={
+            "id": request.id,
+            "numar": entry.number,
+            "data": today.isoformat(),
+            "procedura": proc.id,
+            "termen_legal": due.isoformat(),
+        },
         petent={"nume": applicant.name, "email": applicant.email},
         termen_legal=due.isoformat(),
     )
@@ -116,16 +151,30 @@ def start_request(
     if reminder:
         initial["reamintire_la"] = reminder
     workflow = instances.new_workflow(parsed, initial)
-    instance = Instance(request_id=request.id, process_version_id=version.id,
-                        state=definitions.dump_workflow(workflow), revision=1,
-                        completed=workflow.is_completed(), updated_at=now)
+    instance = Instance(
+        request_id=request.id,
+        process_version_id=version.id,
+        state=definitions.dump_workflow(workflow),
+        revision=1,
+        completed=workflow.is_completed(),
+        updated_at=now,
+    )
     session.add(instance)
     session.flush()
-    audit.record(session, "request_registered", actor_id=applicant.id, request_id=request.id,
-                 number=entry.number, year=entry.year, procedure=proc.id,
-                 process_version=version.content_hash[:12], documents=len(uploads))
-    instances.sync(session, request, instance, workflow, actor_id=applicant.id,
-                   answer_field=proc.answer_field)
+    audit.record(
+        session,
+        "request_registered",
+        actor_id=applicant.id,
+        request_id=request.id,
+        number=entry.number,
+        year=entry.year,
+        procedure=proc.id,
+        process_version=version.content_hash[:12],
+        documents=len(uploads),
+    )
+    instances.sync(
+        session, request, instance, workflow, actor_id=applicant.id, answer_field=proc.answer_field
+    )
     notify.request_status(session, request)
     return request, True
 
@@ -144,18 +193,34 @@ def _task_for_official(session: Session, user: User, task_id: str) -> TaskRecord
 def claim_task(session: Session, user: User, task_id: str) -> TaskRecord:
     """Take a task from the department's inbox so colleagues see who works on it."""
     row = _task_for_official(session, user, task_id)
-    row = session.scalar(select(TaskRecord).where(TaskRecord.id == task_id).with_for_update()
-                         .execution_options(populate_existing=True)) or row
+    row = (
+        session.scalar(
+            select(TaskRecord)
+            .where(TaskRecord.id == task_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        or row
+    )
     if row.state != TaskState.READY:
         raise Conflict("Sarcina a fost deja finalizată.", code="not_ready")
     if row.claimed_by_id not in (None, user.id):
-        raise Conflict("Sarcina este preluată de alt funcționar.", code="claimed",
-                       claimed_by=row.claimed_by.name if row.claimed_by else None)
+        raise Conflict(
+            "Sarcina este preluată de alt funcționar.",
+            code="claimed",
+            claimed_by=row.claimed_by.name if row.claimed_by else None,
+        )
     if row.claimed_by_id is None:
         row.claimed_by_id = user.id
         row.claimed_at = utcnow()
-        audit.record(session, "task_claimed", actor_id=user.id, request_id=row.request_id,
-                     task=row.id, name=row.name)
+        audit.record(
+            session,
+            "task_claimed",
+            actor_id=user.id,
+            request_id=row.request_id,
+            task=row.id,
+            name=row.name,
+        )
     return row
 
 
@@ -165,13 +230,20 @@ def release_task(session: Session, user: User, task_id: str) -> TaskRecord:
     if row.claimed_by_id == user.id and row.state == TaskState.READY:
         row.claimed_by_id = None
         row.claimed_at = None
-        audit.record(session, "task_released", actor_id=user.id, request_id=row.request_id,
-                     task=row.id, name=row.name)
+        audit.record(
+            session,
+            "task_released",
+            actor_id=user.id,
+            request_id=row.request_id,
+            task=row.id,
+            name=row.name,
+        )
     return row
 
 
-def _complete(session: Session, circuit: Circuit, row: TaskRecord, data: dict[str, Any],
-              actor: User) -> Request:
+def _complete(
+    session: Session, circuit: Circuit, row: TaskRecord, data: dict[str, Any], actor: User
+) -> Request:
     """Complete a READY task under the instance lock; refuse if it changed meanwhile."""
     schema = form_schema(session, circuit, row.form) if row.form else {"type": "object"}
     clean = forms.validate_form(schema, data)
@@ -193,14 +265,34 @@ def _complete(session: Session, circuit: Circuit, row: TaskRecord, data: dict[st
     request = session.get(Request, row.request_id)
     assert request is not None
     proc = circuit.catalog.get(request.procedure)
-    audit.record(session, "task_completed", actor_id=actor.id, request_id=request.id,
-                 task=row.id, name=row.name, department=row.department, data=clean)
+    audit.record(
+        session,
+        "task_completed",
+        actor_id=actor.id,
+        request_id=request.id,
+        task=row.id,
+        name=row.name,
+        department=row.department,
+        data=clean,
+    )
     before = request.status
-    instances.sync(session, request, loaded.row, loaded.workflow, actor_id=actor.id,
-                   answer_field=proc.answer_field if proc else None)
+    instances.sync(
+        session,
+        request,
+        loaded.row,
+        loaded.workflow,
+        actor_id=actor.id,
+        answer_field=proc.answer_field if proc else None,
+    )
     if request.status != before:
-        audit.record(session, "status_changed", actor_id=actor.id, request_id=request.id,
-                     old=before.value, new=request.status.value)
+        audit.record(
+            session,
+            "status_changed",
+            actor_id=actor.id,
+            request_id=request.id,
+            old=before.value,
+            new=request.status.value,
+        )
         notify.request_status(session, request)
     if request.status in (RequestStatus.COMPLETED, RequestStatus.REJECTED):
         _close(session, request, actor)
@@ -211,19 +303,30 @@ def _close(session: Session, request: Request, actor: User) -> None:
     """Register the outgoing answer, linked to the request's number."""
     if request.status == RequestStatus.COMPLETED and request.answer_entry_id is None:
         entry = registry.register(
-            session, at=utcnow(), direction="out", issuer="Primăria",
-            recipient=request.applicant.name, summary=f"Răspuns: {request.summary}",
+            session,
+            at=utcnow(),
+            direction="out",
+            issuer="Primăria",
+            recipient=request.applicant.name,
+            summary=f"Răspuns: {request.summary}",
             department=actor.departments[0] if actor.departments else None,
-            request_id=request.id, linked=request.registry_entry,
+            request_id=request.id,
+            linked=request.registry_entry,
             file_code=request.registry_entry.file_code,
         )
         request.answer_entry_id = entry.id
-    audit.record(session, "request_closed", actor_id=actor.id, request_id=request.id,
-                 status=request.status.value)
+    audit.record(
+        session,
+        "request_closed",
+        actor_id=actor.id,
+        request_id=request.id,
+        status=request.status.value,
+    )
 
 
-def complete_task(session: Session, circuit: Circuit, user: User, task_id: str,
-                  data: Any) -> Request:
+def complete_task(
+    session: Session, circuit: Circuit, user: User, task_id: str, data: Any
+) -> Request:
     """Complete an official's task with its form data and advance the workflow."""
     row = _task_for_official(session, user, task_id)
     if row.state != TaskState.READY:
@@ -235,16 +338,24 @@ def complete_task(session: Session, circuit: Circuit, user: User, task_id: str,
     return _complete(session, circuit, row, data, user)
 
 
-def reply(session: Session, circuit: Circuit, user: User, request_id: int, text: Any,
-          uploads: list[documents.Upload] | None = None) -> Request:
+def reply(
+    session: Session,
+    circuit: Circuit,
+    user: User,
+    request_id: int,
+    text: Any,
+    uploads: list[documents.Upload] | None = None,
+) -> Request:
     """Answer what the department asked of the applicant; the workflow resumes."""
     request = session.get(Request, request_id)
     if request is None or request.applicant_id != user.id:
         raise NotFound("Cererea nu există.")
     row = session.scalar(
-        select(TaskRecord).where(TaskRecord.request_id == request.id,
-                                 TaskRecord.state == TaskState.READY,
-                                 TaskRecord.department == instances.APPLICANT_LANE)
+        select(TaskRecord).where(
+            TaskRecord.request_id == request.id,
+            TaskRecord.state == TaskState.READY,
+            TaskRecord.department == instances.APPLICANT_LANE,
+        )
     )
     if row is None:
         raise Conflict("Pentru această cerere nu vi se cere nimic acum.", code="nothing_asked")
@@ -252,8 +363,10 @@ def reply(session: Session, circuit: Circuit, user: User, request_id: int, text:
     uploads = uploads or []
     specs = proc.reply_attachments if proc else ()
     mimes = documents.check_uploads(specs, uploads)
-    request = _complete(session, circuit, row, {"text": text if isinstance(text, str) else ""},
-                        user)
-    documents.attach(session, circuit.settings.documents_dir, request.id, "reply", uploads,
-                     mimes, user.id)
+    request = _complete(
+        session, circuit, row, {"text": text if isinstance(text, str) else ""}, user
+    )
+    documents.attach(
+        session, circuit.settings.documents_dir, request.id, "reply", uploads, mimes, user.id
+    )
     return request

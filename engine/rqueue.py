@@ -62,8 +62,12 @@ def run_worker(redis: Redis, *, sweep_interval: float = 15.0, burst: bool = Fals
     """Work the Circuit queue with RQ's scheduler, sweeping lost timers alongside."""
     dispatcher = RQDispatcher(redis)
     stop = threading.Event()
-    sweeper = threading.Thread(target=schedule_sweeps, args=(dispatcher, sweep_interval, stop),
-                               name="timer-sweep", daemon=True)
+    sweeper = threading.Thread(
+        target=schedule_sweeps,
+        args=(dispatcher, sweep_interval, stop),
+        name="timer-sweep",
+        daemon=True,
+    )
     sweeper.start()
     try:
         from engine import jobs
@@ -73,5 +77,3 @@ def run_worker(redis: Redis, *, sweep_interval: float = 15.0, burst: bool = Fals
         worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
     finally:
         stop.set()
-
-

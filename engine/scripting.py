@@ -54,7 +54,9 @@ def compile_checked(source: str, mode: str) -> CodeType:
 class RestrictedEnvironment(TaskDataEnvironment):
     """Run task-data scripts with a short list of builtins and no dunder access."""
 
-    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+    def evaluate(
+        self, expression: str, context: dict[str, Any], external_context: Any = None
+    ) -> Any:
         code = compile_checked(expression, "eval")
         scope: dict[str, Any] = {"__builtins__": SAFE_BUILTINS}
         scope.update(self.globals)

@@ -33,15 +33,25 @@ def fire_timer(session: Session, circuit: Circuit, timer_id: int) -> bool:
         if task.has_state(SpiffState.WAITING):
             return False  # not due yet by the workflow's clock
     instances.save(session, loaded)
-    instances.sync(session, request, loaded.row, loaded.workflow, actor_id=None,
-                   answer_field=proc.answer_field if proc else None)
+    instances.sync(
+        session,
+        request,
+        loaded.row,
+        loaded.workflow,
+        actor_id=None,
+        answer_field=proc.answer_field if proc else None,
+    )
     return True
 
 
 def due_timers(session: Session, now: datetime | None = None, limit: int = 500) -> list[Timer]:
     """Return waiting timers whose time has come."""
     now = now or utcnow()
-    return list(session.scalars(
-        select(Timer).where(Timer.status == TimerStatus.WAITING, Timer.due_at <= now)
-        .order_by(Timer.due_at).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(Timer)
+            .where(Timer.status == TimerStatus.WAITING, Timer.due_at <= now)
+            .order_by(Timer.due_at)
+            .limit(limit)
+        )
+    )
