@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import definitions
+from engine import definitions, redisconn
 from engine.calendar import LegalCalendar
 from engine.catalog import Catalog
 from engine.config import Settings
@@ -30,6 +31,22 @@ class Circuit:
         """Return the legal calendar with the bridge days an administrator added."""
         days = frozenset(session.scalars(select(BridgeDay.day)))
         return LegalCalendar(extra_non_working=days)
+
+    def redis(self) -> Redis:
+        """Return the Redis client (the embedded server is started on first use)."""
+        if "redis" not in self.extras:
+            self.extras["redis"] = redisconn.connect(self.settings)
+        return self.extras["redis"]  # type: ignore[no-any-return]
+
+    @property
+    def has_dispatcher(self) -> bool:
+        return self.db.sessionmaker.kw.get("info", {}).get("dispatcher") is not None
+
+    def use_rq(self) -> None:
+        """Send jobs to RQ after each commit."""
+        from engine.rqueue import RQDispatcher
+
+        self.set_dispatcher(RQDispatcher(self.redis()))
 
     def set_dispatcher(self, dispatcher: Dispatcher | None) -> None:
         """Choose how jobs are sent after commit (RQ, or in-process for tests)."""

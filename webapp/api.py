@@ -1,0 +1,292 @@
+"""The JSON API under /api/v1, authenticated with bearer tokens."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request, send_file
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from engine import accounts, audit, documents, queries
+from engine import requests as engine_requests
+from engine.calendar import DeadlineKind
+from engine.errors import BadRequest, CircuitError, Forbidden, Invalid, Unauthorized
+from engine.models import User
+from webapp import db, serialize, throttle
+from webapp.auth import bearer_user
+from webapp.openapi import openapi_document
+
+bp = Blueprint("api", __name__)
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
+    return jsonify({"error": code, "message": message, **extra}), status
+
+
+@bp.errorhandler(CircuitError)
+def _circuit_error(exc: CircuitError) -> tuple[Response, int]:
+    return jsonify(exc.as_dict()), exc.status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> tuple[Response, int]:
+    messages = {
+        404: "Resursa cerută nu există.",
+        405: "Metoda HTTP nu este permisă pentru această adresă.",
+        413: "Fișierele trimise depășesc dimensiunea maximă permisă.",
+    }
+    code = exc.code or 500
+    return error(code, exc.name.lower().replace(" ", "_"), messages.get(code, exc.description or ""))
+
+
+def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Require a valid bearer token."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if bearer_user() is None:
+            raise Unauthorized("Autentificați-vă: lipsește un token valid sau a expirat.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def me() -> User:
+    return g.api_user  # type: ignore[no-any-return]
+
+
+def json_body() -> dict[str, Any]:
+    """Parse the JSON body, refusing malformed JSON with a clear 400."""
+    raw = request.get_data(cache=True)
+    try:
+        body = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("Corpul cererii nu este JSON valid.", code="malformed_json") from None
+    if not isinstance(body, dict):
+        raise BadRequest("Corpul cererii trebuie să fie un obiect JSON.", code="malformed_json")
+    return body
+
+
+def _page_args() -> tuple[int, int]:
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+        per_page = min(100, max(1, int(request.args.get("per_page", 20))))
+    except ValueError:
+        raise BadRequest("Parametrii page și per_page trebuie să fie numere întregi.") from None
+    return page, per_page
+
+
+@bp.post("/auth/token")
+def token() -> Any:
+    body = json_body()
+    email, password = body.get("email"), body.get("password")
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise BadRequest("Trimiteți „email” și „password”.")
+    if not throttle.allow("token", email):
+        return error(429, "throttled", "Prea multe încercări. Încercați din nou peste câteva minute.")
+    user = accounts.authenticate(db.session(), email, password)
+    if user is None:
+        db.commit()
+        raise Unauthorized("Adresa de e-mail sau parola nu este corectă.")
+    ttl = timedelta(hours=db.circuit().settings.token_ttl_hours)
+    value, expires = accounts.issue_token(db.session(), user, ttl)
+    audit.record(db.session(), "login", actor_id=user.id, channel="api")
+    db.commit()
+    return {"token": value, "expires_at": expires.isoformat(timespec="seconds")}
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    return openapi_document()
+
+
+@bp.get("/procedures")
+def procedures() -> Any:
+    circuit = db.circuit()
+    out = []
+    for proc in circuit.catalog.all():
+        out.append({
+            "id": proc.id,
+            "title": proc.title,
+            "description": proc.description,
+            "legal_basis": proc.legal_basis,
+            "deadline": {"days": proc.deadline_days, "kind": proc.deadline_kind.value},
+            "start_form": engine_requests.form_schema(db.session(), circuit, proc.start_form),
+            "attachments": [a.as_api() for a in proc.attachments],
+        })
+    return {"procedures": out}
+
+
+@bp.get("/departments")
+def departments() -> Any:
+    return {"departments": [{"code": d.code, "name": d.name}
+                            for d in queries.departments(db.session())]}
+
+
+def _submission() -> tuple[Any, Any, list[documents.Upload]]:
+    """Read procedure, data and files from a JSON or multipart body."""
+    if request.mimetype == "multipart/form-data":
+        raw = request.form.get("data", "{}")
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise Invalid([{"field": "/data", "message": "Câmpul „data” nu este JSON valid."}]) from None
+        uploads = [
+            documents.Upload(name, f.filename or "document", f.read())
+            for name, f in request.files.items(multi=True)
+        ]
+        return request.form.get("procedure"), data, uploads
+    body = json_body()
+    return body.get("procedure"), body.get("data"), []
+
+
+@bp.post("/requests")
+@authenticated
+def create_request() -> Any:
+    procedure, data, uploads = _submission()
+    key = request.headers.get("Idempotency-Key") or None
+    circuit = db.circuit()
+    session = db.session()
+    try:
+        req, created = engine_requests.start_request(session, circuit, me(), procedure, data,
+                                                     uploads, key)
+        db.commit()
+    except IntegrityError:
+        session.rollback()  # a concurrent retry with the same key registered it first
+        req = engine_requests.find_by_idempotency_key(session, me(), key) if key else None
+        if req is None:
+            raise
+        created = False
+    body = serialize.request_summary(req)
+    response = jsonify(body)
+    response.status_code = 201
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/requests")
+@authenticated
+def list_requests() -> Any:
+    page, per_page = _page_args()
+    rows, total = queries.visible_requests(db.session(), me(), page=page, per_page=per_page)
+    return {"requests": [serialize.request_summary(r) for r in rows], "page": page,
+            "per_page": per_page, "total": total}
+
+
+@bp.get("/requests/<int:request_id>")
+@authenticated
+def get_request(request_id: int) -> Any:
+    session = db.session()
+    req = queries.request_for(session, me(), request_id)
+    body = serialize.request_summary(req)
+    waiting = queries.waiting_task(session, req)
+    proc = db.circuit().catalog.get(req.procedure)
+    body["summary"] = req.summary
+    body["waiting_for"] = (
+        {"message": waiting.instructions or waiting.name,
+         "attachments": [a.as_api() for a in proc.reply_attachments] if proc else []}
+        if waiting else None
+    )
+    body["steps"] = [serialize.step(t) for t in queries.steps(session, req.id)]
+    body["documents"] = [serialize.document(d) for d in queries.request_documents(session, req.id)]
+    body["answer"] = req.answer
+    return body
+
+
+@bp.post("/requests/<int:request_id>/reply")
+@authenticated
+def reply(request_id: int) -> Any:
+    if request.mimetype == "multipart/form-data":
+        text: Any = request.form.get("text", "")
+        uploads = [documents.Upload(name, f.filename or "document", f.read())
+                   for name, f in request.files.items(multi=True)]
+    else:
+        text, uploads = json_body().get("text"), []
+    req = engine_requests.reply(db.session(), db.circuit(), me(), request_id, text, uploads)
+    db.commit()
+    return {"status": req.status.value}
+
+
+@bp.get("/documents/<int:document_id>")
+@authenticated
+def get_document(document_id: int) -> Any:
+    doc = queries.document_for(db.session(), me(), document_id)
+    path = documents.blob_path(db.circuit().settings.documents_dir, doc.sha256)
+    return send_file(path, mimetype=doc.mime, as_attachment=True, download_name=doc.name)
+
+
+def _official() -> User:
+    user = me()
+    if not user.is_official:
+        raise Forbidden("Doar funcționarii au sarcini.")
+    return user
+
+
+@bp.get("/tasks")
+@authenticated
+def tasks() -> Any:
+    user = _official()
+    page, per_page = _page_args()
+    session = db.session()
+    rows = queries.department_inbox(session, user.departments, limit=per_page,
+                                    offset=(page - 1) * per_page)
+    forms_cache: dict[str, Any] = {}
+    out = []
+    for row in rows:
+        form = row.task.form
+        if form and form not in forms_cache:
+            forms_cache[form] = engine_requests.form_schema(session, db.circuit(), form)
+        out.append(serialize.task(row.task, row.request, forms_cache.get(form or "")))
+    return {"tasks": out, "page": page, "per_page": per_page}
+
+
+@bp.post("/tasks/<task_id>/claim")
+@authenticated
+def claim(task_id: str) -> Any:
+    row = engine_requests.claim_task(db.session(), _official(), task_id)
+    db.commit()
+    return {"id": row.id, "claimed_by": me().name}
+
+
+@bp.post("/tasks/<task_id>/release")
+@authenticated
+def release(task_id: str) -> Any:
+    row = engine_requests.release_task(db.session(), _official(), task_id)
+    db.commit()
+    return {"id": row.id, "claimed_by": None}
+
+
+@bp.post("/tasks/<task_id>/complete")
+@authenticated
+def complete(task_id: str) -> Any:
+    user = _official()
+    data = json_body().get("data", {})
+    req = engine_requests.complete_task(db.session(), db.circuit(), user, task_id, data)
+    db.commit()
+    return {"request": {"id": req.id, "status": req.status.value}}
+
+
+@bp.get("/calendar/deadline")
+def deadline() -> Any:
+    args = request.args
+    try:
+        start = date.fromisoformat(args.get("start", ""))
+    except ValueError:
+        raise BadRequest("Parametrul start trebuie să fie o dată AAAA-LL-ZZ.") from None
+    try:
+        days = int(args.get("days", ""))
+    except ValueError:
+        raise BadRequest("Parametrul days trebuie să fie un număr întreg.") from None
+    kind = args.get("kind", "calendar")
+    if kind not in {k.value for k in DeadlineKind}:
+        raise BadRequest("Parametrul kind trebuie să fie „calendar” sau „working”.")
+    if days < 1 or days > 3650:
+        raise BadRequest("Parametrul days trebuie să fie între 1 și 3650.")
+    due = db.circuit().calendar(db.session()).deadline(start, days, kind)
+    return {"due_date": due.isoformat()}
