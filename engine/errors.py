@@ -11,9 +11,11 @@ class CircuitError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, **extra: Any) -> None:
+    def __init__(self, message: str, *, code: str | None = None, **extra: Any) -> None:
         super().__init__(message)
         self.message = message
+        if code is not None:
+            self.code = code
         self.extra = extra
 
     def as_dict(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
@@ -136,7 +137,7 @@ def _final_status(workflow: BpmnWorkflow) -> RequestStatus:
     """Read the requestStatus property of the end event the workflow reached."""
     for task in _all_tasks(workflow, state=SpiffState.COMPLETED):
         status = task_properties(task).get("requestStatus")
-        if status and not task.task_spec.outputs:
+        if status and isinstance(task.task_spec, EndEvent):
             return RequestStatus(status)
     return RequestStatus.COMPLETED
 

@@ -31,12 +31,20 @@ def defer(
     session.info.setdefault("pending_jobs", []).append(PendingJob(name, args, at, job_id))
 
 
+class JobSession(Session):
+    """A session that sends the jobs its transaction asked for once the commit is done."""
+
+    def commit(self) -> None:
+        super().commit()  # the connection is back in the pool when this returns
+        jobs: list[PendingJob] = self.info.pop("committed_jobs", [])
+        dispatcher: Dispatcher | None = self.info.get("dispatcher")
+        if jobs and dispatcher is not None:
+            dispatcher(jobs)
+
+
 @event.listens_for(Session, "after_commit")
-def _dispatch_after_commit(session: Session) -> None:
-    jobs: list[PendingJob] = session.info.pop("pending_jobs", [])
-    dispatcher: Dispatcher | None = session.info.get("dispatcher")
-    if jobs and dispatcher is not None:
-        dispatcher(jobs)
+def _mark_committed(session: Session) -> None:
+    session.info.setdefault("committed_jobs", []).extend(session.info.pop("pending_jobs", []))
 
 
 @event.listens_for(Session, "after_rollback")

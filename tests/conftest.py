@@ -40,8 +40,17 @@ PEOPLE = {
 }
 # Tables emptied between tests; departments, the seeded people and process versions stay.
 VOLATILE = [
-    "audit_events", "notifications", "documents", "timers", "tasks", "instances", "requests",
-    "registry_entries", "registry_counters", "api_tokens", "bridge_days",
+    "audit_events",
+    "notifications",
+    "documents",
+    "timers",
+    "tasks",
+    "instances",
+    "requests",
+    "registry_entries",
+    "registry_counters",
+    "api_tokens",
+    "bridge_days",
 ]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_URL") else [])
@@ -70,9 +79,9 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    Backend
-]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'circuit.db'}"
     else:
@@ -90,8 +99,9 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         for code, name in DEPARTMENTS.items():
             accounts.ensure_department(session, code, name)
         for key, (email, name, depts, heads) in PEOPLE.items():
-            user = accounts.create_user(session, email, name, PASSWORD, departments=depts,
-                                        heads=heads)
+            user = accounts.create_user(
+                session, email, name, PASSWORD, departments=depts, heads=heads
+            )
             people[key] = user.id
     yield Backend(request.param, url, db, people, max(people.values()))
     db.dispose()
@@ -132,7 +142,10 @@ class JobLog:
 
 def make_settings(data_dir: Path, url: str, redis: str | None, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
-        data_dir=data_dir, database_url=url, redis_url=redis, secret_key="test-secret-key",
+        data_dir=data_dir,
+        database_url=url,
+        redis_url=redis,
+        secret_key="test-secret-key",
     )
     values.update(overrides)
     return Settings(**values)
@@ -148,6 +161,8 @@ def circuit(backend: Backend, tmp_path: Path, redis_url: str) -> Iterator[Circui
     c.set_dispatcher(c.extras["jobs"])
     install(c)
     c.deploy_all()
+    for key in c.redis().scan_iter("circuit:throttle:*"):
+        c.redis().delete(key)
     yield c
     c.set_dispatcher(None)
 
@@ -192,8 +207,9 @@ class Browser:
     def get(self, url: str, **kw: Any) -> Any:
         return self.client.get(url, **kw)
 
-    def submit(self, page_url: str, data: dict[str, Any], action: str | None = None,
-               **kw: Any) -> Any:
+    def submit(
+        self, page_url: str, data: dict[str, Any], action: str | None = None, **kw: Any
+    ) -> Any:
         """GET the page, take its CSRF token, POST the form to its action (or the page)."""
         page = self.client.get(page_url)
         assert page.status_code == 200, page.status_code
@@ -225,8 +241,9 @@ def api_for(client: Any) -> Any:
 
     def headers(who: str) -> dict[str, str]:
         if who not in cache:
-            r = client.post("/api/v1/auth/token",
-                            json={"email": PEOPLE[who][0], "password": PASSWORD})
+            r = client.post(
+                "/api/v1/auth/token", json={"email": PEOPLE[who][0], "password": PASSWORD}
+            )
             assert r.status_code == 200, r.get_json()
             cache[who] = {"Authorization": f"Bearer {r.get_json()['token']}"}
         return cache[who]

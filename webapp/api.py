@@ -41,7 +41,9 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
         413: "Fișierele trimise depășesc dimensiunea maximă permisă.",
     }
     code = exc.code or 500
-    return error(code, exc.name.lower().replace(" ", "_"), messages.get(code, exc.description or ""))
+    return error(
+        code, exc.name.lower().replace(" ", "_"), messages.get(code, exc.description or "")
+    )
 
 
 def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -88,10 +90,12 @@ def token() -> Any:
     if not isinstance(email, str) or not isinstance(password, str):
         raise BadRequest("Trimiteți „email” și „password”.")
     if not throttle.allow("token", email):
-        return error(429, "throttled", "Prea multe încercări. Încercați din nou peste câteva minute.")
+        return error(
+            429, "throttled", "Prea multe încercări. Încercați din nou peste câteva minute."
+        )
     user = accounts.authenticate(db.session(), email, password)
     if user is None:
-        db.commit()
+        throttle.failed("token", email)
         raise Unauthorized("Adresa de e-mail sau parola nu este corectă.")
     ttl = timedelta(hours=db.circuit().settings.token_ttl_hours)
     value, expires = accounts.issue_token(db.session(), user, ttl)
@@ -110,22 +114,25 @@ def procedures() -> Any:
     circuit = db.circuit()
     out = []
     for proc in circuit.catalog.all():
-        out.append({
-            "id": proc.id,
-            "title": proc.title,
-            "description": proc.description,
-            "legal_basis": proc.legal_basis,
-            "deadline": {"days": proc.deadline_days, "kind": proc.deadline_kind.value},
-            "start_form": engine_requests.form_schema(db.session(), circuit, proc.start_form),
-            "attachments": [a.as_api() for a in proc.attachments],
-        })
+        out.append(
+            {
+                "id": proc.id,
+                "title": proc.title,
+                "description": proc.description,
+                "legal_basis": proc.legal_basis,
+                "deadline": {"days": proc.deadline_days, "kind": proc.deadline_kind.value},
+                "start_form": engine_requests.form_schema(db.session(), circuit, proc.start_form),
+                "attachments": [a.as_api() for a in proc.attachments],
+            }
+        )
     return {"procedures": out}
 
 
 @bp.get("/departments")
 def departments() -> Any:
-    return {"departments": [{"code": d.code, "name": d.name}
-                            for d in queries.departments(db.session())]}
+    return {
+        "departments": [{"code": d.code, "name": d.name} for d in queries.departments(db.session())]
+    }
 
 
 def _submission() -> tuple[Any, Any, list[documents.Upload]]:
@@ -135,7 +142,9 @@ def _submission() -> tuple[Any, Any, list[documents.Upload]]:
         try:
             data = json.loads(raw)
         except ValueError:
-            raise Invalid([{"field": "/data", "message": "Câmpul „data” nu este JSON valid."}]) from None
+            raise Invalid(
+                [{"field": "/data", "message": "Câmpul „data” nu este JSON valid."}]
+            ) from None
         uploads = [
             documents.Upload(name, f.filename or "document", f.read())
             for name, f in request.files.items(multi=True)
@@ -153,8 +162,9 @@ def create_request() -> Any:
     circuit = db.circuit()
     session = db.session()
     try:
-        req, created = engine_requests.start_request(session, circuit, me(), procedure, data,
-                                                     uploads, key)
+        req, created = engine_requests.start_request(
+            session, circuit, me(), procedure, data, uploads, key
+        )
         db.commit()
     except IntegrityError:
         session.rollback()  # a concurrent retry with the same key registered it first
@@ -175,8 +185,12 @@ def create_request() -> Any:
 def list_requests() -> Any:
     page, per_page = _page_args()
     rows, total = queries.visible_requests(db.session(), me(), page=page, per_page=per_page)
-    return {"requests": [serialize.request_summary(r) for r in rows], "page": page,
-            "per_page": per_page, "total": total}
+    return {
+        "requests": [serialize.request_summary(r) for r in rows],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }
 
 
 @bp.get("/requests/<int:request_id>")
@@ -189,9 +203,12 @@ def get_request(request_id: int) -> Any:
     proc = db.circuit().catalog.get(req.procedure)
     body["summary"] = req.summary
     body["waiting_for"] = (
-        {"message": waiting.instructions or waiting.name,
-         "attachments": [a.as_api() for a in proc.reply_attachments] if proc else []}
-        if waiting else None
+        {
+            "message": waiting.instructions or waiting.name,
+            "attachments": [a.as_api() for a in proc.reply_attachments] if proc else [],
+        }
+        if waiting
+        else None
     )
     body["steps"] = [serialize.step(t) for t in queries.steps(session, req.id)]
     body["documents"] = [serialize.document(d) for d in queries.request_documents(session, req.id)]
@@ -204,8 +221,10 @@ def get_request(request_id: int) -> Any:
 def reply(request_id: int) -> Any:
     if request.mimetype == "multipart/form-data":
         text: Any = request.form.get("text", "")
-        uploads = [documents.Upload(name, f.filename or "document", f.read())
-                   for name, f in request.files.items(multi=True)]
+        uploads = [
+            documents.Upload(name, f.filename or "document", f.read())
+            for name, f in request.files.items(multi=True)
+        ]
     else:
         text, uploads = json_body().get("text"), []
     req = engine_requests.reply(db.session(), db.circuit(), me(), request_id, text, uploads)
@@ -234,8 +253,9 @@ def tasks() -> Any:
     user = _official()
     page, per_page = _page_args()
     session = db.session()
-    rows = queries.department_inbox(session, user.departments, limit=per_page,
-                                    offset=(page - 1) * per_page)
+    rows = queries.department_inbox(
+        session, user.departments, limit=per_page, offset=(page - 1) * per_page
+    )
     forms_cache: dict[str, Any] = {}
     out = []
     for row in rows:

@@ -72,6 +72,7 @@ def login() -> object:
         else:
             user = accounts.authenticate(db.session(), email, request.form.get("password", ""))
             if user is None:
+                throttle.failed("login", email)
                 error = "Adresa de e-mail sau parola nu este corectă."
             else:
                 session.clear()
@@ -111,8 +112,13 @@ def signup() -> object:
                 validate_cnp(cnp)
                 born = birth_date(cnp)
                 today = local_today()
-                if born is not None and (today.year - born.year
-                                         - ((today.month, today.day) < (born.month, born.day))) < 18:
+                if (
+                    born is not None
+                    and (
+                        today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+                    )
+                    < 18
+                ):
                     errors["cnp"] = "Contul poate fi creat doar de persoane majore (18 ani)."
             except BadRequest as exc:
                 errors["cnp"] = exc.message

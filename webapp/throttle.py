@@ -1,4 +1,4 @@
-"""Throttling of login attempts, counted in Redis so every web process shares it."""
+"""Throttling of failed logins, counted in Redis so every web process shares it."""
 
 from __future__ import annotations
 
@@ -11,19 +11,30 @@ from webapp import db
 
 log = logging.getLogger(__name__)
 WINDOW_SECONDS = 300
-MAX_ATTEMPTS = 10
+MAX_FAILURES = 10
+
+
+def _key(scope: str, identity: str) -> str:
+    ident = hashlib.sha256(identity.strip().lower().encode()).hexdigest()[:16]
+    return f"circuit:throttle:{scope}:{request.remote_addr}:{ident}"
 
 
 def allow(scope: str, identity: str) -> bool:
-    """Count an attempt; refuse past MAX_ATTEMPTS per address and identity in the window."""
-    ident = hashlib.sha256(identity.strip().lower().encode()).hexdigest()[:16]
-    key = f"circuit:throttle:{scope}:{request.remote_addr}:{ident}"
+    """Tell whether this address may try this identity again (under MAX_FAILURES)."""
     try:
-        redis = db.circuit().redis()
-        count = redis.incr(key)
-        if count == 1:
-            redis.expire(key, WINDOW_SECONDS)
-        return int(count) <= MAX_ATTEMPTS  # type: ignore[arg-type]
+        count = db.circuit().redis().get(_key(scope, identity))
     except Exception:  # Redis down: let people log in rather than lock everyone out
         log.warning("login throttle unavailable", exc_info=True)
         return True
+    return count is None or int(count) < MAX_FAILURES  # type: ignore[arg-type]
+
+
+def failed(scope: str, identity: str) -> None:
+    """Count a failed attempt for the window."""
+    try:
+        redis = db.circuit().redis()
+        key = _key(scope, identity)
+        if redis.incr(key) == 1:
+            redis.expire(key, WINDOW_SECONDS)
+    except Exception:
+        log.warning("login throttle unavailable", exc_info=True)

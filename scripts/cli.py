@@ -1,0 +1,181 @@
+"""The `circuit` command: run, worker, db upgrade, demo, user add, deadline."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from datetime import date
+
+from engine.calendar import DeadlineKind
+
+
+def _circuit():  # type: ignore[no-untyped-def]
+    from engine.config import load_settings
+    from engine.context import build
+
+    return build(load_settings())
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    from engine.migrate import upgrade
+
+    circuit = _circuit()
+    upgrade(circuit.db)
+    circuit.deploy_all()
+    print("Baza de date este la zi.")
+    return 0
+
+
+def cmd_demo(_: argparse.Namespace) -> int:
+    from engine.demo import load_demo
+    from engine.migrate import upgrade
+
+    circuit = _circuit()
+    upgrade(circuit.db)
+    circuit.deploy_all()
+    circuit.set_dispatcher(None)  # the worker's sweep picks up anything due
+    accounts = load_demo(circuit)
+    print("Primăria demonstrativă este încărcată. Conturi:")
+    for acc in accounts:
+        password = acc.password or "(parola a fost afișată la prima încărcare)"
+        print(f"  {acc.email:34} {password:16} {acc.role}")
+    if any(a.password for a in accounts):
+        path = circuit.settings.data_dir / "demo-accounts.txt"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            for acc in accounts:
+                fh.write(f"{acc.email}\t{acc.password}\t{acc.role}\n")
+        print(f"Parolele sunt păstrate și în {path}")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from engine import accounts
+    from engine.errors import BadRequest
+
+    password = sys.stdin.readline().rstrip("\n")
+    circuit = _circuit()
+    try:
+        with circuit.db.transaction() as session:
+            user = accounts.create_user(
+                session,
+                args.email,
+                args.name,
+                password,
+                departments=args.department or [],
+                heads=args.head or [],
+                is_admin=args.admin,
+                cnp=args.cnp,
+            )
+            print(f"Utilizator creat: {user.email} (id {user.id})")
+    except BadRequest as exc:
+        print(f"Eroare: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_deadline(args: argparse.Namespace) -> int:
+    try:
+        start = date.fromisoformat(args.start)
+    except ValueError:
+        print("Eroare: data de început trebuie să fie AAAA-LL-ZZ.", file=sys.stderr)
+        return 2
+    if args.days < 1:
+        print("Eroare: termenul trebuie să aibă cel puțin o zi.", file=sys.stderr)
+        return 2
+    kind = DeadlineKind.WORKING if args.working else DeadlineKind.CALENDAR
+    circuit = _circuit()
+    with circuit.db.transaction() as session:
+        try:
+            calendar = circuit.calendar(session)
+        except Exception:  # no database yet: the public calendar alone
+            from engine.calendar import LegalCalendar
+
+            calendar = LegalCalendar()
+        print(calendar.deadline(start, args.days, kind).isoformat())
+    return 0
+
+
+def cmd_worker(_: argparse.Namespace) -> int:
+    from engine.rqueue import run_worker
+
+    circuit = _circuit()
+    circuit.use_rq()
+    run_worker(circuit.redis(), sweep_interval=float(os.environ.get("CIRCUIT_SWEEP_SECONDS", 15)))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from engine.migrate import upgrade
+    from engine.redisconn import embedded_redis
+
+    circuit = _circuit()
+    upgrade(circuit.db)
+    circuit.deploy_all()
+    env = dict(os.environ)
+    embedded = None
+    if not circuit.settings.redis_url:
+        embedded = embedded_redis(circuit.settings.data_dir)
+        env["REDIS_URL"] = f"unix://{embedded.socket_file}"
+        os.environ["REDIS_URL"] = env["REDIS_URL"]
+    env["CIRCUIT_DATA_DIR"] = str(circuit.settings.data_dir)
+    worker = subprocess.Popen([sys.executable, "-m", "scripts.cli", "worker"], env=env)
+    print(f"Circuit rulează la http://{args.host}:{args.port}/  (Ctrl+C pentru oprire)", flush=True)
+    try:
+        from scripts.webserver import serve
+
+        serve(args.host, args.port, workers=args.workers)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        if embedded is not None:
+            embedded.shutdown()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="circuit", description="Circuitul documentelor primăriei")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="serverul web și un worker, împreună")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=5000)
+    run.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 3)))
+    run.set_defaults(func=cmd_run)
+    sub.add_parser("worker", help="un worker RQ cu planificatorul lui").set_defaults(
+        func=cmd_worker
+    )
+    db = sub.add_parser("db", help="baza de date")
+    dbsub = db.add_subparsers(dest="db_command", required=True)
+    dbsub.add_parser("upgrade", help="aplică migrările").set_defaults(func=cmd_db_upgrade)
+    sub.add_parser("demo", help="încarcă primăria demonstrativă").set_defaults(func=cmd_demo)
+    user = sub.add_parser("user", help="utilizatori")
+    usub = user.add_subparsers(dest="user_command", required=True)
+    add = usub.add_parser("add", help="creează un utilizator (parola se citește de la stdin)")
+    add.add_argument("email")
+    add.add_argument("--name", required=True)
+    add.add_argument("--department", action="append")
+    add.add_argument("--head", action="append")
+    add.add_argument("--admin", action="store_true")
+    add.add_argument("--cnp")
+    add.set_defaults(func=cmd_user_add)
+    dl = sub.add_parser("deadline", help="calculează un termen legal")
+    dl.add_argument("start")
+    dl.add_argument("days", type=int)
+    dl.add_argument("--working", action="store_true")
+    dl.set_defaults(func=cmd_deadline)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Notifications reach people by e-mail through a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from engine import requests as engine_requests
+from engine.models import Notification, User
+from tests.test_api_flow import PETITION
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's API)
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def test_registration_and_answer_are_emailed_to_the_citizen(circuit, people, smtp):
+    inbox, port = smtp
+    circuit.settings = dataclasses.replace(
+        circuit.settings, smtp_host="127.0.0.1", smtp_port=port, mail_from="primaria@example.ro"
+    )
+    with circuit.db.transaction() as s:
+        req, _ = engine_requests.start_request(
+            s, circuit, s.get(User, people["citizen"]), "petitie", PETITION
+        )
+        rid, display = req.id, req.registration_display
+    [mail] = inbox.messages
+    assert mail["To"] == "ion.popescu@example.ro"
+    assert mail["From"] == "primaria@example.ro"
+    body = mail.get_payload(decode=True).decode("utf-8")
+    assert f"nr. {display}" in body and "Termenul legal" in body
+    assert f"/cereri/{rid}" in body
+    with circuit.db.session() as s:
+        note = s.scalar(select(Notification).where(Notification.request_id == rid))
+        assert note.emailed_at is not None
+
+    # A rejected (filed) petition tells the citizen too.
+    with circuit.db.session() as s:
+        from engine.models import TaskRecord
+
+        task_id = s.scalar(select(TaskRecord.id).where(TaskRecord.request_id == rid))
+    with circuit.db.transaction() as s:
+        engine_requests.complete_task(
+            s, circuit, s.get(User, people["registry"]), task_id, {"decizie_triere": "clasare"}
+        )
+    assert len(inbox.messages) == 2
+    assert "a fost clasată" in inbox.messages[1].get_payload(decode=True).decode("utf-8")
+
+
+def test_without_smtp_nothing_is_sent_and_the_notification_stays(circuit, people, job_log):
+    with circuit.db.transaction() as s:
+        req, _ = engine_requests.start_request(
+            s, circuit, s.get(User, people["citizen"]), "petitie", PETITION
+        )
+    assert [j.name for j in job_log.sent if j.at is None] == ["send_notification"]
+    with circuit.db.session() as s:
+        note = s.scalar(select(Notification).where(Notification.request_id == req.id))
+        assert note.emailed_at is None and "înregistrată" in note.message

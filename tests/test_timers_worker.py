@@ -1,0 +1,157 @@
+"""Timers fire through a real RQ worker process, and survive Redis losing their jobs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from sqlalchemy import select
+
+from engine import jobs
+from engine import requests as engine_requests
+from engine.catalog import Catalog
+from engine.context import Circuit, install
+from engine.models import Notification, TaskRecord, TaskState, Timer, TimerStatus, User
+from engine.rqueue import RQDispatcher
+from tests.conftest import make_settings
+from tests.test_api_flow import PETITION
+
+REMINDER_CATALOG = Path(__file__).parent / "data" / "reminder" / "processes"
+
+
+@pytest.fixture
+def rq_circuit(circuit: Circuit, redis_url: str) -> Iterator[Circuit]:
+    """The test's Circuit, with the 4-second reminder catalog and jobs sent to real RQ."""
+    settings = make_settings(
+        circuit.settings.data_dir,
+        circuit.settings.database_url,
+        redis_url,
+        processes_dir=REMINDER_CATALOG,
+    )
+    c = Circuit(settings=settings, db=circuit.db, catalog=Catalog.load(REMINDER_CATALOG))
+    install(c)
+    c.use_rq()
+    yield c
+    c.set_dispatcher(None)
+
+
+def start_worker(c: Circuit) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=c.settings.database_url,
+        REDIS_URL=c.settings.redis_url or "",
+        CIRCUIT_DATA_DIR=str(c.settings.data_dir),
+        CIRCUIT_PROCESSES_DIR=str(REMINDER_CATALOG),
+        CIRCUIT_SWEEP_SECONDS="1",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "scripts.cli", "worker"],
+        env=env,
+        cwd=Path(__file__).parent.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def register_and_triage(c: Circuit, people: dict[str, int]) -> int:
+    with c.db.transaction() as s:
+        req, _ = engine_requests.start_request(
+            s, c, s.get(User, people["citizen"]), "petitie", PETITION
+        )
+        rid = req.id
+    with c.db.session() as s:
+        task_id = s.scalar(select(TaskRecord.id).where(TaskRecord.request_id == rid))
+    with c.db.transaction() as s:
+        engine_requests.complete_task(
+            s,
+            c,
+            s.get(User, people["registry"]),
+            task_id,
+            {"decizie_triere": "repartizare", "departament": "urbanism"},
+        )
+    return rid
+
+
+def wait_for_fired(c: Circuit, rid: int, worker: subprocess.Popen[bytes]) -> Timer:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with c.db.session() as s:
+            timer = s.scalar(
+                select(Timer).where(Timer.request_id == rid, Timer.status == TimerStatus.FIRED)
+            )
+            if timer is not None:
+                return timer
+        assert worker.poll() is None, worker.stdout.read().decode() if worker.stdout else ""
+        time.sleep(0.3)
+    raise AssertionError("the reminder did not fire within 60 s")
+
+
+def stop(worker: subprocess.Popen[bytes]) -> None:
+    worker.terminate()
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
+def reminders(c: Circuit, rid: int) -> list[Notification]:
+    with c.db.session() as s:
+        return list(
+            s.scalars(
+                select(Notification).where(
+                    Notification.request_id == rid, Notification.kind == "reminder"
+                )
+            )
+        )
+
+
+@pytest.mark.slow
+def test_reminder_fires_through_the_rq_scheduler(rq_circuit, people):
+    rid = register_and_triage(rq_circuit, people)
+    with rq_circuit.db.session() as s:
+        [timer] = s.scalars(select(Timer).where(Timer.request_id == rid)).all()
+        assert timer.status == TimerStatus.WAITING and timer.department == "urbanism"
+    assert RQDispatcher(rq_circuit.redis()).is_live(f"timer-{timer.id}")  # scheduled in Redis
+    worker = start_worker(rq_circuit)
+    try:
+        fired = wait_for_fired(rq_circuit, rid, worker)
+    finally:
+        stop(worker)
+    assert fired.fired_at is not None
+    [note] = reminders(rq_circuit, rid)
+    assert note.department == "urbanism" and "Reamintire" in note.message
+    # Non-interrupting: the draft is still on the department's desk.
+    with rq_circuit.db.session() as s:
+        ready = s.scalars(
+            select(TaskRecord.name).where(
+                TaskRecord.request_id == rid, TaskRecord.state == TaskState.READY
+            )
+        )
+        assert list(ready) == ["Redactare răspuns"]
+    # Firing again (a duplicate job) changes nothing.
+    assert jobs.fire_timer(fired.id) is False
+    assert len(reminders(rq_circuit, rid)) == 1
+
+
+@pytest.mark.slow
+def test_sweep_re_enqueues_a_timer_that_redis_lost(rq_circuit, people):
+    rid = register_and_triage(rq_circuit, people)
+    redis: Redis = rq_circuit.redis()
+    redis.flushdb()  # Redis loses every job, scheduled ones included
+    with rq_circuit.db.session() as s:
+        timer = s.scalar(select(Timer).where(Timer.request_id == rid))
+        assert timer.status == TimerStatus.WAITING
+    assert not RQDispatcher(redis).is_live(f"timer-{timer.id}")
+    worker = start_worker(rq_circuit)
+    try:
+        fired = wait_for_fired(rq_circuit, rid, worker)
+    finally:
+        stop(worker)
+    assert fired.id == timer.id
+    assert len(reminders(rq_circuit, rid)) == 1
