@@ -220,6 +220,7 @@ class TaskRecord(Base):
     __table_args__ = (
         Index("ix_tasks_inbox", "state", "department", "request_created_at", "id"),
         Index("ix_tasks_request", "request_id", "created_at"),
+        Index("ix_tasks_instance_state", "instance_id", "state"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID

@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_ttl_hours),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         WTF_CSRF_TIME_LIMIT=settings.session_ttl_hours * 3600,
         JSON_SORT_KEYS=False,

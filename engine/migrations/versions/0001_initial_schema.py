@@ -307,6 +307,7 @@ def upgrade() -> None:
             "ix_tasks_inbox", ["state", "department", "request_created_at", "id"], unique=False
         )
         batch_op.create_index("ix_tasks_request", ["request_id", "created_at"], unique=False)
+        batch_op.create_index("ix_tasks_instance_state", ["instance_id", "state"], unique=False)
 
     op.create_table(
         "timers",
@@ -376,6 +377,7 @@ def downgrade() -> None:
     op.drop_table("timers")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.drop_index("ix_tasks_request")
+        batch_op.drop_index("ix_tasks_instance_state")
         batch_op.drop_index("ix_tasks_inbox")
 
     op.drop_table("tasks")
