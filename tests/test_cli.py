@@ -16,11 +16,20 @@ import pytest
 ROOT = Path(__file__).parent.parent
 
 
-def circuit(args: list[str], data_dir: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
+def circuit(
+    args: list[str], data_dir: Path, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     environ.update(CIRCUIT_DATA_DIR=str(data_dir), **env)
-    return subprocess.run([sys.executable, "-m", "scripts.cli", *args], input=stdin, text=True,
-                          capture_output=True, cwd=ROOT, env=environ, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.cli", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        cwd=ROOT,
+        env=environ,
+        timeout=120,
+    )
 
 
 def test_deadline_command(tmp_path):
@@ -36,19 +45,41 @@ def test_db_upgrade_is_idempotent_and_user_add_reads_the_password(tmp_path):
     for _ in range(2):
         r = circuit(["db", "upgrade"], tmp_path)
         assert r.returncode == 0, r.stderr
-    r = circuit(["user", "add", "ana@primarie.ro", "--name", "Ana Pop"], tmp_path,
-                stdin="o-parola-destul-de-lunga\n")
+    r = circuit(
+        ["user", "add", "ana@primarie.ro", "--name", "Ana Pop"],
+        tmp_path,
+        stdin="o-parola-destul-de-lunga\n",
+    )
     assert r.returncode == 0 and "Utilizator creat: ana@primarie.ro" in r.stdout
-    again = circuit(["user", "add", "ana@primarie.ro", "--name", "Ana Pop"], tmp_path,
-                    stdin="o-parola-destul-de-lunga\n")
+    again = circuit(
+        ["user", "add", "ana@primarie.ro", "--name", "Ana Pop"],
+        tmp_path,
+        stdin="o-parola-destul-de-lunga\n",
+    )
     assert again.returncode == 1 and "Există deja" in again.stderr
     r = circuit(["demo"], tmp_path)
     assert r.returncode == 0, r.stderr
-    r = circuit(["user", "add", "sef@primarie.ro", "--name", "Șef Taxe", "--department", "taxe",
-                 "--head", "taxe"], tmp_path, stdin="o-parola-destul-de-lunga\n")
+    r = circuit(
+        [
+            "user",
+            "add",
+            "sef@primarie.ro",
+            "--name",
+            "Șef Taxe",
+            "--department",
+            "taxe",
+            "--head",
+            "taxe",
+        ],
+        tmp_path,
+        stdin="o-parola-destul-de-lunga\n",
+    )
     assert r.returncode == 0, r.stderr
-    r = circuit(["user", "add", "x@primarie.ro", "--name", "X", "--department", "nu_exista"],
-                tmp_path, stdin="o-parola-destul-de-lunga\n")
+    r = circuit(
+        ["user", "add", "x@primarie.ro", "--name", "X", "--department", "nu_exista"],
+        tmp_path,
+        stdin="o-parola-destul-de-lunga\n",
+    )
     assert r.returncode == 1 and "nu există" in r.stderr
     r = circuit(["user", "add", "y@primarie.ro", "--name", "Y"], tmp_path, stdin="scurtă\n")
     assert r.returncode == 1 and "cel puțin" in r.stderr
@@ -64,16 +95,21 @@ def _free_port() -> int:
 def test_demo_then_run_serves_the_demo_city_hall(tmp_path):
     demo = circuit(["demo"], tmp_path)
     assert demo.returncode == 0, demo.stderr
-    accounts = {line.split()[0]: line.split()[1] for line in demo.stdout.splitlines()
-                if "@" in line}
+    accounts = {
+        line.split()[0]: line.split()[1] for line in demo.stdout.splitlines() if "@" in line
+    }
     assert "ion.popescu@example.ro" in accounts and "registratura@primaria-demo.ro" in accounts
     port = _free_port()
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     environ["CIRCUIT_DATA_DIR"] = str(tmp_path)
-    server = subprocess.Popen([sys.executable, "-m", "scripts.cli", "run", "--port", str(port),
-                               "--workers", "2"], cwd=ROOT, env=environ,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "scripts.cli", "run", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -87,14 +123,21 @@ def test_demo_then_run_serves_the_demo_city_hall(tmp_path):
                 assert time.monotonic() < deadline, "circuit run did not answer in 60 s"
                 time.sleep(0.3)
         req = urllib.request.Request(
-            f"{base}/api/v1/auth/token", method="POST",
-            data=json.dumps({"email": "registratura@primaria-demo.ro",
-                             "password": accounts["registratura@primaria-demo.ro"]}).encode(),
-            headers={"Content-Type": "application/json"})
+            f"{base}/api/v1/auth/token",
+            method="POST",
+            data=json.dumps(
+                {
+                    "email": "registratura@primaria-demo.ro",
+                    "password": accounts["registratura@primaria-demo.ro"],
+                }
+            ).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=10) as r:
             token = json.load(r)["token"]
-        req = urllib.request.Request(f"{base}/api/v1/tasks",
-                                     headers={"Authorization": f"Bearer {token}"})
+        req = urllib.request.Request(
+            f"{base}/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}
+        )
         with urllib.request.urlopen(req, timeout=10) as r:
             tasks = json.load(r)["tasks"]
         assert [t["name"] for t in tasks] == ["Repartizare petiție"]  # one petition waits

@@ -21,8 +21,9 @@ def imported_modules(path: Path) -> set[str]:
 
 def test_engine_never_imports_flask_or_webapp():
     offenders = {
-        str(path.relative_to(ENGINE.parent)): sorted(imported_modules(path) & {"flask", "webapp",
-                                                                                 "flask_login"})
+        str(path.relative_to(ENGINE.parent)): sorted(
+            imported_modules(path) & {"flask", "webapp", "flask_login"}
+        )
         for path in ENGINE.rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}

@@ -1,0 +1,131 @@
+"""The officials' office: the departments' inbox, tasks with their forms, request files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from engine import queries
+from engine import requests as engine_requests
+from engine.errors import Conflict, Forbidden, Invalid
+from engine.models import TaskRecord, TaskState
+from webapp import db, formrender
+from webapp.auth import current
+from webapp.extensions import login_manager
+from webapp.portal import page_arg, page_count, registration_text, request_page_context
+
+bp = Blueprint("office", __name__, url_prefix="/birou")
+
+PER_PAGE = 50
+
+
+@bp.before_request
+def _officials_only() -> Any:
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current().is_official:
+        raise Forbidden("Această pagină este destinată funcționarilor primăriei.")
+    return None
+
+
+def _task(task_id: str) -> TaskRecord:
+    """Return the task if the official may work on it (NotFound or Forbidden otherwise)."""
+    # The engine applies the same rule when the task is claimed or completed.
+    return engine_requests._task_for_official(db.session(), current(), task_id)
+
+
+@bp.route("/")
+def inbox() -> Any:
+    session, user = db.session(), current()
+    page = page_arg()
+    rows = queries.department_inbox(
+        session, user.departments, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+    )
+    total = queries.inbox_count(session, user.departments)
+    reminders = [n for n in queries.notifications_for(session, user) if n.department]
+    return render_template(
+        "office/inbox.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=page_count(total, PER_PAGE),
+        reminders=reminders,
+        catalog=db.circuit().catalog,
+        registration_text=registration_text,
+    )
+
+
+def _render_task(row: TaskRecord, **kw: Any) -> Any:
+    session, circuit = db.session(), db.circuit()
+    req = queries.request_for(session, current(), row.request_id)
+    schema = engine_requests.form_schema(session, circuit, row.form) if row.form else None
+    fields = formrender.fields(schema, kw.get("values"), kw.get("errors")) if schema else []
+    html = render_template(
+        "office/task.html",
+        task=row,
+        schema=schema,
+        fields=fields,
+        errors=kw.get("errors") or {},
+        is_ready=row.state == TaskState.READY,
+        claimed_by_me=row.claimed_by_id == current().id,
+        **request_page_context(req),
+    )
+    return html, kw.get("status", 200)
+
+
+@bp.route("/sarcini/<task_id>", methods=["GET", "POST"])
+def task(task_id: str) -> Any:
+    row = _task(task_id)
+    if request.method == "GET":
+        return _render_task(row)
+    session = db.session()
+    schema = engine_requests.form_schema(session, db.circuit(), row.form) if row.form else {}
+    data = formrender.parse(schema, request.form)
+    try:
+        req = engine_requests.complete_task(session, db.circuit(), current(), task_id, data)
+        db.commit()
+    except Invalid as exc:
+        session.rollback()
+        return _render_task(
+            _task(task_id), values=data, errors=formrender.field_errors(exc.errors), status=422
+        )
+    except Conflict as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("office.inbox"))
+    flash(
+        f"Sarcina „{row.name}” pentru cererea {registration_text(req)} a fost finalizată.",
+        "success",
+    )
+    return redirect(url_for("office.inbox"))
+
+
+@bp.route("/sarcini/<task_id>/preluare", methods=["POST"])
+def claim(task_id: str) -> Any:
+    try:
+        row = engine_requests.claim_task(db.session(), current(), task_id)
+        db.commit()
+    except Conflict as exc:
+        db.session().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("office.inbox"))
+    flash(f"Ați preluat sarcina „{row.name}”.", "success")
+    return redirect(url_for("office.task", task_id=task_id))
+
+
+@bp.route("/sarcini/<task_id>/eliberare", methods=["POST"])
+def release(task_id: str) -> Any:
+    row = engine_requests.release_task(db.session(), current(), task_id)
+    db.commit()
+    flash(f"Sarcina „{row.name}” a revenit în lista compartimentului.", "info")
+    return redirect(url_for("office.inbox"))
+
+
+@bp.route("/cereri/<int:request_id>")
+def request_detail(request_id: int) -> Any:
+    req = queries.request_for(db.session(), current(), request_id)
+    ctx = request_page_context(req)
+    mine = set(current().departments)
+    return render_template("office/request.html", my_departments=mine, **ctx)
