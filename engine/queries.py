@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from engine.errors import NotFound
 from engine.models import (
+    AuditEvent,
     Department,
     Document,
     Notification,
@@ -167,3 +168,13 @@ def notifications_for(session: Session, user: User, limit: int = 20) -> list[Not
             select(Notification).where(cond).order_by(Notification.id.desc()).limit(limit)
         )
     )
+
+
+def step_submissions(session: Session, request_id: int) -> dict[str, dict[str, Any]]:
+    """Return what each completed task of a request was completed with, by task id."""
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.request_id == request_id, AuditEvent.action == "task_completed")
+        .order_by(AuditEvent.id)
+    )
+    return {str(e.detail.get("task")): dict(e.detail.get("data") or {}) for e in events}

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, definitions, documents, forms, instances, notify, registry
-from engine.catalog import Procedure
+from engine.catalog import AttachmentSpec, Procedure
 from engine.context import Circuit
-from engine.errors import BadRequest, Conflict, Forbidden, NotFound
+from engine.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.models import (
     Department,
     Instance,
@@ -64,6 +64,24 @@ def _reminder_at(circuit: Circuit, session: Session, proc: Procedure, now: datet
     return datetime.combine(day, local.timetz()).isoformat()
 
 
+def _check_submission(
+    schema: dict[str, Any],
+    data: Any,
+    specs: tuple[AttachmentSpec, ...],
+    uploads: list[documents.Upload],
+) -> tuple[dict[str, Any], list[str]]:
+    """Validate the form and the files together, so every problem is told at once."""
+    errors = forms.form_errors(schema, data)
+    mimes: list[str] = []
+    try:
+        mimes = documents.check_uploads(specs, uploads)
+    except Invalid as exc:
+        errors.extend(exc.errors)
+    if errors:
+        raise Invalid(errors)
+    return dict(data), mimes
+
+
 def find_by_idempotency_key(session: Session, applicant: User, key: str) -> Request | None:
     """Return the request this applicant already registered under this key."""
     return session.scalar(
@@ -87,8 +105,9 @@ def start_request(
             return existing, False
     proc = procedure_or_400(circuit, procedure_id)
     uploads = uploads or []
-    clean = forms.validate_form(form_schema(session, circuit, proc.start_form), data)
-    mimes = documents.check_uploads(proc.attachments, uploads)
+    clean, mimes = _check_submission(
+        form_schema(session, circuit, proc.start_form), data, proc.attachments, uploads
+    )
     version = definitions.current_version(session, proc.process_id) or definitions.deploy(
         session, circuit.settings.bpmn_dir, proc.bpmn, proc.process_id
     )
@@ -179,7 +198,8 @@ def start_request(
     return request, True
 
 
-def _task_for_official(session: Session, user: User, task_id: str) -> TaskRecord:
+def task_for_official(session: Session, user: User, task_id: str) -> TaskRecord:
+    """Return a task the official may work on; NotFound or Forbidden otherwise."""
     row = session.get(TaskRecord, task_id)
     if row is None:
         raise NotFound("Sarcina nu există.")
@@ -192,7 +212,7 @@ def _task_for_official(session: Session, user: User, task_id: str) -> TaskRecord
 
 def claim_task(session: Session, user: User, task_id: str) -> TaskRecord:
     """Take a task from the department's inbox so colleagues see who works on it."""
-    row = _task_for_official(session, user, task_id)
+    row = task_for_official(session, user, task_id)
     row = (
         session.scalar(
             select(TaskRecord)
@@ -226,7 +246,7 @@ def claim_task(session: Session, user: User, task_id: str) -> TaskRecord:
 
 def release_task(session: Session, user: User, task_id: str) -> TaskRecord:
     """Give a claimed task back to the department's inbox."""
-    row = _task_for_official(session, user, task_id)
+    row = task_for_official(session, user, task_id)
     if row.claimed_by_id == user.id and row.state == TaskState.READY:
         row.claimed_by_id = None
         row.claimed_at = None
@@ -328,7 +348,7 @@ def complete_task(
     session: Session, circuit: Circuit, user: User, task_id: str, data: Any
 ) -> Request:
     """Complete an official's task with its form data and advance the workflow."""
-    row = _task_for_official(session, user, task_id)
+    row = task_for_official(session, user, task_id)
     if row.state != TaskState.READY:
         raise Conflict("Sarcina a fost deja finalizată.", code="not_ready")
     if row.claimed_by_id not in (None, user.id):

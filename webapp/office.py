@@ -33,7 +33,7 @@ def _officials_only() -> Any:
 def _task(task_id: str) -> TaskRecord:
     """Return the task if the official may work on it (NotFound or Forbidden otherwise)."""
     # The engine applies the same rule when the task is claimed or completed.
-    return engine_requests._task_for_official(db.session(), current(), task_id)
+    return engine_requests.task_for_official(db.session(), current(), task_id)
 
 
 @bp.route("/")
@@ -70,7 +70,7 @@ def _render_task(row: TaskRecord, **kw: Any) -> Any:
         errors=kw.get("errors") or {},
         is_ready=row.state == TaskState.READY,
         claimed_by_me=row.claimed_by_id == current().id,
-        **request_page_context(req),
+        **request_page_context(req, internal=True),
     )
     return html, kw.get("status", 200)
 
@@ -126,6 +126,6 @@ def release(task_id: str) -> Any:
 @bp.route("/cereri/<int:request_id>")
 def request_detail(request_id: int) -> Any:
     req = queries.request_for(db.session(), current(), request_id)
-    ctx = request_page_context(req)
+    ctx = request_page_context(req, internal=True)
     mine = set(current().departments)
     return render_template("office/request.html", my_departments=mine, **ctx)

@@ -50,20 +50,29 @@ def registration_text(req: Request) -> str:
     return f"nr. {req.registration_number} / {ro_date(req.registration_date)}"
 
 
-def request_page_context(req: Request) -> dict[str, Any]:
-    """Gather what a request's page shows to whoever may see it."""
+def request_page_context(req: Request, *, internal: bool = False) -> dict[str, Any]:
+    """Gather what a request's page shows; `internal` adds what each step was completed with."""
     session, circuit = db.session(), db.circuit()
     proc = circuit.catalog.get(req.procedure)
     submitted: list[tuple[str, str]] = []
     if proc is not None:
         schema = engine_requests.form_schema(session, circuit, proc.start_form)
         submitted = formrender.summary(schema, req.data or {})
+    steps = queries.steps(session, req.id)
+    step_data: dict[str, list[tuple[str, str]]] = {}
+    if internal:
+        answers = queries.step_submissions(session, req.id)
+        for step in steps:
+            if step.id in answers and step.form:
+                schema = engine_requests.form_schema(session, circuit, step.form)
+                step_data[step.id] = formrender.summary(schema, answers[step.id])
     return {
+        "step_data": step_data,
         "req": req,
         "proc": proc,
         "registration": registration_text(req),
         "submitted": submitted,
-        "steps": queries.steps(session, req.id),
+        "steps": steps,
         "documents": queries.request_documents(session, req.id),
     }
 
