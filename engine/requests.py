@@ -210,6 +210,18 @@ def task_for_official(session: Session, user: User, task_id: str) -> TaskRecord:
     return row
 
 
+def ensure_workable(row: TaskRecord, user: User) -> None:
+    """Refuse a task that is no longer READY or that a colleague holds."""
+    if row.state != TaskState.READY:
+        raise Conflict("Sarcina a fost deja finalizată.", code="not_ready")
+    if row.claimed_by_id not in (None, user.id):
+        raise Conflict(
+            "Sarcina este preluată de alt funcționar.",
+            code="claimed",
+            claimed_by=row.claimed_by.name if row.claimed_by else None,
+        )
+
+
 def claim_task(session: Session, user: User, task_id: str) -> TaskRecord:
     """Take a task from the department's inbox so colleagues see who works on it."""
     row = task_for_official(session, user, task_id)
@@ -222,14 +234,7 @@ def claim_task(session: Session, user: User, task_id: str) -> TaskRecord:
         )
         or row
     )
-    if row.state != TaskState.READY:
-        raise Conflict("Sarcina a fost deja finalizată.", code="not_ready")
-    if row.claimed_by_id not in (None, user.id):
-        raise Conflict(
-            "Sarcina este preluată de alt funcționar.",
-            code="claimed",
-            claimed_by=row.claimed_by.name if row.claimed_by else None,
-        )
+    ensure_workable(row, user)
     if row.claimed_by_id is None:
         row.claimed_by_id = user.id
         row.claimed_at = utcnow()
@@ -349,10 +354,7 @@ def complete_task(
 ) -> Request:
     """Complete an official's task with its form data and advance the workflow."""
     row = task_for_official(session, user, task_id)
-    if row.state != TaskState.READY:
-        raise Conflict("Sarcina a fost deja finalizată.", code="not_ready")
-    if row.claimed_by_id not in (None, user.id):
-        raise Conflict("Sarcina este preluată de alt funcționar.", code="claimed")
+    ensure_workable(row, user)
     if not isinstance(data, dict):
         data = {}
     return _complete(session, circuit, row, data, user)
