@@ -67,6 +67,12 @@ PETITIONS = [
         "Doresc să aflu ce documente trebuie să depun pentru autorizarea unui gard la "
         "proprietatea din strada Zorilor nr. 12.",
     ),
+    (
+        "ion.popescu@example.ro",
+        "Construcție fără autorizație lângă parc",
+        "Pe terenul de lângă parcul central se ridică de două săptămâni o clădire, fără panou "
+        "de identificare a lucrării. Vă rog să verificați dacă există autorizație de construire.",
+    ),
 ]
 
 
@@ -156,6 +162,11 @@ def load_demo(circuit: Circuit) -> list[DemoAccount]:
                 "actiune": "cere_completari",
                 "mesaj_solicitant": "Vă rugăm să precizați numărul cadastral al terenului.",
             },
+        ),
+        (
+            ids[4],
+            "registratura@primaria-demo.ro",
+            {"decizie_triere": "repartizare", "departament": "urbanism"},
         ),
     ]
     for request_id, email, data in steps:
