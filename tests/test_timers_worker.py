@@ -155,3 +155,28 @@ def test_sweep_re_enqueues_a_timer_that_redis_lost(rq_circuit, people):
         stop(worker)
     assert fired.id == timer.id
     assert len(reminders(rq_circuit, rid)) == 1
+
+
+def test_the_web_app_sends_its_jobs_to_rq_after_commit(circuit):
+    from rq import Queue
+
+    from webapp import create_app
+
+    circuit.set_dispatcher(None)
+    app = create_app({"TESTING": True}, circuit=circuit)  # no dispatcher given: RQ
+    queue = Queue("circuit", connection=circuit.redis())
+    queue.empty()
+    web = app.test_client()
+    token = web.post(
+        "/api/v1/auth/token",
+        json={"email": "ion.popescu@example.ro", "password": "parola-de-test-1"},
+    ).get_json()
+    r = web.post(
+        "/api/v1/requests",
+        json={"procedure": "petitie", "data": PETITION},
+        headers={"Authorization": f"Bearer {token['token']}"},
+    )
+    assert r.status_code == 201
+    funcs = [job.func_name for job in queue.get_jobs()]
+    assert funcs == ["engine.jobs.send_notification"]  # the "registered" e-mail, enqueued
+    queue.empty()

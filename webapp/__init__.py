@@ -22,6 +22,8 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
         circuit = build(load_settings())
     else:
         install(circuit)
+    if not circuit.has_dispatcher:
+        circuit.use_rq()  # jobs asked for in a request go to RQ once it commits
     app = Flask(__name__)
     settings = circuit.settings
     app.config.update(
