@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine import audit
 from engine.cnp import validate_cnp
 from engine.errors import BadRequest
 from engine.models import ApiToken, Department, Membership, User
-from engine.timeutil import as_aware, utcnow
+from engine.timeutil import utcnow
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("circuit-dummy-password")
@@ -108,13 +108,28 @@ def issue_token(session: Session, user: User, ttl: timedelta) -> tuple[str, date
     return token, expires
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """Return the user a bearer token belongs to, if it has not expired."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is None or as_aware(row.expires_at) <= utcnow():
-        return None
-    user = session.get(User, row.user_id)
+def user_by_id(session: Session, user_id: int) -> User | None:
+    """Return an active user with their departments (one query)."""
+    user = session.get(User, user_id, options=[joinedload(User.memberships)])
     return user if user is not None and user.active else None
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """Return the user a bearer token belongs to, if it has not expired (one query)."""
+    return (
+        session.execute(
+            select(User)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(
+                ApiToken.token_hash == _digest(token),
+                ApiToken.expires_at > utcnow(),
+                User.active.is_(True),
+            )
+            .options(joinedload(User.memberships))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def ensure_department(session: Session, code: str, name: str) -> Department:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,8 +16,12 @@ from engine.calendar import LegalCalendar
 from engine.catalog import Catalog
 from engine.config import Settings
 from engine.db import Database
-from engine.models import BridgeDay
+from engine.models import BridgeDay, Department
 from engine.queue import Dispatcher
+
+# Departments and bridge days change a few times a year; other processes see a change
+# within this many seconds.
+REFERENCE_TTL = 60.0
 
 
 @dataclass
@@ -27,10 +33,33 @@ class Circuit:
     catalog: Catalog
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def _cached(self, key: str, load: Callable[[], Any]) -> Any:
+        """Keep rarely changing reference data for REFERENCE_TTL seconds per process."""
+        hit = self.extras.get(key)
+        now = time.monotonic()
+        if hit is None or now - hit[0] > REFERENCE_TTL:
+            hit = (now, load())
+            self.extras[key] = hit
+        return hit[1]
+
+    def forget_cached(self) -> None:
+        """Drop cached reference data (after an administrator changed it here)."""
+        for key in ("bridge_days", "departments"):
+            self.extras.pop(key, None)
+
     def calendar(self, session: Session) -> LegalCalendar:
         """Return the legal calendar with the bridge days an administrator added."""
-        days = frozenset(session.scalars(select(BridgeDay.day)))
+        days = self._cached(
+            "bridge_days", lambda: frozenset(session.scalars(select(BridgeDay.day)))
+        )
         return LegalCalendar(extra_non_working=days)
+
+    def departments(self, session: Session) -> list[tuple[str, str]]:
+        """Return (code, name) of every department, by name."""
+        query = select(Department.code, Department.name).order_by(Department.name)
+        return self._cached(  # type: ignore[no-any-return]
+            "departments", lambda: [(c, n) for c, n in session.execute(query)]
+        )
 
     def redis(self) -> Redis:
         """Return the Redis client (the embedded server is started on first use)."""

@@ -107,14 +107,15 @@ def deploy(session: Session, bpmn_dir: Path, filename: str, process_id: str) -> 
     return version
 
 
-def current_version(session: Session, process_id: str) -> ProcessVersion | None:
-    """Return the newest deployed version of a process."""
-    return session.scalar(
-        select(ProcessVersion)
+def current_version(session: Session, process_id: str) -> tuple[int, str] | None:
+    """Return the id and content hash of the newest deployed version of a process."""
+    row = session.execute(
+        select(ProcessVersion.id, ProcessVersion.content_hash)
         .where(ProcessVersion.process_id == process_id)
         .order_by(ProcessVersion.id.desc())
         .limit(1)
-    )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def definition(session: Session, version_id: int) -> ParsedDefinition:

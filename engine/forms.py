@@ -31,11 +31,16 @@ def load_form(forms_dir: Path, filename: str) -> dict[str, Any]:
     return _load(str(path), path.stat().st_mtime)
 
 
+def has_options(schema: dict[str, Any]) -> bool:
+    """Tell whether a form has properties whose choices are filled in at run time."""
+    return any("x-options" in p for p in schema.get("properties", {}).values())
+
+
 def with_options(
     schema: dict[str, Any], options: Mapping[str, list[tuple[str, str]]]
 ) -> dict[str, Any]:
     """Return the schema with every `x-options` property limited to the live choices."""
-    if not any("x-options" in p for p in schema.get("properties", {}).values()):
+    if not has_options(schema):
         return schema
     filled = copy.deepcopy(schema)
     for prop in filled.get("properties", {}).values():

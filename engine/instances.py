@@ -150,17 +150,36 @@ def sync(
     *,
     actor_id: int | None,
     answer_field: str | None = None,
+    new: bool = False,
+    now: datetime | None = None,
 ) -> None:
     """Mirror the workflow into the task index, the timer table and the request's status."""
-    now = utcnow()
-    open_rows = {
-        row.id: row
-        for row in session.scalars(
-            select(TaskRecord).where(
-                TaskRecord.instance_id == instance.id, TaskRecord.state == TaskState.READY
+    with session.no_autoflush:  # read everything first; the writes go out in one flush
+        _sync(session, request, instance, workflow, actor_id, answer_field, new, now or utcnow())
+
+
+def _sync(
+    session: Session,
+    request: Request,
+    instance: Instance,
+    workflow: BpmnWorkflow,
+    actor_id: int | None,
+    answer_field: str | None,
+    new: bool,
+    now: datetime,
+) -> None:
+    open_rows = (
+        {}
+        if new
+        else {
+            row.id: row
+            for row in session.scalars(
+                select(TaskRecord).where(
+                    TaskRecord.instance_id == instance.id, TaskRecord.state == TaskState.READY
+                )
             )
-        )
-    }
+        }
+    )
     ready = _all_tasks(workflow, state=SpiffState.READY, manual=True)
     ready_ids = set()
     progressed = False
@@ -206,7 +225,7 @@ def sync(
             row.completed_by_id = actor_id
             progressed = True
 
-    _sync_timers(session, request, instance, workflow, now)
+    _sync_timers(session, request, instance, workflow, now, new)
 
     if workflow.is_completed():
         request.status = _final_status(workflow)
@@ -243,13 +262,24 @@ def _timer_tasks(workflow: BpmnWorkflow) -> list[Task]:
 
 
 def _sync_timers(
-    session: Session, request: Request, instance: Instance, workflow: BpmnWorkflow, now: datetime
+    session: Session,
+    request: Request,
+    instance: Instance,
+    workflow: BpmnWorkflow,
+    now: datetime,
+    new: bool,
 ) -> None:
-    known = {
-        t.task_id: t for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))
-    }
+    timer_tasks = _timer_tasks(workflow)
+    known = (
+        {}
+        if new
+        else {
+            t.task_id: t
+            for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))
+        }
+    )
     seen: set[str] = set()
-    for task in _timer_tasks(workflow):
+    for task in timer_tasks:
         task_id = str(task.id)
         seen.add(task_id)
         fired = task.has_state(SpiffState.COMPLETED)
@@ -270,9 +300,8 @@ def _sync_timers(
                 created_at=now,
             )
             session.add(timer)
-            session.flush()
             if not fired:
-                defer(session, "fire_timer", timer.id, at=due, job_id=f"timer-{timer.id}")
+                defer(session, "fire_timer", task_id, at=due, job_id=f"timer-{task_id}")
         if fired and timer.status == TimerStatus.WAITING:
             timer.status = TimerStatus.FIRED
             timer.fired_at = now
@@ -288,7 +317,7 @@ def on_timer_fired(session: Session, request: Request, timer: Timer) -> None:
         session,
         "timer_fired",
         request_id=request.id,
-        timer=timer.id,
+        timer=timer.task_id,
         name=timer.name,
         due_at=as_aware(timer.due_at).isoformat(),
     )
@@ -299,7 +328,12 @@ def on_timer_fired(session: Session, request: Request, timer: Timer) -> None:
             Notification.department == timer.department,
         )
     )
-    if exists is not None:
+    pending = any(
+        isinstance(n, Notification)
+        and (n.request_id, n.kind, n.department) == (request.id, "reminder", timer.department)
+        for n in session.new
+    )
+    if exists is not None or pending:
         return
     message = (
         f"Reamintire: cererea nr. {request.registration_display} ({request.summary}) "

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from engine import notify, timers
 from engine.context import current
 from engine.queue import PendingJob
-from engine.timeutil import as_aware
 
 if TYPE_CHECKING:
     from engine.rqueue import RQDispatcher
@@ -16,11 +15,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def fire_timer(timer_id: int) -> bool:
+def fire_timer(task_id: str) -> bool:
     """Fire one timer (idempotent: a second run finds it fired and does nothing)."""
     circuit = current()
     with circuit.db.transaction() as session:
-        return timers.fire_timer(session, circuit, timer_id)
+        return timers.fire_timer(session, circuit, task_id)
 
 
 def send_notification(notification_id: int) -> bool:
@@ -34,12 +33,12 @@ def sweep_timers(dispatcher: RQDispatcher) -> int:
     """Re-enqueue due timers whose job Redis no longer has; return how many."""
     circuit = current()
     with circuit.db.transaction() as session:
-        due = [(t.id, as_aware(t.due_at)) for t in timers.due_timers(session)]
+        due = [t.task_id for t in timers.due_timers(session)]
     sent = 0
-    for timer_id, _due in due:
-        job_id = f"timer-{timer_id}"
+    for task_id in due:
+        job_id = f"timer-{task_id}"
         if not dispatcher.is_live(job_id):
-            dispatcher.send(PendingJob("fire_timer", (timer_id,), None, job_id))
+            dispatcher.send(PendingJob("fire_timer", (task_id,), None, job_id))
             sent += 1
     if sent:
         log.info("sweep re-enqueued %d timer(s)", sent)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -219,6 +220,20 @@ class TaskRecord(Base):
     __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_inbox", "state", "department", "request_created_at", "id"),
+        # Inboxes of several departments read READY tasks in request order from here.
+        Index(
+            "ix_tasks_ready_order",
+            "request_created_at",
+            "id",
+            postgresql_where=text("state = 'ready'"),
+            sqlite_where=text("state = 'ready'"),
+        ),
+        Index(
+            "ix_tasks_ready_department",
+            "department",
+            postgresql_where=text("state = 'ready'"),
+            sqlite_where=text("state = 'ready'"),
+        ),
         Index("ix_tasks_request", "request_id", "created_at"),
         Index("ix_tasks_instance_state", "instance_id", "state"),
     )
@@ -243,6 +258,7 @@ class TaskRecord(Base):
 
     claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    request: Mapped[Request] = relationship(foreign_keys=[request_id])
 
 
 class Timer(Base):
@@ -250,7 +266,8 @@ class Timer(Base):
 
     __tablename__ = "timers"
     __table_args__ = (
-        UniqueConstraint("instance_id", "task_id", name="uq_timers_instance_task"),
+        UniqueConstraint("task_id", name="uq_timers_task"),
+        Index("ix_timers_instance", "instance_id"),
         Index("ix_timers_status_due", "status", "due_at"),
     )
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from engine.errors import NotFound
 from engine.models import (
@@ -46,6 +46,11 @@ def department_inbox(
         .join(Request, Request.id == TaskRecord.request_id)
         .where(TaskRecord.state == TaskState.READY, TaskRecord.department.in_(departments))
         .order_by(TaskRecord.request_created_at, TaskRecord.id)
+        .options(
+            joinedload(TaskRecord.claimed_by),
+            defer(Request.data),  # the inbox never shows the form data
+            defer(Request.answer),
+        )
         .limit(limit)
         .offset(offset)
     ).all()

@@ -6,7 +6,7 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,14 +21,12 @@ def _next_number(session: Session, year: int) -> int:
     """Take the next number of the year; the counter row stays locked until commit."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(RegistryCounter).values(year=year, last_number=0).on_conflict_do_nothing()
-    )
+    stmt = insert(RegistryCounter).values(year=year, last_number=1)
     number = session.scalar(
-        update(RegistryCounter)
-        .where(RegistryCounter.year == year)
-        .values(last_number=RegistryCounter.last_number + 1)
-        .returning(RegistryCounter.last_number)
+        stmt.on_conflict_do_update(
+            index_elements=[RegistryCounter.year],
+            set_={"last_number": RegistryCounter.last_number + 1},
+        ).returning(RegistryCounter.last_number)
     )
     assert number is not None
     return int(number)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine import audit, definitions, documents, forms, instances, notify, registry
+from engine.calendar import LegalCalendar
 from engine.catalog import AttachmentSpec, Procedure
 from engine.context import Circuit
 from engine.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.models import (
-    Department,
     Instance,
     Request,
     RequestStatus,
@@ -26,21 +27,18 @@ from engine.timeutil import BUCHAREST, utcnow
 REGISTRY_DEPARTMENT = "registratura"
 
 
-def form_options(session: Session) -> dict[str, list[tuple[str, str]]]:
+def form_options(session: Session, circuit: Circuit) -> dict[str, list[tuple[str, str]]]:
     """Return the live choices that forms may ask for with `x-options`."""
-    departments = session.execute(
-        select(Department.code, Department.name).order_by(Department.name)
-    )
-    return {
-        "departments": [(code, name) for code, name in departments if code != REGISTRY_DEPARTMENT]
-    }
+    departments = circuit.departments(session)
+    return {"departments": [(c, n) for c, n in departments if c != REGISTRY_DEPARTMENT]}
 
 
 def form_schema(session: Session, circuit: Circuit, filename: str) -> dict[str, Any]:
     """Return a form's JSON Schema with its live choices filled in."""
-    return forms.with_options(
-        forms.load_form(circuit.settings.forms_dir, filename), form_options(session)
-    )
+    schema = forms.load_form(circuit.settings.forms_dir, filename)
+    if not forms.has_options(schema):
+        return schema
+    return forms.with_options(schema, form_options(session, circuit))
 
 
 def procedure_or_400(circuit: Circuit, procedure_id: Any) -> Procedure:
@@ -51,16 +49,14 @@ def procedure_or_400(circuit: Circuit, procedure_id: Any) -> Procedure:
     return proc
 
 
-def _reminder_at(circuit: Circuit, session: Session, proc: Procedure, now: datetime) -> str | None:
+def _reminder_at(calendar: LegalCalendar, proc: Procedure, now: datetime) -> str | None:
     """The instant of the reminder: the Nth day after registration, on a working day."""
     local = now.astimezone(BUCHAREST)
     if proc.reminder_after_seconds is not None:  # drills and tests
         return (local + timedelta(seconds=proc.reminder_after_seconds)).isoformat()
     if not proc.reminder_days:
         return None
-    day = circuit.calendar(session).next_working_day(
-        local.date() + timedelta(days=proc.reminder_days)
-    )
+    day = calendar.next_working_day(local.date() + timedelta(days=proc.reminder_days))
     return datetime.combine(day, local.timetz()).isoformat()
 
 
@@ -99,8 +95,9 @@ def start_request(
     idempotency_key: str | None = None,
 ) -> tuple[Request, bool]:
     """Register a request and start its workflow; return it and whether it is new."""
-    if idempotency_key:
-        existing = find_by_idempotency_key(session, applicant, idempotency_key[:200])
+    key = idempotency_key[:200] if idempotency_key else None
+    if key:
+        existing = find_by_idempotency_key(session, applicant, key)
         if existing is not None:
             return existing, False
     proc = procedure_or_400(circuit, procedure_id)
@@ -108,16 +105,32 @@ def start_request(
     clean, mimes = _check_submission(
         form_schema(session, circuit, proc.start_form), data, proc.attachments, uploads
     )
-    version = definitions.current_version(session, proc.process_id) or definitions.deploy(
-        session, circuit.settings.bpmn_dir, proc.bpmn, proc.process_id
-    )
-    parsed = definitions.definition(session, version.id)
+    version = definitions.current_version(session, proc.process_id)
+    if version is None:
+        deployed = definitions.deploy(
+            session, circuit.settings.bpmn_dir, proc.bpmn, proc.process_id
+        )
+        version = (deployed.id, deployed.content_hash)
+    parsed = definitions.definition(session, version[0])
 
+    # Everything that needs no number is done before the register's counter is locked.
     now = utcnow()
     today = now.astimezone(BUCHAREST).date()
     calendar = circuit.calendar(session)
     due = calendar.deadline(today, proc.deadline_days, proc.deadline_kind)
-    summary = str(clean.get(proc.summary_field or "", "") or proc.title)
+    summary = str(clean.get(proc.summary_field or "", "") or proc.title)[:500]
+    initial = dict(clean)
+    initial.update(
+        cerere={"data": today.isoformat(), "procedura": proc.id, "termen_legal": due.isoformat()},
+        petent={"nume": applicant.name, "email": applicant.email},
+        termen_legal=due.isoformat(),
+    )
+    reminder = _reminder_at(calendar, proc, now)
+    if reminder:
+        initial["reamintire_la"] = reminder
+    workflow = instances.new_workflow(parsed, initial)
+    state = definitions.dump_workflow(workflow)
+
     entry = registry.register(
         session,
         at=now,
@@ -135,15 +148,24 @@ def start_request(
         registration_number=entry.number,
         registration_date=entry.registered_on,
         due_date=due,
-        summary=summary[:500],
+        summary=summary,
         data=clean,
-        idempotency_key=idempotency_key[:200] if idempotency_key else None,
+        idempotency_key=key,
         created_at=now,
         updated_at=now,
     )
     session.add(request)
     session.flush()
-    entry.request_id = request.id
+    instance = Instance(
+        request_id=request.id,
+        process_version_id=version[0],
+        state=state,
+        revision=1,
+        completed=workflow.is_completed(),
+        updated_at=now,
+    )
+    session.add(instance)
+    session.flush()
     documents.attach(
         session,
         circuit.settings.documents_dir,
@@ -153,33 +175,6 @@ def start_request(
         mimes,
         applicant.id,
     )
-
-    initial = dict(clean)
-    initial.update(
-        cerere={
-            "id": request.id,
-            "numar": entry.number,
-            "data": today.isoformat(),
-            "procedura": proc.id,
-            "termen_legal": due.isoformat(),
-        },
-        petent={"nume": applicant.name, "email": applicant.email},
-        termen_legal=due.isoformat(),
-    )
-    reminder = _reminder_at(circuit, session, proc, now)
-    if reminder:
-        initial["reamintire_la"] = reminder
-    workflow = instances.new_workflow(parsed, initial)
-    instance = Instance(
-        request_id=request.id,
-        process_version_id=version.id,
-        state=definitions.dump_workflow(workflow),
-        revision=1,
-        completed=workflow.is_completed(),
-        updated_at=now,
-    )
-    session.add(instance)
-    session.flush()
     audit.record(
         session,
         "request_registered",
@@ -188,11 +183,18 @@ def start_request(
         number=entry.number,
         year=entry.year,
         procedure=proc.id,
-        process_version=version.content_hash[:12],
+        process_version=version[1][:12],
         documents=len(uploads),
     )
     instances.sync(
-        session, request, instance, workflow, actor_id=applicant.id, answer_field=proc.answer_field
+        session,
+        request,
+        instance,
+        workflow,
+        actor_id=applicant.id,
+        answer_field=proc.answer_field,
+        new=True,
+        now=now,
     )
     notify.request_status(session, request)
     return request, True
@@ -200,7 +202,7 @@ def start_request(
 
 def task_for_official(session: Session, user: User, task_id: str) -> TaskRecord:
     """Return a task the official may work on; NotFound or Forbidden otherwise."""
-    row = session.get(TaskRecord, task_id)
+    row = session.get(TaskRecord, task_id, options=[joinedload(TaskRecord.request)])
     if row is None:
         raise NotFound("Sarcina nu există.")
     if row.department not in user.departments:
@@ -273,22 +275,17 @@ def _complete(
     schema = form_schema(session, circuit, row.form) if row.form else {"type": "object"}
     clean = forms.validate_form(schema, data)
     loaded = instances.load(session, row.instance_id)  # waits for any other writer
-    session.refresh(row)
-    if row.state != TaskState.READY:
-        raise Conflict("Sarcina a fost deja finalizată de altcineva.", code="not_ready")
+    # The instance, read under the lock, is the truth: a colleague may have just finished it.
     task = instances.find_task(loaded.workflow, row.id)
-    from SpiffWorkflow.util.task import TaskState as SpiffState
-
     if task is None or not task.has_state(SpiffState.READY):
-        raise Conflict("Sarcina nu mai este activă.", code="not_ready")
+        raise Conflict("Sarcina a fost deja finalizată de altcineva.", code="not_ready")
     for field in schema.get("properties", {}):  # a form answered again starts clean
         task.data.pop(field, None)
     task.data.update(clean)
     task.run()
     loaded.workflow.do_engine_steps()
     instances.save(session, loaded)
-    request = session.get(Request, row.request_id)
-    assert request is not None
+    request = row.request
     proc = circuit.catalog.get(request.procedure)
     audit.record(
         session,

@@ -14,9 +14,9 @@ from engine.models import Request, Timer, TimerStatus
 from engine.timeutil import utcnow
 
 
-def fire_timer(session: Session, circuit: Circuit, timer_id: int) -> bool:
-    """Fire a due timer; return False when it already fired, was cancelled or is not due."""
-    timer = session.get(Timer, timer_id)
+def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
+    """Fire a due timer (by its task id); False when already fired, cancelled or not due."""
+    timer = session.scalar(select(Timer).where(Timer.task_id == task_id))
     if timer is None or timer.status != TimerStatus.WAITING:
         return False
     loaded = instances.load(session, timer.instance_id)

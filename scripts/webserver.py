@@ -28,6 +28,9 @@ def serve(host: str, port: int, workers: int = 3) -> None:
         {
             "bind": f"{host}:{port}",
             "workers": workers,
+            "worker_class": "gthread",  # threads keep connections alive between requests
+            "threads": 4,
+            "keepalive": 5,
             "accesslog": None,
             "errorlog": "-",
             "loglevel": "warning",

@@ -117,7 +117,7 @@ def test_reminder_fires_through_the_rq_scheduler(rq_circuit, people):
     with rq_circuit.db.session() as s:
         [timer] = s.scalars(select(Timer).where(Timer.request_id == rid)).all()
         assert timer.status == TimerStatus.WAITING and timer.department == "urbanism"
-    assert RQDispatcher(rq_circuit.redis()).is_live(f"timer-{timer.id}")  # scheduled in Redis
+    assert RQDispatcher(rq_circuit.redis()).is_live(f"timer-{timer.task_id}")  # scheduled in Redis
     worker = start_worker(rq_circuit)
     try:
         fired = wait_for_fired(rq_circuit, rid, worker)
@@ -135,7 +135,7 @@ def test_reminder_fires_through_the_rq_scheduler(rq_circuit, people):
         )
         assert list(ready) == ["Redactare răspuns"]
     # Firing again (a duplicate job) changes nothing.
-    assert jobs.fire_timer(fired.id) is False
+    assert jobs.fire_timer(fired.task_id) is False
     assert len(reminders(rq_circuit, rid)) == 1
 
 
@@ -147,7 +147,7 @@ def test_sweep_re_enqueues_a_timer_that_redis_lost(rq_circuit, people):
     with rq_circuit.db.session() as s:
         timer = s.scalar(select(Timer).where(Timer.request_id == rid))
         assert timer.status == TimerStatus.WAITING
-    assert not RQDispatcher(redis).is_live(f"timer-{timer.id}")
+    assert not RQDispatcher(redis).is_live(f"timer-{timer.task_id}")
     worker = start_worker(rq_circuit)
     try:
         fired = wait_for_fired(rq_circuit, rid, worker)

@@ -38,10 +38,8 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(user_id: str) -> WebUser | None:
-        user = db.session().get(User, int(user_id)) if user_id.isdigit() else None
-        if user is None or not user.active:
-            return None
-        return WebUser(user)
+        user = accounts.user_by_id(db.session(), int(user_id)) if user_id.isdigit() else None
+        return WebUser(user) if user is not None else None
 
     @app.context_processor
     def _inject() -> dict[str, object]:
