@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from functools import lru_cache
@@ -42,11 +41,18 @@ def with_options(
     """Return the schema with every `x-options` property limited to the live choices."""
     if not has_options(schema):
         return schema
-    filled = copy.deepcopy(schema)
+    frozen = tuple((k, tuple(v)) for k, v in sorted(options.items()))
+    return _filled(json.dumps(schema), frozen)  # key order kept: it is the fields order
+
+
+@lru_cache(maxsize=256)
+def _filled(schema_json: str, options: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> Any:
+    filled = json.loads(schema_json)
+    choices = dict(options)
     for prop in filled.get("properties", {}).values():
         source = prop.get("x-options")
-        if source in options:
-            prop["oneOf"] = [{"const": value, "title": title} for value, title in options[source]]
+        if source in choices:
+            prop["oneOf"] = [{"const": value, "title": title} for value, title in choices[source]]
     return filled
 
 

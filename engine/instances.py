@@ -227,6 +227,7 @@ def _sync(
 
     _sync_timers(session, request, instance, workflow, now, new)
 
+    before = request.status
     if workflow.is_completed():
         request.status = _final_status(workflow)
         request.closed_at = now
@@ -240,7 +241,8 @@ def _sync(
         request.status = RequestStatus.WAITING_FOR_CITIZEN
     elif progressed or request.status != RequestStatus.REGISTERED:
         request.status = RequestStatus.IN_PROGRESS
-    request.updated_at = now
+    if request.status != before:
+        request.updated_at = now  # when the status last changed
 
 
 def _last_value(workflow: BpmnWorkflow, field: str) -> Any:
