@@ -29,17 +29,25 @@ def send_notification(notification_id: int) -> bool:
         return notify.send(session, circuit, notification_id)
 
 
-def sweep_timers(dispatcher: RQDispatcher) -> int:
-    """Re-enqueue due timers whose job Redis no longer has; return how many."""
+def sweep(dispatcher: RQDispatcher) -> int:
+    """Re-enqueue due timers and unsent e-mails whose job Redis no longer has."""
     circuit = current()
     with circuit.db.transaction() as session:
-        due = [t.task_id for t in timers.due_timers(session)]
+        pending = [
+            PendingJob("fire_timer", (t.task_id,), None, f"timer-{t.task_id}")
+            for t in timers.due_timers(session)
+        ]
+        if circuit.settings.smtp_host:
+            pending += [
+                PendingJob("send_notification", (n,), None, f"notification-{n}")
+                for n in notify.unsent(session)
+            ]
     sent = 0
-    for task_id in due:
-        job_id = f"timer-{task_id}"
-        if not dispatcher.is_live(job_id):
-            dispatcher.send(PendingJob("fire_timer", (task_id,), None, job_id))
+    for job in pending:
+        assert job.job_id is not None
+        if not dispatcher.is_live(job.job_id):
+            dispatcher.send(job)
             sent += 1
     if sent:
-        log.info("sweep re-enqueued %d timer(s)", sent)
+        log.info("sweep re-enqueued %d job(s)", sent)
     return sent

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import select
@@ -51,6 +52,23 @@ def request_status(session: Session, request: Request) -> Notification | None:
     return note
 
 
+def unsent(session: Session, limit: int = 200) -> list[int]:
+    """Return ids of notifications of the last day still to e-mail (after a minute's grace)."""
+    now = utcnow()
+    return list(
+        session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.emailed_at.is_(None),
+                Notification.created_at < now - timedelta(minutes=1),
+                Notification.created_at > now - timedelta(days=1),
+            )
+            .order_by(Notification.id)
+            .limit(limit)
+        )
+    )
+
+
 def recipients(session: Session, note: Notification) -> list[str]:
     """Return the e-mail addresses a notification goes to."""
     if note.user_id is not None:
@@ -75,6 +93,7 @@ def send(session: Session, circuit: Circuit, notification_id: int) -> bool:
         return False
     to = recipients(session, note)
     if not to:
+        note.emailed_at = utcnow()  # nobody to write to: done, so the sweep stops retrying
         return False
     msg = EmailMessage()
     msg["Subject"] = "Primăria — notificare Circuit"

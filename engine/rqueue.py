@@ -53,7 +53,7 @@ def schedule_sweeps(dispatcher: RQDispatcher, interval: float, stop: threading.E
 
     while not stop.wait(interval):
         try:
-            jobs.sweep_timers(dispatcher)
+            jobs.sweep(dispatcher)
         except Exception:
             log.exception("timer sweep failed")
 
@@ -72,7 +72,7 @@ def run_worker(redis: Redis, *, sweep_interval: float = 15.0, burst: bool = Fals
     try:
         from engine import jobs
 
-        jobs.sweep_timers(dispatcher)
+        jobs.sweep(dispatcher)
         worker = SimpleWorker([dispatcher.queue], connection=redis)
         worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
     finally:
