@@ -81,3 +81,32 @@ def test_without_smtp_nothing_is_sent_and_the_notification_stays(circuit, people
     with circuit.db.session() as s:
         note = s.scalar(select(Notification).where(Notification.request_id == req.id))
         assert note.emailed_at is None and "înregistrată" in note.message
+
+
+def test_the_sweep_resends_an_email_whose_job_was_lost(circuit, people, smtp):
+    from datetime import timedelta
+
+    from rq import Queue, SimpleWorker
+    from sqlalchemy import update
+
+    from engine import jobs
+    from engine.rqueue import QUEUE_NAME, RQDispatcher
+    from engine.timeutil import utcnow
+
+    inbox, port = smtp
+    circuit.settings = dataclasses.replace(circuit.settings, smtp_host="127.0.0.1", smtp_port=port)
+    circuit.set_dispatcher(None)  # Redis was down when the request committed: no job
+    with circuit.db.transaction() as s:
+        req, _ = engine_requests.start_request(
+            s, circuit, s.get(User, people["citizen"]), "petitie", PETITION
+        )
+    with circuit.db.transaction() as s:  # two minutes pass
+        s.execute(update(Notification).values(created_at=utcnow() - timedelta(minutes=2)))
+    assert inbox.messages == []
+    redis = circuit.redis()
+    Queue(QUEUE_NAME, connection=redis).empty()
+    assert jobs.sweep(RQDispatcher(redis)) == 1
+    SimpleWorker([Queue(QUEUE_NAME, connection=redis)], connection=redis).work(burst=True)
+    [mail] = inbox.messages
+    assert req.registration_display in mail.get_payload(decode=True).decode("utf-8")
+    assert jobs.sweep(RQDispatcher(redis)) == 0  # sent: nothing more to do
