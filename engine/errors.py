@@ -56,3 +56,10 @@ class Invalid(CircuitError):
     def __init__(self, errors: list[dict[str, str]], message: str | None = None) -> None:
         super().__init__(message or "Datele trimise nu sunt valide.", errors=errors)
         self.errors = errors
+
+
+class ProcessFailure(CircuitError):
+    """The diagram itself failed (a script or condition error): a designer must fix it."""
+
+    code = "process_error"
+    status = 500

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,12 +11,14 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, definitions
+from engine.errors import ProcessFailure
 from engine.models import (
     Instance,
     Notification,
@@ -30,6 +33,7 @@ from engine.queue import defer
 from engine.scripting import make_script_engine
 from engine.timeutil import as_aware, utcnow
 
+log = logging.getLogger(__name__)
 SCRIPT_ENGINE = make_script_engine()
 APPLICANT_LANE = "solicitant"
 
@@ -77,8 +81,23 @@ def new_workflow(parsed: definitions.ParsedDefinition, data: dict[str, Any]) -> 
     workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=SCRIPT_ENGINE)
     for task in workflow.get_tasks(state=SpiffState.READY):
         task.data.update(data)
-    workflow.do_engine_steps()
+    advance(workflow)
     return workflow
+
+
+def advance(workflow: BpmnWorkflow, task: Task | None = None) -> None:
+    """Run `task` (a completed user task) and the engine steps after it."""
+    try:
+        if task is not None:
+            task.run()
+        workflow.do_engine_steps()
+    except SpiffWorkflowException as exc:
+        log.exception("workflow step failed")
+        raise ProcessFailure(
+            "Procedura nu a putut continua din cauza unei erori în diagrama ei. "
+            "Nu s-a salvat nimic; administratorul trebuie să corecteze diagrama.",
+            element=getattr(getattr(exc, "task_spec", None), "bpmn_id", None),
+        ) from exc
 
 
 @dataclass

@@ -282,8 +282,7 @@ def _complete(
     for field in schema.get("properties", {}):  # a form answered again starts clean
         task.data.pop(field, None)
     task.data.update(clean)
-    task.run()
-    loaded.workflow.do_engine_steps()
+    instances.advance(loaded.workflow, task)
     instances.save(session, loaded)
     request = row.request
     proc = circuit.catalog.get(request.procedure)

@@ -29,7 +29,7 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
     proc = circuit.catalog.get(request.procedure)
     if task is not None and task.has_state(SpiffState.WAITING):
         loaded.workflow.refresh_timers()
-        loaded.workflow.do_engine_steps()
+        instances.advance(loaded.workflow)
         if task.has_state(SpiffState.WAITING):
             return False  # not due yet by the workflow's clock
     instances.save(session, loaded)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
 from engine import definitions, instances
+from engine.errors import ProcessFailure
 from engine.scripting import RestrictedEnvironment, ScriptNotAllowed
 
 SCRIPT_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
@@ -46,9 +46,10 @@ def test_a_plain_script_runs_on_task_data():
     ],
 )
 def test_a_script_cannot_reach_the_system(script):
-    with pytest.raises(WorkflowTaskException) as info:
+    with pytest.raises(ProcessFailure) as info:
         run_script(script)
-    assert isinstance(info.value.__context__, (ScriptNotAllowed, NameError))
+    assert info.value.extra["element"] == "calc"  # the designer is told which element
+    assert isinstance(info.value.__cause__.__context__, (ScriptNotAllowed, NameError))
 
 
 def test_conditions_are_evaluated_restricted():
