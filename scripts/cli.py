@@ -9,7 +9,9 @@ import subprocess
 import sys
 from datetime import date
 
-from engine.calendar import DeadlineKind
+from sqlalchemy import inspect
+
+from engine.calendar import DeadlineKind, LegalCalendar
 
 
 def _circuit():  # type: ignore[no-untyped-def]
@@ -77,25 +79,55 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_deadline(args: argparse.Namespace) -> int:
+def _date(value: str) -> date | None:
     try:
-        start = date.fromisoformat(args.start)
+        return date.fromisoformat(value)
     except ValueError:
-        print("Eroare: data de început trebuie să fie AAAA-LL-ZZ.", file=sys.stderr)
+        print(f"Eroare: „{value}” nu este o dată AAAA-LL-ZZ.", file=sys.stderr)
+        return None
+
+
+def cmd_deadline(args: argparse.Namespace) -> int:
+    start = _date(args.start)
+    if start is None:
         return 2
     if args.days < 1:
         print("Eroare: termenul trebuie să aibă cel puțin o zi.", file=sys.stderr)
         return 2
     kind = DeadlineKind.WORKING if args.working else DeadlineKind.CALENDAR
     circuit = _circuit()
-    with circuit.db.transaction() as session:
-        try:
+    if inspect(circuit.db.engine).has_table("bridge_days"):
+        with circuit.db.transaction() as session:
             calendar = circuit.calendar(session)
-        except Exception:  # no database yet: the public calendar alone
-            from engine.calendar import LegalCalendar
+    else:  # no database yet: the public holidays alone
+        calendar = LegalCalendar()
+    print(calendar.deadline(start, args.days, kind).isoformat())
+    return 0
 
-            calendar = LegalCalendar()
-        print(calendar.deadline(start, args.days, kind).isoformat())
+
+def cmd_bridge_day(args: argparse.Namespace) -> int:
+    from engine import bridge_days
+    from engine.errors import BadRequest
+
+    circuit = _circuit()
+    try:
+        with circuit.db.transaction() as session:
+            if args.bridge_command == "list":
+                for row in bridge_days.listed(session):
+                    print(f"{row.day.isoformat()}  {row.name}")
+                return 0
+            day = _date(args.day)
+            if day is None:
+                return 2
+            if args.bridge_command == "add":
+                bridge_days.add(session, day, args.name)
+                print(f"Ziua {day:%d.%m.%Y} a fost declarată liberă: {args.name}")
+            else:
+                bridge_days.remove(session, day)
+                print(f"Ziua {day:%d.%m.%Y} nu mai este liberă.")
+    except BadRequest as exc:
+        print(f"Eroare: {exc.message}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -169,6 +201,15 @@ def parser() -> argparse.ArgumentParser:
     dl.add_argument("days", type=int)
     dl.add_argument("--working", action="store_true")
     dl.set_defaults(func=cmd_deadline)
+    bridge = sub.add_parser("bridge-day", help="zilele libere punte stabilite de Guvern")
+    bsub = bridge.add_subparsers(dest="bridge_command", required=True)
+    badd = bsub.add_parser("add", help="declară o zi liberă")
+    badd.add_argument("day")
+    badd.add_argument("--name", required=True)
+    brm = bsub.add_parser("remove", help="retrage o zi declarată din greșeală")
+    brm.add_argument("day")
+    bsub.add_parser("list", help="zilele declarate")
+    bridge.set_defaults(func=cmd_bridge_day)
     return p
 
 

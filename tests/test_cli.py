@@ -41,6 +41,20 @@ def test_deadline_command(tmp_path):
     assert bad.returncode == 2 and "AAAA-LL-ZZ" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_a_bridge_day_added_by_the_administrator_moves_a_deadline(tmp_path):
+    assert circuit(["db", "upgrade"], tmp_path).returncode == 0
+    # 10 Sep 2025 + 15 days ends on Friday 26 September 2025.
+    assert circuit(["deadline", "2025-09-10", "15"], tmp_path).stdout == "2025-09-26\n"
+    r = circuit(["bridge-day", "add", "2025-09-26", "--name", "Zi liberă (HG de test)"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert circuit(["deadline", "2025-09-10", "15"], tmp_path).stdout == "2025-09-29\n"
+    assert "2025-09-26  Zi liberă (HG de test)" in circuit(["bridge-day", "list"], tmp_path).stdout
+    again = circuit(["bridge-day", "add", "2025-09-26", "--name", "x"], tmp_path)
+    assert again.returncode == 1 and "deja" in again.stderr
+    assert circuit(["bridge-day", "remove", "2025-09-26"], tmp_path).returncode == 0
+    assert circuit(["deadline", "2025-09-10", "15"], tmp_path).stdout == "2025-09-26\n"
+
+
 def test_db_upgrade_is_idempotent_and_user_add_reads_the_password(tmp_path):
     for _ in range(2):
         r = circuit(["db", "upgrade"], tmp_path)
