@@ -6,6 +6,7 @@ import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import func, select
 
 from engine import accounts
@@ -13,7 +14,14 @@ from engine import requests as engine_requests
 from engine.errors import Conflict
 from engine.models import AuditEvent, Instance, RegistryEntry, TaskRecord, TaskState, User
 from tests.conftest import PASSWORD
-from tests.test_api_flow import PETITION, ready_task, submit
+from tests.engine_steps import (
+    PETITION,
+    TRIAGE_TO_URBANISM,
+    complete,
+    ready_task_id,
+    submit_petition,
+)
+from tests.test_api_flow import ready_task, submit
 
 
 def test_two_officials_complete_the_same_task_at_once(app, circuit, api_for):
@@ -92,40 +100,20 @@ def test_fifty_concurrent_submissions_get_fifty_consecutive_numbers(circuit, peo
 
 
 def test_a_failed_registration_leaves_no_gap(circuit, people):
-    with circuit.db.transaction() as s:
-        user = s.get(User, people["citizen"])
-        engine_requests.start_request(s, circuit, user, "petitie", PETITION)
-    try:
+    submit_petition(circuit, people["citizen"])
+    with pytest.raises(RuntimeError):
         with circuit.db.transaction() as s:
             user = s.get(User, people["citizen"])
             engine_requests.start_request(s, circuit, user, "petitie", PETITION)
             raise RuntimeError("crash after registering, before commit")
-    except RuntimeError:
-        pass
-    with circuit.db.transaction() as s:
-        user = s.get(User, people["citizen"])
-        req, _ = engine_requests.start_request(s, circuit, user, "petitie", PETITION)
-        assert req.registration_number == 2
+    assert submit_petition(circuit, people["citizen"]).registration_number == 2
     with circuit.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Instance)) == 2
 
 
 def test_completing_through_the_engine_twice_conflicts(circuit, people):
-    with circuit.db.transaction() as s:
-        req, _ = engine_requests.start_request(
-            s, circuit, s.get(User, people["citizen"]), "petitie", PETITION
-        )
-        rid = req.id
-    with circuit.db.session() as s:
-        task_id = s.scalar(select(TaskRecord.id).where(TaskRecord.request_id == rid))
-    data = {"decizie_triere": "repartizare", "departament": "urbanism"}
-    with circuit.db.transaction() as s:
-        engine_requests.complete_task(s, circuit, s.get(User, people["registry"]), task_id, data)
-    try:
-        with circuit.db.transaction() as s:
-            engine_requests.complete_task(
-                s, circuit, s.get(User, people["registry"]), task_id, data
-            )
-        raise AssertionError("the second completion should conflict")
-    except Conflict as exc:
-        assert exc.status == 409
+    task_id = ready_task_id(circuit, submit_petition(circuit, people["citizen"]).id)
+    complete(circuit, people["registry"], task_id, TRIAGE_TO_URBANISM)
+    with pytest.raises(Conflict) as info:
+        complete(circuit, people["registry"], task_id, TRIAGE_TO_URBANISM)
+    assert info.value.status == 409

@@ -11,9 +11,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from engine import requests as engine_requests
-from engine.models import Notification, User
-from tests.test_api_flow import PETITION
+from engine.models import Notification
+from tests.engine_steps import complete, ready_task_id, submit_petition
 
 
 class Inbox:
@@ -44,11 +43,8 @@ def test_registration_and_answer_are_emailed_to_the_citizen(circuit, people, smt
     circuit.settings = dataclasses.replace(
         circuit.settings, smtp_host="127.0.0.1", smtp_port=port, mail_from="primaria@example.ro"
     )
-    with circuit.db.transaction() as s:
-        req, _ = engine_requests.start_request(
-            s, circuit, s.get(User, people["citizen"]), "petitie", PETITION
-        )
-        rid, display = req.id, req.registration_display
+    req = submit_petition(circuit, people["citizen"])
+    rid, display = req.id, req.registration_display
     [mail] = inbox.messages
     assert mail["To"] == "ion.popescu@example.ro"
     assert mail["From"] == "primaria@example.ro"
@@ -60,23 +56,15 @@ def test_registration_and_answer_are_emailed_to_the_citizen(circuit, people, smt
         assert note.emailed_at is not None
 
     # A rejected (filed) petition tells the citizen too.
-    with circuit.db.session() as s:
-        from engine.models import TaskRecord
-
-        task_id = s.scalar(select(TaskRecord.id).where(TaskRecord.request_id == rid))
-    with circuit.db.transaction() as s:
-        engine_requests.complete_task(
-            s, circuit, s.get(User, people["registry"]), task_id, {"decizie_triere": "clasare"}
-        )
+    complete(
+        circuit, people["registry"], ready_task_id(circuit, rid), {"decizie_triere": "clasare"}
+    )
     assert len(inbox.messages) == 2
     assert "a fost clasată" in inbox.messages[1].get_payload(decode=True).decode("utf-8")
 
 
 def test_without_smtp_nothing_is_sent_and_the_notification_stays(circuit, people, job_log):
-    with circuit.db.transaction() as s:
-        req, _ = engine_requests.start_request(
-            s, circuit, s.get(User, people["citizen"]), "petitie", PETITION
-        )
+    req = submit_petition(circuit, people["citizen"])
     assert [j.name for j in job_log.sent if j.at is None] == ["send_notification"]
     with circuit.db.session() as s:
         note = s.scalar(select(Notification).where(Notification.request_id == req.id))
@@ -96,10 +84,7 @@ def test_the_sweep_resends_an_email_whose_job_was_lost(circuit, people, smtp):
     inbox, port = smtp
     circuit.settings = dataclasses.replace(circuit.settings, smtp_host="127.0.0.1", smtp_port=port)
     circuit.set_dispatcher(None)  # Redis was down when the request committed: no job
-    with circuit.db.transaction() as s:
-        req, _ = engine_requests.start_request(
-            s, circuit, s.get(User, people["citizen"]), "petitie", PETITION
-        )
+    req = submit_petition(circuit, people["citizen"])
     with circuit.db.transaction() as s:  # two minutes pass
         s.execute(update(Notification).values(created_at=utcnow() - timedelta(minutes=2)))
     assert inbox.messages == []

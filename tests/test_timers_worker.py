@@ -14,13 +14,18 @@ from redis import Redis
 from sqlalchemy import select
 
 from engine import jobs
-from engine import requests as engine_requests
 from engine.catalog import Catalog
 from engine.context import Circuit, install
-from engine.models import Notification, TaskRecord, TaskState, Timer, TimerStatus, User
+from engine.models import Notification, TaskRecord, TaskState, Timer, TimerStatus
 from engine.rqueue import RQDispatcher
 from tests.conftest import make_settings
-from tests.test_api_flow import PETITION
+from tests.engine_steps import (
+    PETITION,
+    TRIAGE_TO_URBANISM,
+    complete,
+    ready_task_id,
+    submit_petition,
+)
 
 REMINDER_CATALOG = Path(__file__).parent / "data" / "reminder" / "processes"
 
@@ -60,21 +65,8 @@ def start_worker(c: Circuit) -> subprocess.Popen[bytes]:
 
 
 def register_and_triage(c: Circuit, people: dict[str, int]) -> int:
-    with c.db.transaction() as s:
-        req, _ = engine_requests.start_request(
-            s, c, s.get(User, people["citizen"]), "petitie", PETITION
-        )
-        rid = req.id
-    with c.db.session() as s:
-        task_id = s.scalar(select(TaskRecord.id).where(TaskRecord.request_id == rid))
-    with c.db.transaction() as s:
-        engine_requests.complete_task(
-            s,
-            c,
-            s.get(User, people["registry"]),
-            task_id,
-            {"decizie_triere": "repartizare", "departament": "urbanism"},
-        )
+    rid = submit_petition(c, people["citizen"]).id
+    complete(c, people["registry"], ready_task_id(c, rid), TRIAGE_TO_URBANISM)
     return rid
 
 
