@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from engine.models import AuditEvent, RegistryEntry, Request
 from engine.timeutil import local_today
+from tests.engine_steps import PETITION
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-PETITION = {"subiect": "Groapă în asfalt", "continut": "Pe strada Morilor nr. 5 este o groapă."}
 
 
 def submit(client, headers, data=None, **kw):
