@@ -117,3 +117,38 @@ def test_completing_through_the_engine_twice_conflicts(circuit, people):
     with pytest.raises(Conflict) as info:
         complete(circuit, people["registry"], task_id, TRIAGE_TO_URBANISM)
     assert info.value.status == 409
+
+
+def test_two_retries_with_the_same_key_at_once_register_once(app, circuit, api_for):
+    headers = {**api_for("citizen"), "Idempotency-Key": "retry-42"}
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, dict]] = []
+
+    def go() -> None:
+        c = app.test_client()
+        barrier.wait()
+        r = c.post(
+            "/api/v1/requests", json={"procedure": "petitie", "data": PETITION}, headers=headers
+        )
+        answers.append((r.status_code, r.get_json()))
+
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [code for code, _ in answers] == [201, 201]
+    assert answers[0][1] == answers[1][1]
+    with circuit.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(RegistryEntry)) == 1
+
+
+def test_an_expired_token_is_refused(client, circuit, people):
+    from datetime import timedelta
+
+    from engine import accounts
+
+    with circuit.db.transaction() as s:
+        token, _ = accounts.issue_token(s, s.get(User, people["citizen"]), timedelta(seconds=-1))
+    r = client.get("/api/v1/requests", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401 and "expirat" in r.get_json()["message"]
