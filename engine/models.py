@@ -172,6 +172,7 @@ class Request(Base):
     __table_args__ = (
         UniqueConstraint("applicant_id", "idempotency_key", name="uq_requests_idempotency"),
         Index("ix_requests_applicant_created", "applicant_id", "created_at"),
+        Index("ix_requests_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -235,6 +236,7 @@ class TaskRecord(Base):
             sqlite_where=text("state = 'ready'"),
         ),
         Index("ix_tasks_request", "request_id", "created_at"),
+        Index("ix_tasks_department_request", "department", "request_id"),
         Index("ix_tasks_instance_state", "instance_id", "state"),
     )
 

@@ -399,8 +399,18 @@ def insert_backlog(circuit: Circuit, count: int, applicants: list[int]) -> float
     return time.perf_counter() - t0
 
 
-def bench_inbox(circuit: Circuit, runs: int = 200) -> dict[str, dict[str, Any]]:
+def bench_inbox(
+    circuit: Circuit, people: dict[str, tuple[int, str]], runs: int = 200
+) -> dict[str, dict[str, Any]]:
     inbox, count = queries.department_inbox, queries.inbox_count
+
+    def listing(who: str) -> Callable[[Session], Any]:
+        def run(s: Session) -> Any:
+            user = s.get(User, people[who][0])
+            return queries.visible_requests(s, user, page=1, per_page=20)[0]
+
+        return run
+
     cases: dict[str, Callable[[Session], Any]] = {
         "department_inbox urbanism, page 1": lambda s: inbox(s, ["urbanism"], limit=50),
         "department_inbox urbanism, page 20": lambda s: inbox(s, ["urbanism"], offset=950),
@@ -409,6 +419,8 @@ def bench_inbox(circuit: Circuit, runs: int = 200) -> dict[str, dict[str, Any]]:
         "department_inbox registratura, page 1": lambda s: inbox(s, ["registratura"]),
         "inbox_count urbanism": lambda s: count(s, ["urbanism"]),
         "inbox_count 3 departments": lambda s: count(s, TRIO),
+        "request list, registry official, page 1": listing("registry"),
+        "request list, applicant of 12,500, page 1": listing("applicant0"),
     }
     out = {}
     for name, query in cases.items():
@@ -643,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.inbox_rows:
         log("inbox queries")
         section = "Inbox queries, a fresh session each, ms; target p95 < 50"
-        results["sections"][section] = bench_inbox(circuit)
+        results["sections"][section] = bench_inbox(circuit, people)
     if args.http:
         log(f"HTTP: `circuit run` on 127.0.0.1:{args.port}")
         section = "HTTP API via `circuit run` (gunicorn), client on 127.0.0.1, ms"

@@ -172,6 +172,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_requests_applicant_created", ["applicant_id", "created_at"], unique=False
         )
+        batch_op.create_index("ix_requests_created", ["created_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_requests_procedure"), ["procedure"], unique=False)
         batch_op.create_index(batch_op.f("ix_requests_status"), ["status"], unique=False)
 
@@ -307,6 +308,9 @@ def upgrade() -> None:
             "ix_tasks_inbox", ["state", "department", "request_created_at", "id"], unique=False
         )
         batch_op.create_index("ix_tasks_request", ["request_id", "created_at"], unique=False)
+        batch_op.create_index(
+            "ix_tasks_department_request", ["department", "request_id"], unique=False
+        )
         batch_op.create_index("ix_tasks_instance_state", ["instance_id", "state"], unique=False)
         ready = sa.text("state = 'ready'")
         batch_op.create_index(
@@ -395,6 +399,7 @@ def downgrade() -> None:
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.drop_index("ix_tasks_request")
         batch_op.drop_index("ix_tasks_instance_state")
+        batch_op.drop_index("ix_tasks_department_request")
         batch_op.drop_index("ix_tasks_ready_order")
         batch_op.drop_index("ix_tasks_ready_department")
         batch_op.drop_index("ix_tasks_inbox")
@@ -419,6 +424,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_requests_status"))
         batch_op.drop_index(batch_op.f("ix_requests_procedure"))
         batch_op.drop_index("ix_requests_applicant_created")
+        batch_op.drop_index("ix_requests_created")
 
     op.drop_table("requests")
     op.drop_table("memberships")
