@@ -230,6 +230,14 @@ class TaskRecord(Base):
             sqlite_where=text("state = 'ready'"),
         ),
         Index(
+            "ix_tasks_ready_due",
+            "due_date",
+            "request_created_at",
+            "id",
+            postgresql_where=text("state = 'ready'"),
+            sqlite_where=text("state = 'ready'"),
+        ),
+        Index(
             "ix_tasks_ready_department",
             "department",
             postgresql_where=text("state = 'ready'"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -30,22 +31,47 @@ class InboxRow:
     request: Request
 
 
+class InboxOrder(str, Enum):
+    OLDEST_REQUEST = "request"  # first come, first served: nobody is favoured
+    NEAREST_DEADLINE = "due"
+
+
+class InboxClaim(str, Enum):
+    ANY = "any"
+    FREE = "free"  # nobody has claimed it
+    MINE = "mine"  # claimed by the official asking
+
+
+def _inbox_filter(departments: list[str], claim: InboxClaim, user_id: int | None) -> Any:
+    cond = (TaskRecord.state == TaskState.READY) & TaskRecord.department.in_(departments)
+    if claim == InboxClaim.FREE:
+        cond &= TaskRecord.claimed_by_id.is_(None)
+    elif claim == InboxClaim.MINE:
+        cond &= TaskRecord.claimed_by_id == user_id
+    return cond
+
+
 def department_inbox(
     session: Session,
     departments: list[str],
     *,
     limit: int = 50,
     offset: int = 0,
-    mine_first_for: int | None = None,
+    order: InboxOrder = InboxOrder.OLDEST_REQUEST,
+    claim: InboxClaim = InboxClaim.ANY,
+    user_id: int | None = None,
 ) -> list[InboxRow]:
-    """Return READY tasks of these departments, the oldest request first."""
+    """Return READY tasks of these departments, the oldest request (or nearest deadline) first."""
     if not departments:
         return []
+    sort = (TaskRecord.request_created_at, TaskRecord.id)
+    if order == InboxOrder.NEAREST_DEADLINE:
+        sort = (TaskRecord.due_date, *sort)
     rows = session.execute(
         select(TaskRecord, Request)
         .join(Request, Request.id == TaskRecord.request_id)
-        .where(TaskRecord.state == TaskState.READY, TaskRecord.department.in_(departments))
-        .order_by(TaskRecord.request_created_at, TaskRecord.id)
+        .where(_inbox_filter(departments, claim, user_id))
+        .order_by(*sort)
         .options(
             joinedload(TaskRecord.claimed_by),
             defer(Request.data),  # the inbox never shows the form data
@@ -57,15 +83,21 @@ def department_inbox(
     return [InboxRow(task, request) for task, request in rows]
 
 
-def inbox_count(session: Session, departments: list[str]) -> int:
-    """Count READY tasks of these departments."""
+def inbox_count(
+    session: Session,
+    departments: list[str],
+    *,
+    claim: InboxClaim = InboxClaim.ANY,
+    user_id: int | None = None,
+) -> int:
+    """Count READY tasks of these departments (with the same filter as the inbox)."""
     if not departments:
         return 0
     return (
         session.scalar(
             select(func.count())
             .select_from(TaskRecord)
-            .where(TaskRecord.state == TaskState.READY, TaskRecord.department.in_(departments))
+            .where(_inbox_filter(departments, claim, user_id))
         )
         or 0
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 
-from tests.test_api_flow import PETITION, complete, ready_task, submit
+from tests.engine_steps import PETITION
+from tests.test_api_flow import complete, ready_task, submit
 
 
 def test_the_head_sees_the_proposed_answer_and_the_drafter_sees_the_comment(
@@ -60,3 +62,39 @@ def test_form_and_attachment_errors_are_reported_together(client, api_for):
     )
     assert r.status_code == 422
     assert {e["field"] for e in r.get_json()["errors"]} == {"/subiect", "/attachments/anexe"}
+
+
+def test_the_inbox_sorts_by_deadline_and_filters_by_who_claimed(
+    client, api_for, browser_for, circuit
+):
+    from sqlalchemy import update
+
+    from engine.models import TaskRecord
+
+    ids = [
+        submit(client, api_for("citizen"), {**PETITION, "subiect": f"Petiția {n}"}).get_json()["id"]
+        for n in range(3)
+    ]
+    registry = api_for("registry")
+    with circuit.db.transaction() as s:  # the newest request has the nearest deadline
+        s.execute(
+            update(TaskRecord)
+            .where(TaskRecord.request_id == ids[2])
+            .values(due_date=date(2026, 12, 1))
+        )
+    oldest_first = client.get("/api/v1/tasks", headers=registry).get_json()["tasks"]
+    assert [t["request_id"] for t in oldest_first] == ids
+    by_due = client.get("/api/v1/tasks?sort=due_date", headers=registry).get_json()["tasks"]
+    assert [t["request_id"] for t in by_due] == [ids[2], ids[0], ids[1]]
+    claimed = ready_task(client, registry, ids[1])["id"]
+    assert client.post(f"/api/v1/tasks/{claimed}/claim", headers=registry).status_code == 200
+    mine = client.get("/api/v1/tasks?claimed=mine", headers=registry).get_json()["tasks"]
+    assert [t["id"] for t in mine] == [claimed]
+    free = client.get("/api/v1/tasks?claimed=free", headers=registry).get_json()["tasks"]
+    assert [t["request_id"] for t in free] == [ids[0], ids[2]]
+    assert client.get("/api/v1/tasks?sort=x", headers=registry).status_code == 400
+
+    page = browser_for("registry").get("/birou/?ordine=termen&preluare=nepreluate")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'Sarcini de lucru <span class="count">(2)' in html
+    assert html.index("Petiția 2") < html.index("Petiția 0") and "Petiția 1" not in html

@@ -253,8 +253,20 @@ def tasks() -> Any:
     user = _official()
     page, per_page = _page_args()
     session = db.session()
+    order = request.args.get("sort", "request")
+    claim = request.args.get("claimed", "any")
+    if order not in {"request", "due_date"} or claim not in {"any", "free", "mine"}:
+        raise BadRequest("Folosiți sort=request|due_date și claimed=any|free|mine.")
     rows = queries.department_inbox(
-        session, user.departments, limit=per_page, offset=(page - 1) * per_page
+        session,
+        user.departments,
+        limit=per_page,
+        offset=(page - 1) * per_page,
+        order=queries.InboxOrder.NEAREST_DEADLINE
+        if order == "due_date"
+        else queries.InboxOrder.OLDEST_REQUEST,
+        claim=queries.InboxClaim(claim),
+        user_id=user.id,
     )
     forms_cache: dict[str, Any] = {}
     out = []

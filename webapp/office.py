@@ -36,14 +36,33 @@ def _task(task_id: str) -> TaskRecord:
     return engine_requests.task_for_official(db.session(), current(), task_id)
 
 
+ORDERS = {
+    "vechime": queries.InboxOrder.OLDEST_REQUEST,
+    "termen": queries.InboxOrder.NEAREST_DEADLINE,
+}
+CLAIMS = {
+    "toate": queries.InboxClaim.ANY,
+    "nepreluate": queries.InboxClaim.FREE,
+    "ale-mele": queries.InboxClaim.MINE,
+}
+
+
 @bp.route("/")
 def inbox() -> Any:
     session, user = db.session(), current()
     page = page_arg()
+    order = request.args.get("ordine") if request.args.get("ordine") in ORDERS else "vechime"
+    claim = request.args.get("preluare") if request.args.get("preluare") in CLAIMS else "toate"
     rows = queries.department_inbox(
-        session, user.departments, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+        session,
+        user.departments,
+        limit=PER_PAGE,
+        offset=(page - 1) * PER_PAGE,
+        order=ORDERS[order],
+        claim=CLAIMS[claim],
+        user_id=user.id,
     )
-    total = queries.inbox_count(session, user.departments)
+    total = queries.inbox_count(session, user.departments, claim=CLAIMS[claim], user_id=user.id)
     reminders = [n for n in queries.notifications_for(session, user) if n.department]
     return render_template(
         "office/inbox.html",
@@ -51,6 +70,7 @@ def inbox() -> Any:
         total=total,
         page=page,
         pages=page_count(total, PER_PAGE),
+        filters={"ordine": order, "preluare": claim},
         reminders=reminders,
         catalog=db.circuit().catalog,
         registration_text=registration_text,

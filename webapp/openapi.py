@@ -384,9 +384,21 @@ def openapi_document() -> dict[str, Any]:
                         },
                         "Sarcini",
                     ),
-                    **_errors(401, 403),
+                    **_errors(400, 401, 403),
                 },
-                parameters=PAGING,
+                parameters=[
+                    *PAGING,
+                    {
+                        "name": "sort",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["request", "due_date"]},
+                    },
+                    {
+                        "name": "claimed",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["any", "free", "mine"]},
+                    },
+                ],
             )
         },
         "/tasks/{id}/claim": {

@@ -321,6 +321,13 @@ def upgrade() -> None:
             sqlite_where=ready,
         )
         batch_op.create_index(
+            "ix_tasks_ready_due",
+            ["due_date", "request_created_at", "id"],
+            unique=False,
+            postgresql_where=ready,
+            sqlite_where=ready,
+        )
+        batch_op.create_index(
             "ix_tasks_ready_department",
             ["department"],
             unique=False,
@@ -402,6 +409,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_tasks_department_request")
         batch_op.drop_index("ix_tasks_ready_order")
         batch_op.drop_index("ix_tasks_ready_department")
+        batch_op.drop_index("ix_tasks_ready_due")
         batch_op.drop_index("ix_tasks_inbox")
 
     op.drop_table("tasks")
