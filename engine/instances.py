@@ -109,16 +109,20 @@ class LoadedInstance:
 
 
 def lock(session: Session, instance_id: int) -> Instance:
-    """Lock the instance row until commit (FOR UPDATE; SQLite holds the write lock anyway)."""
-    row = session.scalar(
-        select(Instance)
+    """Lock the instance row until commit (FOR UPDATE; SQLite holds the write lock anyway).
+
+    Its request is read in the same statement, after the lock, so what was read of it
+    before is brought up to date."""
+    found = session.execute(
+        select(Instance, Request)
+        .join(Request, Request.id == Instance.request_id)
         .where(Instance.id == instance_id)
-        .with_for_update()
+        .with_for_update(of=Instance)
         .execution_options(populate_existing=True)
-    )
-    if row is None:
+    ).first()
+    if found is None:
         raise LookupError(f"instance {instance_id} does not exist")
-    return row
+    return found[0]
 
 
 def load(session: Session, instance_id: int) -> LoadedInstance:
