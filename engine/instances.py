@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import select
+from sqlalchemy import orm, select
 from sqlalchemy.orm import Session
 
 from engine import audit, definitions
@@ -118,6 +118,7 @@ def lock(session: Session, instance_id: int) -> Instance:
         .join(Request, Request.id == Instance.request_id)
         .where(Instance.id == instance_id)
         .with_for_update(of=Instance)
+        .options(orm.defer(Request.data))  # the form data is not needed to advance
         .execution_options(populate_existing=True)
     ).first()
     if found is None:
