@@ -172,3 +172,26 @@ def test_the_web_app_sends_its_jobs_to_rq_after_commit(circuit):
     funcs = [job.func_name for job in queue.get_jobs()]
     assert funcs == ["engine.jobs.send_notification"]  # the "registered" e-mail, enqueued
     queue.empty()
+
+
+def test_with_the_queue_unreachable_a_submission_still_registers(circuit, people):
+    from redis import Redis
+
+    from webapp import create_app
+
+    circuit.set_dispatcher(RQDispatcher(Redis(port=1, socket_connect_timeout=0.5)))  # refused
+    app = create_app({"TESTING": True}, circuit=circuit)
+    web = app.test_client()
+    token = web.post(
+        "/api/v1/auth/token",
+        json={"email": "ion.popescu@example.ro", "password": "parola-de-test-1"},
+    ).get_json()
+    r = web.post(
+        "/api/v1/requests",
+        json={"procedure": "petitie", "data": PETITION},
+        headers={"Authorization": f"Bearer {token['token']}"},
+    )
+    assert r.status_code == 201 and r.get_json()["registration"]["number"] == 1
+    with circuit.db.session() as s:
+        note = s.scalar(select(Notification).where(Notification.request_id == r.get_json()["id"]))
+        assert note is not None and note.emailed_at is None  # kept for the sweep to send
