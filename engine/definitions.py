@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from lxml import etree
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -42,35 +44,23 @@ class _LeanWorkflowConverter(BpmnWorkflowConverter):
         return dct
 
     def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        # As BpmnWorkflowConverter.from_dict, with the version's specs instead of restored ones.
         definition: ParsedDefinition = dct.pop("definition")
-        dct["spec"] = _PrebuiltSpec(definition.spec)
-        dct["subprocess_specs"] = {}
-        workflow = super().from_dict(dct)
-        workflow.subprocess_specs = definition.subprocess_specs
+        workflow = self.target_class(
+            definition.spec, definition.subprocess_specs, deserializing=True
+        )
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
-
-
-class _PrebuiltSpec(dict):  # type: ignore[type-arg]
-    """A marker the registry hands back unchanged (see _restore)."""
-
-    def __init__(self, spec: BpmnProcessSpec) -> None:
-        super().__init__()
-        self.spec = spec
 
 
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = deepcopy(SPIFF_CONFIG)
     config[BpmnWorkflow] = _LeanWorkflowConverter
-    registry = BpmnWorkflowSerializer.configure(config)
-    original_restore = registry.restore
-
-    def _restore(dct: Any, **kwargs: Any) -> Any:
-        if isinstance(dct, _PrebuiltSpec):
-            return dct.spec
-        return original_restore(dct, **kwargs)
-
-    registry.restore = _restore  # type: ignore[method-assign]
-    return BpmnWorkflowSerializer(registry=registry)
+    return BpmnWorkflowSerializer(registry=BpmnWorkflowSerializer.configure(config))
 
 
 SERIALIZER = _make_serializer()
@@ -140,8 +130,6 @@ def dump_workflow(workflow: BpmnWorkflow) -> str:
 
 def load_workflow(state: str, parsed: ParsedDefinition) -> BpmnWorkflow:
     """Restore a workflow serialized by dump_workflow onto its version's specs."""
-    import json
-
     dct = json.loads(state)
     SERIALIZER.migrate(dct)
     dct["definition"] = parsed
