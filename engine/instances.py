@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import orm, select
+from sqlalchemy import orm, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, definitions
@@ -31,7 +32,7 @@ from engine.models import (
 )
 from engine.queue import defer
 from engine.scripting import make_script_engine
-from engine.timeutil import as_aware, utcnow
+from engine.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 SCRIPT_ENGINE = make_script_engine()
@@ -100,12 +101,35 @@ def advance(workflow: BpmnWorkflow, task: Task | None = None) -> None:
         ) from exc
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What the index mirrors of a workflow: its READY user tasks and WAITING timers."""
+
+    ready: frozenset[str] = frozenset()
+    waiting_timers: frozenset[str] = frozenset()
+    at: float = 0.0  # time.time() when taken; tasks changed after it changed in this step
+
+
+def snapshot(workflow: BpmnWorkflow) -> Snapshot:
+    """Note what the index holds for this workflow, before advancing it."""
+    return Snapshot(
+        ready=frozenset(
+            str(t.id) for t in _all_tasks(workflow, state=SpiffState.READY, manual=True)
+        ),
+        waiting_timers=frozenset(
+            str(t.id) for t in _timer_tasks(workflow) if t.has_state(SpiffState.WAITING)
+        ),
+        at=time.time(),
+    )
+
+
 @dataclass
 class LoadedInstance:
     """An instance row locked for this transaction, with its workflow restored."""
 
     row: Instance
     workflow: BpmnWorkflow
+    before: Snapshot
 
 
 def lock(session: Session, instance_id: int) -> Instance:
@@ -132,7 +156,7 @@ def load(session: Session, instance_id: int) -> LoadedInstance:
     parsed = definitions.definition(session, row.process_version_id)
     workflow = definitions.load_workflow(row.state, parsed)
     workflow.script_engine = SCRIPT_ENGINE
-    return LoadedInstance(row, workflow)
+    return LoadedInstance(row, workflow, snapshot(workflow))
 
 
 def save(session: Session, loaded: LoadedInstance) -> None:
@@ -172,85 +196,94 @@ def sync(
     instance: Instance,
     workflow: BpmnWorkflow,
     *,
+    before: Snapshot,
     actor_id: int | None,
+    completed_row: TaskRecord | None = None,
     answer_field: str | None = None,
-    new: bool = False,
     now: datetime | None = None,
 ) -> None:
-    """Mirror the workflow into the task index, the timer table and the request's status."""
-    with session.no_autoflush:  # read everything first; the writes go out in one flush
-        _sync(session, request, instance, workflow, actor_id, answer_field, new, now or utcnow())
+    """Mirror the workflow into the task index, the timer table and the request's status.
+
+    `before` says what the index held when the workflow was loaded (it changes only in
+    the same locked transaction), so nothing needs to be read back from the index."""
+    with session.no_autoflush:  # the writes go out in one flush at commit
+        now = now or utcnow()
+        progressed = _sync_tasks(
+            session, request, instance, workflow, before, actor_id, completed_row, now
+        )
+        _sync_timers(session, request, instance, workflow, before, now)
+        _sync_status(request, workflow, progressed, answer_field, now)
 
 
-def _sync(
+def _sync_tasks(
     session: Session,
     request: Request,
     instance: Instance,
     workflow: BpmnWorkflow,
+    before: Snapshot,
     actor_id: int | None,
-    answer_field: str | None,
-    new: bool,
+    completed_row: TaskRecord | None,
     now: datetime,
-) -> None:
-    open_rows = (
-        {}
-        if new
-        else {
-            row.id: row
-            for row in session.scalars(
-                select(TaskRecord).where(
-                    TaskRecord.instance_id == instance.id, TaskRecord.state == TaskState.READY
-                )
-            )
-        }
-    )
+) -> bool:
     ready = _all_tasks(workflow, state=SpiffState.READY, manual=True)
-    ready_ids = set()
-    progressed = False
+    ready_ids = {str(t.id) for t in ready}
     for task in ready:
         task_id = str(task.id)
-        ready_ids.add(task_id)
-        if task_id in open_rows:
+        if task_id in before.ready:
             continue
         props = task_properties(task)
         department = task_department(task) or "nealocat"
-        record = TaskRecord(
-            id=task_id,
-            request_id=request.id,
-            instance_id=instance.id,
-            bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
-            name=task.task_spec.bpmn_name or task.task_spec.name,
-            department=department,
-            role=props.get("role"),
-            form=props.get("formJsonSchemaFilename"),
-            instructions=_instructions(task, props),
-            state=TaskState.READY,
-            due_date=request.due_date,
-            request_created_at=request.created_at,
-            created_at=now,
+        name = task.task_spec.bpmn_name or task.task_spec.name
+        session.add(
+            TaskRecord(
+                id=task_id,
+                request_id=request.id,
+                instance_id=instance.id,
+                bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
+                name=name,
+                department=department,
+                role=props.get("role"),
+                form=props.get("formJsonSchemaFilename"),
+                instructions=_instructions(task, props),
+                state=TaskState.READY,
+                due_date=request.due_date,
+                request_created_at=request.created_at,
+                created_at=now,
+            )
         )
-        session.add(record)
         audit.record(
             session,
             "task_ready",
             request_id=request.id,
             task=task_id,
-            name=record.name,
+            name=name,
             department=department,
         )
-    for task_id, row in open_rows.items():
-        if task_id in ready_ids:
-            continue
+    progressed = False
+    for task_id in before.ready - ready_ids:
         spiff_task = find_task(workflow, task_id)
         finished = spiff_task is not None and spiff_task.has_state(SpiffState.COMPLETED)
-        row.state = TaskState.COMPLETED if finished else TaskState.CANCELLED
-        row.completed_at = now
-        if finished:
-            row.completed_by_id = actor_id
-            progressed = True
+        progressed |= finished
+        values: dict[str, Any] = {
+            "state": TaskState.COMPLETED if finished else TaskState.CANCELLED,
+            "completed_at": now,
+            "completed_by_id": actor_id if finished else None,
+        }
+        if completed_row is not None and completed_row.id == task_id:
+            for key, value in values.items():
+                setattr(completed_row, key, value)
+        else:
+            session.execute(update(TaskRecord).where(TaskRecord.id == task_id).values(**values))
+    return progressed
 
-    _sync_timers(session, request, instance, workflow, now, new)
 
+def _sync_status(
+    request: Request,
+    workflow: BpmnWorkflow,
+    progressed: bool,
+    answer_field: str | None,
+    now: datetime,
+) -> None:
     before = request.status
     if workflow.is_completed():
         request.status = _final_status(workflow)
@@ -261,7 +294,10 @@ def _sync(
                 answer = _last_value(workflow, answer_field)
             if answer is not None and request.status == RequestStatus.COMPLETED:
                 request.answer = str(answer)
-    elif any(task_department(t) == APPLICANT_LANE for t in ready):
+    elif any(
+        task_department(t) == APPLICANT_LANE
+        for t in _all_tasks(workflow, state=SpiffState.READY, manual=True)
+    ):
         request.status = RequestStatus.WAITING_FOR_CITIZEN
     elif progressed or request.status != RequestStatus.REGISTERED:
         request.status = RequestStatus.IN_PROGRESS
@@ -292,29 +328,28 @@ def _sync_timers(
     request: Request,
     instance: Instance,
     workflow: BpmnWorkflow,
+    before: Snapshot,
     now: datetime,
-    new: bool,
 ) -> None:
-    timer_tasks = _timer_tasks(workflow)
-    known = (
-        {}
-        if new
-        else {
-            t.task_id: t
-            for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))
-        }
-    )
-    seen: set[str] = set()
-    for task in timer_tasks:
+    for task in _timer_tasks(workflow):
         task_id = str(task.id)
-        seen.add(task_id)
-        fired = task.has_state(SpiffState.COMPLETED)
-        timer = known.get(task_id)
-        if timer is None:
-            due = _timer_due(task)
-            if due is None:
-                continue
-            timer = Timer(
+        waiting = task.has_state(SpiffState.WAITING)
+        if task_id in before.waiting_timers:
+            if not waiting:  # fired in this step
+                session.execute(
+                    update(Timer)
+                    .where(Timer.task_id == task_id)
+                    .values(status=TimerStatus.FIRED, fired_at=now)
+                )
+                on_timer_fired(session, request, task, now)
+            continue
+        if not waiting and task.last_state_change < before.at:
+            continue  # fired in an earlier step: its row says so already
+        due = _timer_due(task)
+        if due is None:
+            continue
+        session.add(
+            Timer(
                 request_id=request.id,
                 instance_id=instance.id,
                 task_id=task_id,
@@ -322,41 +357,52 @@ def _sync_timers(
                 name=task.task_spec.bpmn_name or "Temporizator",
                 department=task_department(task),
                 due_at=due,
-                status=TimerStatus.WAITING,
+                status=TimerStatus.WAITING if waiting else TimerStatus.FIRED,
+                fired_at=None if waiting else now,
                 created_at=now,
             )
-            session.add(timer)
-            if not fired:
-                defer(session, "fire_timer", task_id, at=due, job_id=f"timer-{task_id}")
-        if fired and timer.status == TimerStatus.WAITING:
-            timer.status = TimerStatus.FIRED
-            timer.fired_at = now
-            on_timer_fired(session, request, timer)
-    for task_id, timer in known.items():
-        if task_id not in seen and timer.status == TimerStatus.WAITING:
-            timer.status = TimerStatus.CANCELLED
+        )
+        if waiting:
+            defer(session, "fire_timer", task_id, at=due, job_id=f"timer-{task_id}")
+        else:  # already due when reached: fired in the same step
+            on_timer_fired(session, request, task, now)
+    # A waiting timer whose task was cancelled (its activity finished first) is done too.
+    cancelled = [
+        task_id
+        for task_id in before.waiting_timers
+        if (t := find_task(workflow, task_id)) is None
+        or not t.has_state(SpiffState.WAITING | SpiffState.COMPLETED)
+    ]
+    if cancelled:
+        session.execute(
+            update(Timer)
+            .where(Timer.task_id.in_(cancelled), Timer.status == TimerStatus.WAITING)
+            .values(status=TimerStatus.CANCELLED)
+        )
 
 
-def on_timer_fired(session: Session, request: Request, timer: Timer) -> None:
-    """Tell the department once per due time that a deadline is near (idempotent)."""
+def on_timer_fired(session: Session, request: Request, task: Task, now: datetime) -> None:
+    """Tell the department once that a deadline is near (idempotent)."""
+    department = task_department(task)
+    due = _timer_due(task)
     audit.record(
         session,
         "timer_fired",
         request_id=request.id,
-        timer=timer.task_id,
-        name=timer.name,
-        due_at=as_aware(timer.due_at).isoformat(),
+        timer=str(task.id),
+        name=task.task_spec.bpmn_name or "Temporizator",
+        due_at=due.isoformat() if due else None,
     )
     exists = session.scalar(
         select(Notification.id).where(
             Notification.request_id == request.id,
             Notification.kind == "reminder",
-            Notification.department == timer.department,
+            Notification.department == department,
         )
     )
     pending = any(
         isinstance(n, Notification)
-        and (n.request_id, n.kind, n.department) == (request.id, "reminder", timer.department)
+        and (n.request_id, n.kind, n.department) == (request.id, "reminder", department)
         for n in session.new
     )
     if exists is not None or pending:
@@ -366,7 +412,7 @@ def on_timer_fired(session: Session, request: Request, timer: Timer) -> None:
         f"are termen legal de răspuns {request.due_date:%d.%m.%Y}."
     )
     note = Notification(
-        department=timer.department,
+        department=department,
         request_id=request.id,
         kind="reminder",
         message=message,

@@ -191,9 +191,9 @@ def start_request(
         request,
         instance,
         workflow,
+        before=instances.Snapshot(),
         actor_id=applicant.id,
         answer_field=proc.answer_field,
-        new=True,
         now=now,
     )
     notify.request_status(session, request)
@@ -302,7 +302,9 @@ def _complete(
         request,
         loaded.row,
         loaded.workflow,
+        before=loaded.before,
         actor_id=actor.id,
+        completed_row=row,
         answer_field=proc.answer_field if proc else None,
     )
     if request.status != before:

@@ -27,17 +27,22 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
     request = session.get(Request, timer.request_id)
     assert request is not None
     proc = circuit.catalog.get(request.procedure)
-    if task is not None and task.has_state(SpiffState.WAITING):
-        loaded.workflow.refresh_timers()
-        instances.advance(loaded.workflow)
-        if task.has_state(SpiffState.WAITING):
-            return False  # not due yet by the workflow's clock
+    if task is None or not task.has_state(SpiffState.WAITING):
+        # The row outlived its timer (the index and the instance disagree): close it.
+        fired = task is not None and task.has_state(SpiffState.COMPLETED)
+        timer.status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
+        return False
+    loaded.workflow.refresh_timers()
+    instances.advance(loaded.workflow)
+    if task.has_state(SpiffState.WAITING):
+        return False  # not due yet by the workflow's clock
     instances.save(session, loaded)
     instances.sync(
         session,
         request,
         loaded.row,
         loaded.workflow,
+        before=loaded.before,
         actor_id=None,
         answer_field=proc.answer_field if proc else None,
     )

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from engine.models import AuditEvent, RegistryEntry, Request
+from engine.models import AuditEvent, RegistryEntry, Request, Timer, TimerStatus
 from engine.timeutil import local_today
 from tests.engine_steps import PETITION
 
@@ -138,6 +138,11 @@ def test_petition_end_to_end_through_the_api(client, api_for, circuit):
     download = client.get(doc["url"], headers=citizen)
     assert download.status_code == 200 and download.data == PDF
     assert client.get(doc["url"], headers=api_for("citizen2")).status_code == 404
+
+    # No reminder can come for a closed request: every boundary timer was cancelled.
+    with circuit.db.session() as s:
+        statuses = s.scalars(select(Timer.status).where(Timer.request_id == rid)).all()
+        assert len(statuses) == 5 and set(statuses) == {TimerStatus.CANCELLED}  # 3 drafts, 2 approvals
 
     # Nothing left in any inbox; the answer went out under its own number, linked to no. 1.
     assert client.get("/api/v1/tasks", headers=head).get_json()["tasks"] == []

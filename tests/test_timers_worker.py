@@ -195,3 +195,36 @@ def test_with_the_queue_unreachable_a_submission_still_registers(circuit, people
     with circuit.db.session() as s:
         note = s.scalar(select(Notification).where(Notification.request_id == r.get_json()["id"]))
         assert note is not None and note.emailed_at is None  # kept for the sweep to send
+
+
+def test_a_reminder_already_due_fires_in_the_same_step_once(circuit, people):
+    """A petition triaged after its reminder day: the department is reminded at once."""
+    import dataclasses
+
+    proc = circuit.catalog.get("petitie")
+    circuit.catalog = Catalog({"petitie": dataclasses.replace(proc, reminder_after_seconds=0)})
+    rid = register_and_triage(circuit, people)
+    with circuit.db.session() as s:
+        [timer] = s.scalars(select(Timer).where(Timer.request_id == rid)).all()
+        assert timer.status == TimerStatus.FIRED and timer.department == "urbanism"
+    [note] = reminders(circuit, rid)
+    assert note.department == "urbanism"
+    # Drafting is sent back and redone: the new boundary timer is due too, but the
+    # department is not reminded twice.
+    draft = ready_task_id(circuit, rid)
+    complete(
+        circuit,
+        people["urbanism"],
+        draft,
+        {"actiune": "propune_raspuns", "raspuns": "Un răspuns destul de lung."},
+    )
+    complete(
+        circuit,
+        people["urbanism_head"],
+        ready_task_id(circuit, rid),
+        {"decizie_sef": "retrimis", "comentariu_sef": "Refaceți."},
+    )
+    assert len(reminders(circuit, rid)) == 1
+    with circuit.db.session() as s:
+        statuses = s.scalars(select(Timer.status).where(Timer.request_id == rid)).all()
+        assert TimerStatus.WAITING not in statuses and len(statuses) == 3
