@@ -1,4 +1,4 @@
-"""The Romanian personal numeric code (CNP): structure, check digit, masking."""
+"""The Romanian personal numeric code (CNP): structure and check digit."""
 
 from __future__ import annotations
 
@@ -39,8 +39,3 @@ def validate_cnp(cnp: str) -> str:
     if check_digit(cnp[:12]) != int(cnp[12]):
         raise BadRequest("Cifra de control a CNP-ului nu este corectă.")
     return cnp
-
-
-def mask(cnp: str | None) -> str:
-    """Show only the first and last digit, as the law on sensitive data expects."""
-    return "" if not cnp else cnp[0] + "•" * 11 + cnp[-1]

@@ -42,11 +42,6 @@ class Circuit:
             self.extras[key] = hit
         return hit[1]
 
-    def forget_cached(self) -> None:
-        """Drop cached reference data (after an administrator changed it here)."""
-        for key in ("bridge_days", "departments"):
-            self.extras.pop(key, None)
-
     def calendar(self, session: Session) -> LegalCalendar:
         """Return the legal calendar with the bridge days an administrator added."""
         days = self._cached(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from engine.models import AuditEvent, RegistryEntry, Request, Timer, TimerStatus
 from engine.timeutil import local_today
-from tests.engine_steps import PETITION
+from tests.engine_steps import PETITION, TRIAGE_TO_URBANISM
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
@@ -29,6 +29,15 @@ def ready_task(client, headers, request_id):
     mine = [t for t in tasks if t["request_id"] == request_id]
     assert len(mine) == 1, tasks
     return mine[0]
+
+
+def submitted_to_urbanism(client, api_for):
+    """Submit a petition as the citizen and have the registry send it to urbanism."""
+    rid = submit(client, api_for("citizen")).get_json()["id"]
+    triage = ready_task(client, api_for("registry"), rid)
+    r = complete(client, api_for("registry"), triage["id"], TRIAGE_TO_URBANISM)
+    assert r.status_code == 200, r.get_json()
+    return rid, ready_task(client, api_for("urbanism"), rid)
 
 
 def complete(client, headers, task_id, data):
@@ -142,7 +151,9 @@ def test_petition_end_to_end_through_the_api(client, api_for, circuit):
     # No reminder can come for a closed request: every boundary timer was cancelled.
     with circuit.db.session() as s:
         statuses = s.scalars(select(Timer.status).where(Timer.request_id == rid)).all()
-        assert len(statuses) == 5 and set(statuses) == {TimerStatus.CANCELLED}  # 3 drafts, 2 approvals
+        assert len(statuses) == 5 and set(statuses) == {
+            TimerStatus.CANCELLED
+        }  # 3 drafts, 2 approvals
 
     # Nothing left in any inbox; the answer went out under its own number, linked to no. 1.
     assert client.get("/api/v1/tasks", headers=head).get_json()["tasks"] == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.test_api_flow import complete, ready_task, submit
+from tests.test_api_flow import complete, ready_task, submit, submitted_to_urbanism
 
 
 def test_another_citizen_gets_404_exactly_as_for_a_missing_request(client, api_for):
@@ -46,15 +46,7 @@ def test_citizens_have_no_tasks_and_cannot_complete_any(client, api_for):
 
 
 def test_a_claimed_task_belongs_to_whoever_claimed_it(client, api_for):
-    rid = submit(client, api_for("citizen")).get_json()["id"]
-    task = ready_task(client, api_for("registry"), rid)
-    complete(
-        client,
-        api_for("registry"),
-        task["id"],
-        {"decizie_triere": "repartizare", "departament": "urbanism"},
-    )
-    draft = ready_task(client, api_for("urbanism"), rid)
+    rid, draft = submitted_to_urbanism(client, api_for)
     assert (
         client.post(f"/api/v1/tasks/{draft['id']}/claim", headers=api_for("urbanism")).status_code
         == 200

@@ -7,21 +7,13 @@ import json
 from datetime import date
 
 from tests.engine_steps import PETITION
-from tests.test_api_flow import complete, ready_task, submit
+from tests.test_api_flow import complete, ready_task, submit, submitted_to_urbanism
 
 
 def test_the_head_sees_the_proposed_answer_and_the_drafter_sees_the_comment(
     client, api_for, browser_for
 ):
-    rid = submit(client, api_for("citizen")).get_json()["id"]
-    triage = ready_task(client, api_for("registry"), rid)
-    complete(
-        client,
-        api_for("registry"),
-        triage["id"],
-        {"decizie_triere": "repartizare", "departament": "urbanism"},
-    )
-    draft = ready_task(client, api_for("urbanism"), rid)
+    rid, draft = submitted_to_urbanism(client, api_for)
     complete(
         client,
         api_for("urbanism"),

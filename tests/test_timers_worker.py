@@ -18,7 +18,7 @@ from engine.catalog import Catalog
 from engine.context import Circuit, install
 from engine.models import Notification, TaskRecord, TaskState, Timer, TimerStatus
 from engine.rqueue import RQDispatcher
-from tests.conftest import make_settings
+from tests.conftest import PASSWORD, PEOPLE, make_settings
 from tests.engine_steps import (
     PETITION,
     TRIAGE_TO_URBANISM,
@@ -149,6 +149,19 @@ def test_sweep_re_enqueues_a_timer_that_redis_lost(rq_circuit, people):
     assert len(reminders(rq_circuit, rid)) == 1
 
 
+def submit_as_citizen(app):
+    """Log in through the API as the seeded citizen and submit a petition."""
+    web = app.test_client()
+    token = web.post(
+        "/api/v1/auth/token", json={"email": PEOPLE["citizen"][0], "password": PASSWORD}
+    ).get_json()["token"]
+    return web.post(
+        "/api/v1/requests",
+        json={"procedure": "petitie", "data": PETITION},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
 def test_the_web_app_sends_its_jobs_to_rq_after_commit(circuit):
     from rq import Queue
 
@@ -158,16 +171,7 @@ def test_the_web_app_sends_its_jobs_to_rq_after_commit(circuit):
     app = create_app({"TESTING": True}, circuit=circuit)  # no dispatcher given: RQ
     queue = Queue("circuit", connection=circuit.redis())
     queue.empty()
-    web = app.test_client()
-    token = web.post(
-        "/api/v1/auth/token",
-        json={"email": "ion.popescu@example.ro", "password": "parola-de-test-1"},
-    ).get_json()
-    r = web.post(
-        "/api/v1/requests",
-        json={"procedure": "petitie", "data": PETITION},
-        headers={"Authorization": f"Bearer {token['token']}"},
-    )
+    r = submit_as_citizen(app)
     assert r.status_code == 201
     funcs = [job.func_name for job in queue.get_jobs()]
     assert funcs == ["engine.jobs.send_notification"]  # the "registered" e-mail, enqueued
@@ -181,16 +185,7 @@ def test_with_the_queue_unreachable_a_submission_still_registers(circuit, people
 
     circuit.set_dispatcher(RQDispatcher(Redis(port=1, socket_connect_timeout=0.5)))  # refused
     app = create_app({"TESTING": True}, circuit=circuit)
-    web = app.test_client()
-    token = web.post(
-        "/api/v1/auth/token",
-        json={"email": "ion.popescu@example.ro", "password": "parola-de-test-1"},
-    ).get_json()
-    r = web.post(
-        "/api/v1/requests",
-        json={"procedure": "petitie", "data": PETITION},
-        headers={"Authorization": f"Bearer {token['token']}"},
-    )
+    r = submit_as_citizen(app)
     assert r.status_code == 201 and r.get_json()["registration"]["number"] == 1
     with circuit.db.session() as s:
         note = s.scalar(select(Notification).where(Notification.request_id == r.get_json()["id"]))
