@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.calendar import DeadlineKind
+from engine.legal_calendar import DeadlineKind
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import definitions, redisconn
-from engine.calendar import LegalCalendar
 from engine.catalog import Catalog
 from engine.config import Settings
 from engine.db import Database
+from engine.dispatch import Dispatcher
+from engine.legal_calendar import LegalCalendar
 from engine.models import BridgeDay, Department
-from engine.queue import Dispatcher
 
 # Departments and bridge days change a few times a year; other processes see a change
 # within this many seconds.

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from engine.queue import JobSession
+from engine.dispatch import JobSession
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import accounts, queries
-from engine import requests as engine_requests
+from engine import accounts, operations, queries
 from engine.context import Circuit
 from engine.models import User
 
@@ -100,7 +99,7 @@ def _advance(
     user = session.scalar(select(User).where(User.email == email))
     assert user is not None
     row = next(r for r in queries.steps(session, request_id) if r.state.value == "ready")
-    engine_requests.complete_task(session, circuit, user, row.id, data)
+    operations.complete_task(session, circuit, user, row.id, data)
 
 
 def load_demo(circuit: Circuit) -> list[DemoAccount]:
@@ -126,7 +125,7 @@ def load_demo(circuit: Circuit) -> list[DemoAccount]:
         with circuit.db.transaction() as session:
             user = session.scalar(select(User).where(User.email == email))
             assert user is not None
-            req, _ = engine_requests.start_request(
+            req, _ = operations.start_request(
                 session, circuit, user, "petitie", {"subiect": subject, "continut": text}
             )
             ids.append(req.id)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from engine import notify, timers
 from engine.context import current
-from engine.queue import PendingJob
+from engine.dispatch import PendingJob
 
 if TYPE_CHECKING:
     from engine.rqueue import RQDispatcher

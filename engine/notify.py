@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.context import Circuit
+from engine.dispatch import defer
 from engine.models import Membership, Notification, Request, RequestStatus, User
-from engine.queue import defer
 from engine.timeutil import utcnow
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from rq import Queue, SimpleWorker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from engine.queue import PendingJob
+from engine.dispatch import PendingJob
 from engine.timeutil import as_aware, utcnow
 
 log = logging.getLogger(__name__)

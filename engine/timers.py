@@ -8,7 +8,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import instances
+from engine import runtime, spifftasks
 from engine.context import Circuit
 from engine.models import Request, Timer, TimerStatus
 from engine.timeutil import utcnow
@@ -19,11 +19,11 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
     timer = session.scalar(select(Timer).where(Timer.task_id == task_id))
     if timer is None or timer.status != TimerStatus.WAITING:
         return False
-    loaded = instances.load(session, timer.instance_id)
+    loaded = runtime.load(session, timer.instance_id)
     session.refresh(timer)
     if timer.status != TimerStatus.WAITING:
         return False  # another worker fired it while we waited for the lock
-    task = instances.find_task(loaded.workflow, timer.task_id)
+    task = spifftasks.find_task(loaded.workflow, timer.task_id)
     request = session.get(Request, timer.request_id)
     assert request is not None
     proc = circuit.catalog.get(request.procedure)
@@ -32,18 +32,13 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
         fired = task is not None and task.has_state(SpiffState.COMPLETED)
         timer.status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
         return False
-    loaded.workflow.refresh_timers()
-    instances.advance(loaded.workflow)
+    runtime.run_engine_steps(loaded.workflow, refresh_timers=True)
     if task.has_state(SpiffState.WAITING):
         return False  # not due yet by the workflow's clock
-    instances.save(session, loaded)
-    instances.sync(
+    runtime.advance(
         session,
+        loaded,
         request,
-        loaded.row,
-        loaded.workflow,
-        before=loaded.before,
-        actor_id=None,
         answer_field=proc.answer_field if proc else None,
     )
     return True

@@ -48,8 +48,7 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
-from engine import accounts, queries, registry
-from engine import requests as engine_requests
+from engine import accounts, operations, queries, registry
 from engine.catalog import Catalog
 from engine.config import PROJECT_ROOT, Settings
 from engine.context import Circuit, install
@@ -204,14 +203,14 @@ def measure(circuit: Circuit, user_id: int, ops: list[Op], probe: Probe) -> tupl
 
 def start_op(circuit: Circuit, i: int) -> Op:
     def op(session: Session, user: User) -> int:
-        return engine_requests.start_request(session, circuit, user, "petitie", petition(i))[0].id
+        return operations.start_request(session, circuit, user, "petitie", petition(i))[0].id
 
     return op
 
 
 def complete_op(circuit: Circuit, task_id: str) -> Op:
     def op(session: Session, user: User) -> str:
-        return engine_requests.complete_task(session, circuit, user, task_id, dict(TRIAGE)).status
+        return operations.complete_task(session, circuit, user, task_id, dict(TRIAGE)).status
 
     return op
 
@@ -535,7 +534,7 @@ def start_many(circuit: Circuit, citizen_id: int, count: int) -> list[int]:
     """Start `count` petitions in one transaction, untimed; return their request ids."""
     with circuit.db.transaction() as s:
         user = s.get(User, citizen_id)
-        start = engine_requests.start_request
+        start = operations.start_request
         return [start(s, circuit, user, "petitie", petition(i))[0].id for i in range(count)]  # type: ignore[arg-type]
 
 

@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import inspect
 
-from engine.calendar import DeadlineKind, LegalCalendar
+from engine.legal_calendar import DeadlineKind, LegalCalendar
 
 
 def _circuit():  # type: ignore[no-untyped-def]

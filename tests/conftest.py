@@ -18,8 +18,8 @@ from engine.catalog import Catalog
 from engine.config import PROJECT_ROOT, Settings
 from engine.context import Circuit, install
 from engine.db import Base, Database
+from engine.dispatch import PendingJob
 from engine.migrate import upgrade
-from engine.queue import PendingJob
 from engine.timeutil import as_aware, utcnow
 
 PASSWORD = "parola-de-test-1"

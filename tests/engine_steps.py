@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import requests as engine_requests
+from engine import operations
 from engine.context import Circuit
 from engine.models import Request, TaskRecord, TaskState, User
 
@@ -16,7 +16,7 @@ PETITION = {"subiect": "Groapă în asfalt", "continut": "Pe strada Morilor nr. 
 def submit_petition(circuit: Circuit, user_id: int, **data: str) -> Request:
     """Register a petition as this user and return it (committed)."""
     with circuit.db.transaction() as s:
-        req, _ = engine_requests.start_request(
+        req, _ = operations.start_request(
             s, circuit, s.get(User, user_id), "petitie", {**PETITION, **data}
         )
         return req
@@ -37,7 +37,7 @@ def ready_task_id(circuit: Circuit, request_id: int) -> str:
 def complete(circuit: Circuit, user_id: int, task_id: str, data: dict[str, Any]) -> Request:
     """Complete a task as this official (committed)."""
     with circuit.db.transaction() as s:
-        return engine_requests.complete_task(s, circuit, s.get(User, user_id), task_id, data)
+        return operations.complete_task(s, circuit, s.get(User, user_id), task_id, data)
 
 
 TRIAGE_TO_URBANISM = {"decizie_triere": "repartizare", "departament": "urbanism"}

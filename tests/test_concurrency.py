@@ -9,8 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from engine import accounts
-from engine import requests as engine_requests
+from engine import accounts, operations
 from engine.errors import Conflict
 from engine.models import AuditEvent, Instance, RegistryEntry, TaskRecord, TaskState, User
 from tests.conftest import PASSWORD
@@ -84,7 +83,7 @@ def test_fifty_concurrent_submissions_get_fifty_consecutive_numbers(circuit, peo
         barrier.wait()
         with circuit.db.transaction() as s:
             user = s.get(User, people["citizen" if i % 2 else "citizen2"])
-            req, _ = engine_requests.start_request(
+            req, _ = operations.start_request(
                 s, circuit, user, "petitie", {**PETITION, "subiect": f"Petiția {i}"}
             )
             return req.registration_number
@@ -104,7 +103,7 @@ def test_a_failed_registration_leaves_no_gap(circuit, people):
     with pytest.raises(RuntimeError):
         with circuit.db.transaction() as s:
             user = s.get(User, people["citizen"])
-            engine_requests.start_request(s, circuit, user, "petitie", PETITION)
+            operations.start_request(s, circuit, user, "petitie", PETITION)
             raise RuntimeError("crash after registering, before commit")
     assert submit_petition(circuit, people["citizen"]).registration_number == 2
     with circuit.db.session() as s:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import definitions, instances
+from engine import definitions, runtime
 from engine.errors import ProcessFailure
 from engine.scripting import RestrictedEnvironment, ScriptNotAllowed
 
@@ -26,7 +26,7 @@ targetNamespace="http://bpmn.io/schema/bpmn">
 def run_script(script: str):
     spec, subs = definitions.parse_bpmn(SCRIPT_BPMN.format(script=script).encode(), "p")
     parsed = definitions.ParsedDefinition(0, "p", spec, subs)
-    return instances.new_workflow(parsed, {"zile": 30})
+    return runtime.new_workflow(parsed, {"zile": 30})
 
 
 def test_a_plain_script_runs_on_task_data():

@@ -12,10 +12,9 @@ from flask import Blueprint, Response, g, jsonify, request, send_file
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from engine import accounts, audit, documents, queries
-from engine import requests as engine_requests
-from engine.calendar import DeadlineKind
+from engine import accounts, audit, documents, operations, queries
 from engine.errors import BadRequest, CircuitError, Forbidden, Invalid, Unauthorized
+from engine.legal_calendar import DeadlineKind
 from engine.models import User
 from webapp import db, serialize, throttle
 from webapp.auth import bearer_user
@@ -121,7 +120,7 @@ def procedures() -> Any:
                 "description": proc.description,
                 "legal_basis": proc.legal_basis,
                 "deadline": {"days": proc.deadline_days, "kind": proc.deadline_kind.value},
-                "start_form": engine_requests.form_schema(db.session(), circuit, proc.start_form),
+                "start_form": operations.form_schema(db.session(), circuit, proc.start_form),
                 "attachments": [a.as_api() for a in proc.attachments],
             }
         )
@@ -162,13 +161,13 @@ def create_request() -> Any:
     circuit = db.circuit()
     session = db.session()
     try:
-        req, created = engine_requests.start_request(
+        req, created = operations.start_request(
             session, circuit, me(), procedure, data, uploads, key
         )
         db.commit()
     except IntegrityError:
         session.rollback()  # a concurrent retry with the same key registered it first
-        req = engine_requests.find_by_idempotency_key(session, me(), key) if key else None
+        req = operations.find_by_idempotency_key(session, me(), key) if key else None
         if req is None:
             raise
         created = False
@@ -227,7 +226,7 @@ def reply(request_id: int) -> Any:
         ]
     else:
         text, uploads = json_body().get("text"), []
-    req = engine_requests.reply(db.session(), db.circuit(), me(), request_id, text, uploads)
+    req = operations.reply(db.session(), db.circuit(), me(), request_id, text, uploads)
     db.commit()
     return {"status": req.status.value}
 
@@ -273,7 +272,7 @@ def tasks() -> Any:
     for row in rows:
         form = row.task.form
         if form and form not in forms_cache:
-            forms_cache[form] = engine_requests.form_schema(session, db.circuit(), form)
+            forms_cache[form] = operations.form_schema(session, db.circuit(), form)
         out.append(serialize.task(row.task, row.request, forms_cache.get(form or "")))
     return {"tasks": out, "page": page, "per_page": per_page}
 
@@ -281,7 +280,7 @@ def tasks() -> Any:
 @bp.post("/tasks/<task_id>/claim")
 @authenticated
 def claim(task_id: str) -> Any:
-    row = engine_requests.claim_task(db.session(), _official(), task_id)
+    row = operations.claim_task(db.session(), _official(), task_id)
     db.commit()
     return {"id": row.id, "claimed_by": me().name}
 
@@ -289,7 +288,7 @@ def claim(task_id: str) -> Any:
 @bp.post("/tasks/<task_id>/release")
 @authenticated
 def release(task_id: str) -> Any:
-    row = engine_requests.release_task(db.session(), _official(), task_id)
+    row = operations.release_task(db.session(), _official(), task_id)
     db.commit()
     return {"id": row.id, "claimed_by": None}
 
@@ -299,7 +298,7 @@ def release(task_id: str) -> Any:
 def complete(task_id: str) -> Any:
     user = _official()
     data = json_body().get("data", {})
-    req = engine_requests.complete_task(db.session(), db.circuit(), user, task_id, data)
+    req = operations.complete_task(db.session(), db.circuit(), user, task_id, data)
     db.commit()
     return {"request": {"id": req.id, "status": req.status.value}}
 

@@ -7,8 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import queries
-from engine import requests as engine_requests
+from engine import operations, queries
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import TaskRecord, TaskState
 from webapp import db, formrender
@@ -33,7 +32,7 @@ def _officials_only() -> Any:
 def _task(task_id: str) -> TaskRecord:
     """Return the task if the official may work on it (NotFound or Forbidden otherwise)."""
     # The engine applies the same rule when the task is claimed or completed.
-    return engine_requests.task_for_official(db.session(), current(), task_id)
+    return operations.task_for_official(db.session(), current(), task_id)
 
 
 ORDERS = {
@@ -80,7 +79,7 @@ def inbox() -> Any:
 def _render_task(row: TaskRecord, **kw: Any) -> Any:
     session, circuit = db.session(), db.circuit()
     req = queries.request_for(session, current(), row.request_id)
-    schema = engine_requests.form_schema(session, circuit, row.form) if row.form else None
+    schema = operations.form_schema(session, circuit, row.form) if row.form else None
     fields = formrender.fields(schema, kw.get("values"), kw.get("errors")) if schema else []
     html = render_template(
         "office/task.html",
@@ -101,10 +100,10 @@ def task(task_id: str) -> Any:
     if request.method == "GET":
         return _render_task(row)
     session = db.session()
-    schema = engine_requests.form_schema(session, db.circuit(), row.form) if row.form else {}
+    schema = operations.form_schema(session, db.circuit(), row.form) if row.form else {}
     data = formrender.parse(schema, request.form)
     try:
-        req = engine_requests.complete_task(session, db.circuit(), current(), task_id, data)
+        req = operations.complete_task(session, db.circuit(), current(), task_id, data)
         db.commit()
     except Invalid as exc:
         session.rollback()
@@ -125,7 +124,7 @@ def task(task_id: str) -> Any:
 @bp.route("/sarcini/<task_id>/preluare", methods=["POST"])
 def claim(task_id: str) -> Any:
     try:
-        row = engine_requests.claim_task(db.session(), current(), task_id)
+        row = operations.claim_task(db.session(), current(), task_id)
         db.commit()
     except Conflict as exc:
         db.session().rollback()
@@ -137,7 +136,7 @@ def claim(task_id: str) -> Any:
 
 @bp.route("/sarcini/<task_id>/eliberare", methods=["POST"])
 def release(task_id: str) -> Any:
-    row = engine_requests.release_task(db.session(), current(), task_id)
+    row = operations.release_task(db.session(), current(), task_id)
     db.commit()
     flash(f"Sarcina „{row.name}” a revenit în lista compartimentului.", "info")
     return redirect(url_for("office.inbox"))

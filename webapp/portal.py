@@ -11,8 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from engine import documents, queries
-from engine import requests as engine_requests
+from engine import documents, operations, queries
 from engine.catalog import AttachmentSpec
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Request
@@ -56,7 +55,7 @@ def request_page_context(req: Request, *, internal: bool = False) -> dict[str, A
     proc = circuit.catalog.get(req.procedure)
     submitted: list[tuple[str, str]] = []
     if proc is not None:
-        schema = engine_requests.form_schema(session, circuit, proc.start_form)
+        schema = operations.form_schema(session, circuit, proc.start_form)
         submitted = formrender.summary(schema, req.data or {})
     steps = queries.steps(session, req.id)
     step_data: dict[str, list[tuple[str, str]]] = {}
@@ -64,7 +63,7 @@ def request_page_context(req: Request, *, internal: bool = False) -> dict[str, A
         answers = queries.step_submissions(session, req.id)
         for step in steps:
             if step.id in answers and step.form:
-                schema = engine_requests.form_schema(session, circuit, step.form)
+                schema = operations.form_schema(session, circuit, step.form)
                 step_data[step.id] = formrender.summary(schema, answers[step.id])
     return {
         "step_data": step_data,
@@ -113,7 +112,7 @@ def new_request(procedure_id: str) -> Any:
     proc = circuit.catalog.get(procedure_id)
     if proc is None:
         abort(404)
-    schema = engine_requests.form_schema(session, circuit, proc.start_form)
+    schema = operations.form_schema(session, circuit, proc.start_form)
     if request.method == "GET":
         return _render_start(proc, schema, uuid.uuid4().hex)
     key = request.form.get("idempotency_key", "")
@@ -121,7 +120,7 @@ def new_request(procedure_id: str) -> Any:
     data = formrender.parse(schema, request.form)
     uploads = uploads_from_request()
     try:
-        req, created = engine_requests.start_request(
+        req, created = operations.start_request(
             session, circuit, current(), proc.id, data, uploads, idempotency_key=key
         )
         db.commit()
@@ -138,7 +137,7 @@ def new_request(procedure_id: str) -> Any:
         )
     except IntegrityError:  # a double click registered it first under the same key
         session.rollback()
-        found = engine_requests.find_by_idempotency_key(session, current(), key)
+        found = operations.find_by_idempotency_key(session, current(), key)
         if found is None:
             raise
         req, created = found, False
@@ -177,7 +176,7 @@ def _render_detail(req: Request, *, errors: dict[str, str] | None = None, **kw: 
     reply_specs: tuple[AttachmentSpec, ...] = ()
     if waiting is not None:
         schema = (
-            engine_requests.form_schema(session, db.circuit(), waiting.form)
+            operations.form_schema(session, db.circuit(), waiting.form)
             if waiting.form
             else {"type": "object", "properties": {"text": {"type": "string", "title": "Răspuns"}}}
         )
@@ -209,7 +208,7 @@ def reply(request_id: int) -> Any:
     text = request.form.get("text", "").strip().replace("\r\n", "\n")
     uploads = uploads_from_request()
     try:
-        engine_requests.reply(session, db.circuit(), current(), request_id, text, uploads)
+        operations.reply(session, db.circuit(), current(), request_id, text, uploads)
         db.commit()
     except Invalid as exc:
         session.rollback()

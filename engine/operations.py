@@ -9,11 +9,21 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from engine import audit, definitions, documents, forms, instances, notify, registry
-from engine.calendar import LegalCalendar
+from engine import (
+    audit,
+    definitions,
+    documents,
+    forms,
+    notify,
+    registry,
+    runtime,
+    spifftasks,
+    taskindex,
+)
 from engine.catalog import AttachmentSpec, Procedure
 from engine.context import Circuit
 from engine.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from engine.legal_calendar import LegalCalendar
 from engine.models import (
     Instance,
     Request,
@@ -128,7 +138,7 @@ def start_request(
     reminder = _reminder_at(calendar, proc, now)
     if reminder:
         initial["reamintire_la"] = reminder
-    workflow = instances.new_workflow(parsed, initial)
+    workflow = runtime.new_workflow(parsed, initial)
     state = definitions.dump_workflow(workflow)
 
     entry = registry.register(
@@ -186,12 +196,12 @@ def start_request(
         process_version=version[1][:12],
         documents=len(uploads),
     )
-    instances.sync(
+    taskindex.sync(
         session,
         request,
         instance,
         workflow,
-        before=instances.Snapshot(),
+        before=taskindex.Snapshot(),
         actor_id=applicant.id,
         answer_field=proc.answer_field,
         now=now,
@@ -274,18 +284,26 @@ def _complete(
     """Complete a READY task under the instance lock; refuse if it changed meanwhile."""
     schema = form_schema(session, circuit, row.form) if row.form else {"type": "object"}
     clean = forms.validate_form(schema, data)
-    loaded = instances.load(session, row.instance_id)  # waits for any other writer
+    loaded = runtime.load(session, row.instance_id)  # waits for any other writer
     # The instance, read under the lock, is the truth: a colleague may have just finished it.
-    task = instances.find_task(loaded.workflow, row.id)
+    task = spifftasks.find_task(loaded.workflow, row.id)
     if task is None or not task.has_state(SpiffState.READY):
         raise Conflict("Sarcina a fost deja finalizată de altcineva.", code="not_ready")
     for field in schema.get("properties", {}):  # a form answered again starts clean
         task.data.pop(field, None)
     task.data.update(clean)
-    instances.advance(loaded.workflow, task)
-    instances.save(session, loaded)
     request = row.request
     proc = circuit.catalog.get(request.procedure)
+    before = request.status
+    runtime.advance(
+        session,
+        loaded,
+        request,
+        task=task,
+        actor_id=actor.id,
+        completed_row=row,
+        answer_field=proc.answer_field if proc else None,
+    )
     audit.record(
         session,
         "task_completed",
@@ -295,17 +313,6 @@ def _complete(
         name=row.name,
         department=row.department,
         data=clean,
-    )
-    before = request.status
-    instances.sync(
-        session,
-        request,
-        loaded.row,
-        loaded.workflow,
-        before=loaded.before,
-        actor_id=actor.id,
-        completed_row=row,
-        answer_field=proc.answer_field if proc else None,
     )
     if request.status != before:
         audit.record(
@@ -374,7 +381,7 @@ def reply(
         select(TaskRecord).where(
             TaskRecord.request_id == request.id,
             TaskRecord.state == TaskState.READY,
-            TaskRecord.department == instances.APPLICANT_LANE,
+            TaskRecord.department == spifftasks.APPLICANT_LANE,
         )
     )
     if row is None:

@@ -1,25 +1,21 @@
-"""Workflow instances: create, load under a lock, save, and mirror into indexed tables."""
+"""The task index: READY user tasks, timers and the request's status, mirrored from a workflow."""
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import orm, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import audit, definitions
-from engine.errors import ProcessFailure
+from engine import audit
+from engine.dispatch import defer
 from engine.models import (
     Instance,
     Notification,
@@ -30,75 +26,17 @@ from engine.models import (
     Timer,
     TimerStatus,
 )
-from engine.queue import defer
-from engine.scripting import make_script_engine
+from engine.spifftasks import (
+    APPLICANT_LANE,
+    UNASSIGNED,
+    all_tasks,
+    find_task,
+    task_department,
+    task_properties,
+    timer_due,
+    timer_tasks,
+)
 from engine.timeutil import utcnow
-
-log = logging.getLogger(__name__)
-SCRIPT_ENGINE = make_script_engine()
-APPLICANT_LANE = "solicitant"
-
-
-def task_properties(task: Task) -> dict[str, str]:
-    """Return the spiffworkflow:properties of a task's spec."""
-    extensions = getattr(task.task_spec, "extensions", None) or {}
-    props: dict[str, str] = extensions.get("properties", {}) or {}
-    return props
-
-
-def task_department(task: Task) -> str | None:
-    """Return the department code of a task: its lane, or `{var}` resolved from task data."""
-    lane = task.task_spec.lane
-    if lane and lane.startswith("{") and lane.endswith("}"):
-        value = task.data.get(lane[1:-1].strip())
-        return str(value) if value else None
-    return lane
-
-
-def _all_tasks(workflow: BpmnWorkflow, **filters: Any) -> list[Task]:
-    tasks = workflow.get_tasks(**filters)
-    for sub in workflow.subprocesses.values():
-        tasks.extend(sub.get_tasks(**filters))
-    return tasks
-
-
-def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
-    """Return the task with this id anywhere in the workflow, or None."""
-    try:
-        uuid = UUID(task_id)
-    except ValueError:
-        return None
-    task = workflow.tasks.get(uuid)
-    if task is None:
-        for sub in workflow.subprocesses.values():
-            task = sub.tasks.get(uuid)
-            if task is not None:
-                break
-    return task
-
-
-def new_workflow(parsed: definitions.ParsedDefinition, data: dict[str, Any]) -> BpmnWorkflow:
-    """Create a workflow on a version's specs with the initial data, run to its wait states."""
-    workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=SCRIPT_ENGINE)
-    for task in workflow.get_tasks(state=SpiffState.READY):
-        task.data.update(data)
-    advance(workflow)
-    return workflow
-
-
-def advance(workflow: BpmnWorkflow, task: Task | None = None) -> None:
-    """Run `task` (a completed user task) and the engine steps after it."""
-    try:
-        if task is not None:
-            task.run()
-        workflow.do_engine_steps()
-    except SpiffWorkflowException as exc:
-        log.exception("workflow step failed")
-        raise ProcessFailure(
-            "Procedura nu a putut continua din cauza unei erori în diagrama ei. "
-            "Nu s-a salvat nimic; administratorul trebuie să corecteze diagrama.",
-            element=getattr(getattr(exc, "task_spec", None), "bpmn_id", None),
-        ) from exc
 
 
 @dataclass(frozen=True)
@@ -114,65 +52,13 @@ def snapshot(workflow: BpmnWorkflow) -> Snapshot:
     """Note what the index holds for this workflow, before advancing it."""
     return Snapshot(
         ready=frozenset(
-            str(t.id) for t in _all_tasks(workflow, state=SpiffState.READY, manual=True)
+            str(t.id) for t in all_tasks(workflow, state=SpiffState.READY, manual=True)
         ),
         waiting_timers=frozenset(
-            str(t.id) for t in _timer_tasks(workflow) if t.has_state(SpiffState.WAITING)
+            str(t.id) for t in timer_tasks(workflow) if t.has_state(SpiffState.WAITING)
         ),
         at=time.time(),
     )
-
-
-@dataclass
-class LoadedInstance:
-    """An instance row locked for this transaction, with its workflow restored."""
-
-    row: Instance
-    workflow: BpmnWorkflow
-    before: Snapshot
-
-
-def lock(session: Session, instance_id: int) -> Instance:
-    """Lock the instance row until commit (FOR UPDATE; SQLite holds the write lock anyway).
-
-    Its request is read in the same statement, after the lock, so what was read of it
-    before is brought up to date."""
-    found = session.execute(
-        select(Instance, Request)
-        .join(Request, Request.id == Instance.request_id)
-        .where(Instance.id == instance_id)
-        .with_for_update(of=Instance)
-        .options(orm.defer(Request.data))  # the form data is not needed to advance
-        .execution_options(populate_existing=True)
-    ).first()
-    if found is None:
-        raise LookupError(f"instance {instance_id} does not exist")
-    return found[0]
-
-
-def load(session: Session, instance_id: int) -> LoadedInstance:
-    """Lock an instance and restore its workflow."""
-    row = lock(session, instance_id)
-    parsed = definitions.definition(session, row.process_version_id)
-    workflow = definitions.load_workflow(row.state, parsed)
-    workflow.script_engine = SCRIPT_ENGINE
-    return LoadedInstance(row, workflow, snapshot(workflow))
-
-
-def save(session: Session, loaded: LoadedInstance) -> None:
-    """Write the workflow back and bump the revision."""
-    loaded.row.state = definitions.dump_workflow(loaded.workflow)
-    loaded.row.revision += 1
-    loaded.row.completed = loaded.workflow.is_completed()
-    loaded.row.updated_at = utcnow()
-
-
-def _timer_due(task: Task) -> datetime | None:
-    value = task._get_internal_data("event_value")
-    if value is None:
-        return None
-    parsed = TimerEventDefinition.parse_time_or_duration(str(value))
-    return parsed if isinstance(parsed, datetime) else None
 
 
 def _instructions(task: Task, props: dict[str, str]) -> str | None:
@@ -183,7 +69,7 @@ def _instructions(task: Task, props: dict[str, str]) -> str | None:
 
 def _final_status(workflow: BpmnWorkflow) -> RequestStatus:
     """Read the requestStatus property of the end event the workflow reached."""
-    for task in _all_tasks(workflow, state=SpiffState.COMPLETED):
+    for task in all_tasks(workflow, state=SpiffState.COMPLETED):
         status = task_properties(task).get("requestStatus")
         if status and isinstance(task.task_spec, EndEvent):
             return RequestStatus(status)
@@ -225,14 +111,14 @@ def _sync_tasks(
     completed_row: TaskRecord | None,
     now: datetime,
 ) -> bool:
-    ready = _all_tasks(workflow, state=SpiffState.READY, manual=True)
+    ready = all_tasks(workflow, state=SpiffState.READY, manual=True)
     ready_ids = {str(t.id) for t in ready}
     for task in ready:
         task_id = str(task.id)
         if task_id in before.ready:
             continue
         props = task_properties(task)
-        department = task_department(task) or "nealocat"
+        department = task_department(task) or UNASSIGNED
         name = task.task_spec.bpmn_name or task.task_spec.name
         session.add(
             TaskRecord(
@@ -296,7 +182,7 @@ def _sync_status(
                 request.answer = str(answer)
     elif any(
         task_department(t) == APPLICANT_LANE
-        for t in _all_tasks(workflow, state=SpiffState.READY, manual=True)
+        for t in all_tasks(workflow, state=SpiffState.READY, manual=True)
     ):
         request.status = RequestStatus.WAITING_FOR_CITIZEN
     elif progressed or request.status != RequestStatus.REGISTERED:
@@ -307,20 +193,12 @@ def _sync_status(
 
 def _last_value(workflow: BpmnWorkflow, field: str) -> Any:
     latest = None
-    for task in _all_tasks(workflow, state=SpiffState.COMPLETED):
+    for task in all_tasks(workflow, state=SpiffState.COMPLETED):
         if field in task.data and (
             latest is None or task.last_state_change > latest.last_state_change
         ):
             latest = task
     return latest.data.get(field) if latest is not None else None
-
-
-def _timer_tasks(workflow: BpmnWorkflow) -> list[Task]:
-    return [
-        t
-        for t in _all_tasks(workflow, state=SpiffState.WAITING | SpiffState.COMPLETED)
-        if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
-    ]
 
 
 def _sync_timers(
@@ -331,7 +209,7 @@ def _sync_timers(
     before: Snapshot,
     now: datetime,
 ) -> None:
-    for task in _timer_tasks(workflow):
+    for task in timer_tasks(workflow):
         task_id = str(task.id)
         waiting = task.has_state(SpiffState.WAITING)
         if task_id in before.waiting_timers:
@@ -345,7 +223,7 @@ def _sync_timers(
             continue
         if not waiting and task.last_state_change < before.at:
             continue  # fired in an earlier step: its row says so already
-        due = _timer_due(task)
+        due = timer_due(task)
         if due is None:
             continue
         session.add(
@@ -384,7 +262,7 @@ def _sync_timers(
 def on_timer_fired(session: Session, request: Request, task: Task, now: datetime) -> None:
     """Tell the department once that a deadline is near (idempotent)."""
     department = task_department(task)
-    due = _timer_due(task)
+    due = timer_due(task)
     audit.record(
         session,
         "timer_fired",

@@ -1,0 +1,72 @@
+"""Reading SpiffWorkflow tasks: their properties, department, timers, and finding them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState as SpiffState
+
+APPLICANT_LANE = "solicitant"  # the lane of the applicant's own tasks
+UNASSIGNED = "nealocat"  # a task whose `{variable}` lane has no value yet
+
+
+def task_properties(task: Task) -> dict[str, str]:
+    """Return the spiffworkflow:properties of a task's spec."""
+    extensions = getattr(task.task_spec, "extensions", None) or {}
+    props: dict[str, str] = extensions.get("properties", {}) or {}
+    return props
+
+
+def task_department(task: Task) -> str | None:
+    """Return the department code of a task: its lane, or `{var}` resolved from task data."""
+    lane = task.task_spec.lane
+    if lane and lane.startswith("{") and lane.endswith("}"):
+        value = task.data.get(lane[1:-1].strip())
+        return str(value) if value else None
+    return lane
+
+
+def all_tasks(workflow: BpmnWorkflow, **filters: Any) -> list[Task]:
+    """Return the tasks of the workflow and of its subprocesses that match the filters."""
+    tasks = workflow.get_tasks(**filters)
+    for sub in workflow.subprocesses.values():
+        tasks.extend(sub.get_tasks(**filters))
+    return tasks
+
+
+def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
+    """Return the task with this id anywhere in the workflow, or None."""
+    try:
+        uuid = UUID(task_id)
+    except ValueError:
+        return None
+    task = workflow.tasks.get(uuid)
+    if task is None:
+        for sub in workflow.subprocesses.values():
+            task = sub.tasks.get(uuid)
+            if task is not None:
+                break
+    return task
+
+
+def timer_due(task: Task) -> datetime | None:
+    """Return the absolute instant a timer task waits for, once it has been reached."""
+    value = task._get_internal_data("event_value")
+    if value is None:
+        return None
+    parsed = TimerEventDefinition.parse_time_or_duration(str(value))
+    return parsed if isinstance(parsed, datetime) else None
+
+
+def timer_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    """Return the timer event tasks that are waiting or have fired."""
+    return [
+        t
+        for t in all_tasks(workflow, state=SpiffState.WAITING | SpiffState.COMPLETED)
+        if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
+    ]
