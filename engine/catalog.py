@@ -46,6 +46,11 @@ def _attachments(raw: list[dict[str, Any]]) -> tuple[AttachmentSpec, ...]:
     )
 
 
+def form_attachments(schema: dict[str, Any]) -> tuple[AttachmentSpec, ...]:
+    """Return the files a form accepts, listed under its `x-attachments`."""
+    return _attachments(schema.get("x-attachments", []))
+
+
 @dataclass(frozen=True)
 class Procedure:
     """A procedure citizens can start: title, legal basis, deadline rule, diagram, forms."""
@@ -66,6 +71,9 @@ class Procedure:
     attachments: tuple[AttachmentSpec, ...] = ()
     reply_attachments: tuple[AttachmentSpec, ...] = ()
     archive: dict[str, Any] = field(default_factory=dict)
+    max_files: int = 20  # files on one request, all steps together
+    withdrawable: bool = False  # the applicant may withdraw it while it is open
+    variables: dict[str, Any] = field(default_factory=dict)  # data every instance starts with
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Procedure:
@@ -87,6 +95,9 @@ class Procedure:
             attachments=_attachments(raw.get("attachments", [])),
             reply_attachments=_attachments(raw.get("reply_attachments", [])),
             archive=raw.get("archive", {}),
+            max_files=int(raw.get("max_files", 20)),
+            withdrawable=bool(raw.get("withdrawable", False)),
+            variables=dict(raw.get("variables", {})),
         )
 
 

@@ -18,26 +18,41 @@ from engine.catalog import Catalog
 from engine.config import PROJECT_ROOT, Settings
 from engine.context import Circuit, install
 from engine.db import Base, Database
+from engine.demo import DEPARTMENTS as DEMO_DEPARTMENTS
 from engine.dispatch import PendingJob
 from engine.migrate import upgrade
 from engine.timeutil import as_aware, utcnow
 
 PASSWORD = "parola-de-test-1"
-DEPARTMENTS = {
-    "registratura": "Registratură și Relații cu Publicul",
-    "urbanism": "Urbanism și Amenajarea Teritoriului",
-    "taxe": "Taxe și Impozite Locale",
-    "juridic": "Juridic",
-    "secretar": "Secretar General",
-}
+DEPARTMENTS = dict(DEMO_DEPARTMENTS)  # the twelve departments of a typical municipality
 PEOPLE = {
     "citizen": ("ion.popescu@example.ro", "Ion Popescu", [], []),
     "citizen2": ("elena.ionescu@example.ro", "Elena Ionescu", [], []),
     "registry": ("registratura@primarie.ro", "Maria Dumitrescu", ["registratura"], []),
+    "registry_head": (
+        "sef.registratura@primarie.ro",
+        "Doina Preda",
+        ["registratura"],
+        ["registratura"],
+    ),
     "urbanism": ("urbanism@primarie.ro", "Andrei Stan", ["urbanism"], []),
     "urbanism_head": ("sef.urbanism@primarie.ro", "Cristina Vlad", ["urbanism"], ["urbanism"]),
     "taxe": ("taxe@primarie.ro", "Radu Marin", ["taxe"], []),
+    "taxe_head": ("sef.taxe@primarie.ro", "Ioana Șerban", ["taxe"], ["taxe"]),
+    "gospodarie": ("gospodarie@primarie.ro", "Mihai Țurcanu", ["gospodarie"], []),
+    "gospodarie_head": (
+        "sef.gospodarie@primarie.ro",
+        "Sorin Lungu",
+        ["gospodarie"],
+        ["gospodarie"],
+    ),
+    "politia": ("politia@primarie.ro", "Vasile Neagu", ["politia_locala"], []),
+    "arhiva": ("arhiva@primarie.ro", "Ileana Coman", ["arhiva"], ["arhiva"]),
+    "juridic": ("juridic@primarie.ro", "Elena Georgescu", ["juridic"], ["juridic"]),
+    "secretar": ("secretar@primarie.ro", "Gabriela Toma", ["secretar"], ["secretar"]),
+    "primar": ("primar@primarie.ro", "Constantin Barbu", ["primar"], ["primar"]),
 }
+# Departments with nobody in them: stare_civila, asistenta_sociala, proiecte.
 # Tables emptied between tests; departments, the seeded people and process versions stay.
 VOLATILE = [
     "audit_events",
