@@ -141,10 +141,13 @@ def _check_tree(tree: ast.AST) -> None:
         if isinstance(node, ast.Dict) and any(k is None for k in node.keys):
             raise _refuse(node, "Despachetarea cu ** nu este permisă.")
         if isinstance(node, ast.BinOp) and _is_constant(node):
+            token = _deadline.set(None)  # the text is checked once, outside any step's clock
             try:  # 10**10**10 or "a" * 10**9 in the text itself: refuse it now
                 _Evaluator({}).run(node)
             except (ExpressionError, ArithmeticError, TypeError, ValueError) as exc:
                 raise _refuse(node, f"Calculul nu se poate face: {_reason(exc)}") from exc
+            finally:
+                _deadline.reset(token)
 
 
 def _is_constant(node: ast.AST) -> bool:
@@ -389,7 +392,7 @@ class CircuitScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         if isinstance(definition, TimeDateEventDefinition) and not _is_instant(value):
             raise WorkflowTaskException(
                 f"timeDate „{expression}” a dat {value!r:.60}, nu un moment ISO 8601 "
-                "(folosiți moment(zi)).",
+                "cu fus orar (folosiți moment(zi)).",
                 task=task,
             )
         return value
@@ -399,10 +402,9 @@ def _is_instant(value: Any) -> bool:
     if not isinstance(value, str) or value.upper().startswith("P"):
         return False
     try:
-        datetime.fromisoformat(value)
+        return datetime.fromisoformat(value).tzinfo is not None  # a date alone is ambiguous
     except ValueError:
         return False
-    return True
 
 
 def make_script_engine() -> PythonScriptEngine:
