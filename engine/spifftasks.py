@@ -23,19 +23,23 @@ def task_properties(task: Task) -> dict[str, str]:
 
 
 def task_department(task: Task) -> str | None:
-    """Return the department code of a task: its lane, or `{var}` resolved from task data."""
-    lane = task.task_spec.lane
-    if lane and lane.startswith("{") and lane.endswith("}"):
-        value = task.data.get(lane[1:-1].strip())
+    """Return a task's department: its `department` property, else its lane (`{var}` resolved)."""
+    code = task_properties(task).get("department") or task.task_spec.lane
+    if code and code.startswith("{") and code.endswith("}"):
+        value = task.data.get(code[1:-1].strip())
         return str(value) if value else None
-    return lane
+    return code
 
 
 def all_tasks(workflow: BpmnWorkflow, **filters: Any) -> list[Task]:
     """Return the tasks of the workflow and of its subprocesses that match the filters."""
-    tasks = workflow.get_tasks(**filters)
+    tasks = workflow.get_tasks(**filters)  # descends into running subprocesses already
+    seen = {t.id for t in tasks}
     for sub in workflow.subprocesses.values():
-        tasks.extend(sub.get_tasks(**filters))
+        for task in sub.get_tasks(**filters):
+            if task.id not in seen:
+                seen.add(task.id)
+                tasks.append(task)
     return tasks
 
 

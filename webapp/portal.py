@@ -11,8 +11,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from engine import documents, operations, queries
-from engine.catalog import AttachmentSpec
+from engine import documents, operations, queries, versions
+from engine.catalog import AttachmentSpec, Catalog
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Request
 from webapp import db, formrender
@@ -52,10 +52,11 @@ def registration_text(req: Request) -> str:
 def request_page_context(req: Request, *, internal: bool = False) -> dict[str, Any]:
     """Gather what a request's page shows; `internal` adds what each step was completed with."""
     session, circuit = db.session(), db.circuit()
-    proc = circuit.catalog.get(req.procedure)
+    version_id = versions.request_version(session, req.id)
+    proc = versions.request_procedure(session, circuit, req.procedure, req.id)
     submitted: list[tuple[str, str]] = []
     if proc is not None:
-        schema = operations.form_schema(session, circuit, proc.start_form)
+        schema = operations.form_schema(session, circuit, proc.start_form, version_id)
         submitted = formrender.summary(schema, req.data or {})
     steps = queries.steps(session, req.id)
     step_data: dict[str, list[tuple[str, str]]] = {}
@@ -63,7 +64,7 @@ def request_page_context(req: Request, *, internal: bool = False) -> dict[str, A
         answers = queries.step_submissions(session, req.id)
         for step in steps:
             if step.id in answers and step.form:
-                schema = operations.form_schema(session, circuit, step.form)
+                schema = operations.form_schema(session, circuit, step.form, version_id)
                 step_data[step.id] = formrender.summary(schema, answers[step.id])
     return {
         "step_data": step_data,
@@ -76,16 +77,21 @@ def request_page_context(req: Request, *, internal: bool = False) -> dict[str, A
     }
 
 
+def _catalog() -> Catalog:
+    """Return the catalog of current versions (a deployment shows without a restart)."""
+    return db.circuit().procedures(db.session())
+
+
 @bp.route("/")
 def home() -> Any:
     if current_user.is_authenticated and current().is_official:
         return redirect(url_for("office.inbox"))
-    return render_template("portal/home.html", procedures=db.circuit().catalog.all())
+    return render_template("portal/home.html", procedures=_catalog().all())
 
 
 @bp.route("/proceduri")
 def catalog() -> Any:
-    return render_template("portal/catalog.html", procedures=db.circuit().catalog.all())
+    return render_template("portal/catalog.html", procedures=_catalog().all())
 
 
 def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any:
@@ -109,10 +115,13 @@ def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any
 @login_required
 def new_request(procedure_id: str) -> Any:
     session, circuit = db.session(), db.circuit()
-    proc = circuit.catalog.get(procedure_id)
+    catalog = _catalog()
+    proc = catalog.get(procedure_id)
     if proc is None:
         abort(404)
-    schema = operations.form_schema(session, circuit, proc.start_form)
+    schema = operations.form_schema(
+        session, circuit, proc.start_form, catalog.version_of(procedure_id)
+    )
     if request.method == "GET":
         return _render_start(proc, schema, uuid.uuid4().hex)
     key = request.form.get("idempotency_key", "")
@@ -163,7 +172,7 @@ def my_requests() -> Any:
         total=total,
         page=page,
         pages=page_count(total, PER_PAGE),
-        catalog=db.circuit().catalog,
+        catalog=_catalog(),
     )
 
 
@@ -176,7 +185,9 @@ def _render_detail(req: Request, *, errors: dict[str, str] | None = None, **kw: 
     reply_specs: tuple[AttachmentSpec, ...] = ()
     if waiting is not None:
         schema = (
-            operations.form_schema(session, db.circuit(), waiting.form)
+            operations.form_schema(
+                session, db.circuit(), waiting.form, versions.request_version(session, req.id)
+            )
             if waiting.form
             else {"type": "object", "properties": {"text": {"type": "string", "title": "Răspuns"}}}
         )
