@@ -63,3 +63,11 @@ class ProcessFailure(CircuitError):
 
     code = "process_error"
     status = 500
+
+
+class DeploymentError(Exception):
+    """A designer's file that cannot be deployed; the message names the file, in Romanian."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -1,4 +1,4 @@
-"""The `circuit` command: run, worker, db upgrade, demo, user add, deadline."""
+"""The `circuit` command: run, worker, db upgrade, demo, user and department add, deadline."""
 
 from __future__ import annotations
 
@@ -22,22 +22,54 @@ def _circuit():  # type: ignore[no-untyped-def]
 
 
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    from engine.errors import DeploymentError
     from engine.migrate import upgrade
 
     circuit = _circuit()
     upgrade(circuit.db)
-    circuit.deploy_all()
+    try:
+        withdrawn = circuit.deploy_all()
+    except DeploymentError as exc:
+        print(f"Eroare: {exc.message}", file=sys.stderr)
+        return 1
+    for procedure in withdrawn:
+        print(f"Procedura „{procedure}” nu mai este în catalog: lipsește din dosarul catalogului.")
     print("Baza de date este la zi.")
+    return 0
+
+
+def cmd_department(args: argparse.Namespace) -> int:
+    from engine import organisation
+    from engine.errors import Invalid
+
+    circuit = _circuit()
+    with circuit.db.transaction() as session:
+        if args.department_command == "list":
+            for dept, people in organisation.departments_with_people(session):
+                print(f"{dept.code:24} {dept.name}  ({organisation.people_count(people)})")
+            return 0
+        try:
+            dept = organisation.add_department(session, args.code, args.name)
+        except Invalid as exc:
+            for error in exc.errors:
+                print(f"Eroare: {error['message']}", file=sys.stderr)
+            return 1
+        print(f"Compartiment adăugat: {dept.code} — {dept.name}")
     return 0
 
 
 def cmd_demo(_: argparse.Namespace) -> int:
     from engine.demo import load_demo
+    from engine.errors import DeploymentError
     from engine.migrate import upgrade
 
     circuit = _circuit()
     upgrade(circuit.db)
-    circuit.deploy_all()
+    try:
+        circuit.deploy_all()
+    except DeploymentError as exc:
+        print(f"Eroare: {exc.message}", file=sys.stderr)
+        return 1
     circuit.set_dispatcher(None)  # the worker's sweep picks up anything due
     accounts = load_demo(circuit)
     print("Primăria demonstrativă este încărcată. Conturi:")
@@ -141,12 +173,17 @@ def cmd_worker(_: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from engine.errors import DeploymentError
     from engine.migrate import upgrade
     from engine.redisconn import embedded_redis
 
     circuit = _circuit()
     upgrade(circuit.db)
-    circuit.deploy_all()
+    try:
+        circuit.deploy_all()
+    except DeploymentError as exc:
+        print(f"Eroare: {exc.message}", file=sys.stderr)
+        return 1
     env = dict(os.environ)
     embedded = None
     if not circuit.settings.redis_url:
@@ -196,6 +233,13 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--admin", action="store_true")
     add.add_argument("--cnp")
     add.set_defaults(func=cmd_user_add)
+    dept = sub.add_parser("department", help="compartimentele primăriei")
+    dsub = dept.add_subparsers(dest="department_command", required=True)
+    dadd = dsub.add_parser("add", help="adaugă un compartiment (codul din culoarele diagramelor)")
+    dadd.add_argument("code")
+    dadd.add_argument("--name", required=True)
+    dsub.add_parser("list", help="compartimentele și câte persoane lucrează în fiecare")
+    dept.set_defaults(func=cmd_department)
     dl = sub.add_parser("deadline", help="calculează un termen legal")
     dl.add_argument("start")
     dl.add_argument("days", type=int)
