@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import accounts, operations, queries
+from engine import accounts, demo_inflight, operations, queries
 from engine.context import Circuit
 from engine.models import User
 
@@ -171,4 +171,5 @@ def load_demo(circuit: Circuit) -> list[DemoAccount]:
     for request_id, email, data in steps:
         with circuit.db.transaction() as session:
             _advance(session, circuit, email, data, request_id)
+    demo_inflight.load(circuit)
     return out
