@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
@@ -201,3 +202,42 @@ def test_withdrawn_while_documents_are_asked_for(sc):
     assert seen["status"] == "withdrawn" and seen["waiting_for"] is None
     assert sc.reply(rid, {}, {"documente": PDF}).status_code == 409
     assert {s for _, s, _ in sc.timers(rid)} == {TimerStatus.CANCELLED}
+
+
+def test_through_the_portal_and_the_office(browser_for, sc):
+    """The same procedure in the web pages: the citizen's form and files, the registry's check,
+    the citizen's reply with its own form and a file."""
+    citizen, registry = browser_for("citizen"), browser_for("registry")
+    page = citizen.get("/proceduri/certificat_urbanism").get_data(as_text=True)
+    for title in ("Suprafața terenului (m²)", "Plan de încadrare în zonă", "Numărul cadastral"):
+        assert title in page
+    form = {k: str(v) for k, v in REQUEST.items()}
+    files = {name: (io.BytesIO(PDF), f"{name}.pdf") for name in PLANS}
+    r = citizen.submit(
+        "/proceduri/certificat_urbanism", {**form, **files}, content_type="multipart/form-data"
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    detail_url = r.location
+    rid = int(detail_url.rstrip("/").rsplit("/", 1)[1])
+    assert "Taxa de eliberare calculată este 16,50 lei." in fee_notice(sc, rid)[0]
+
+    task = sc.task("registry", rid, CHECK)
+    url = f"/birou/sarcini/{task['id']}"
+    assert "Taxa de eliberare calculată: 16,50 lei." in registry.get(url).get_data(as_text=True)
+    missing = "Anexați extrasul de carte funciară."
+    r = registry.submit(url, {"verificare": "cere_completari", "mesaj_solicitant": missing})
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+
+    page = citizen.get(detail_url).get_data(as_text=True)
+    assert missing in page and "Documentele cerute" in page
+    r = citizen.submit(
+        detail_url,
+        {"explicatii": "Extrasul este anexat.", "documente": (io.BytesIO(PDF), "extras.pdf")},
+        action=f"{detail_url}/completare",
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    page = citizen.get(detail_url).get_data(as_text=True)
+    assert "extras.pdf" in page and "Extrasul este anexat." in page
+    assert sc.detail(rid)["status"] == "in_progress"
+    assert sc.task("registry", rid, CHECK)["name"] == CHECK
