@@ -372,6 +372,29 @@ def test_the_portal_withdraws_after_confirmation(city, api):
         assert states == [TaskState.CANCELLED]
 
 
+def test_replies_count_toward_the_procedures_file_limit(city, api):
+    rid = submit(api)  # the catalog allows 3 files on one request, all steps together
+    ask(api, rid)
+    data = {"actiune": "completez", "suprafata": 3}
+    files = [("plan", (io.BytesIO(PDF), f"plan-{i}.pdf")) for i in range(4)]
+    r = api.post(
+        f"/api/v1/requests/{rid}/reply",
+        data={"data": json.dumps(data), "plan": [f for _, f in files]},
+        headers=api.as_("citizen"),
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 422
+    assert r.get_json()["errors"] == [
+        {
+            "field": "/attachments",
+            "message": "O cerere poate avea cel mult 3 fișiere, cu tot cu completările.",
+        }
+    ]
+    assert detail(api, rid)["documents"] == []
+    r = multipart_reply(api, rid, data, plan=(PDF, "plan.pdf"))
+    assert r.status_code == 200
+
+
 def test_messages_fill_plain_names_only():
     from engine.notify import fill
 
@@ -379,3 +402,12 @@ def test_messages_fill_plain_names_only():
     assert fill("Bună, {nume}: {suma} lei.", values) == "Bună, Ana: 12.5 lei."
     kept = "{lipsa} {nume.__class__} {0} {nume!r} {nume:>10} {_x} {{nume}}"
     assert fill(kept, values) == "{lipsa} {nume.__class__} {0} {nume!r} {nume:>10} {_x} {Ana}"
+
+
+def test_the_file_limit_is_said_in_correct_romanian():
+    from engine.documents import files_limit_message
+
+    assert "cel mult 3 fișiere" in files_limit_message(3)
+    assert "cel mult 20 de fișiere" in files_limit_message(20)
+    assert "cel mult 101 fișiere" in files_limit_message(101)
+    assert "cel mult 200 de fișiere" in files_limit_message(200)
