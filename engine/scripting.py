@@ -165,11 +165,13 @@ def _source(text: str) -> str:
 @lru_cache(maxsize=4096)
 def parse_expression(text: str) -> ast.expr:
     """Parse and check a condition or timer expression; raise ExpressionError if refused."""
+    if not _source(text):
+        raise ExpressionError("Expresia este goală.")
     try:
         tree = ast.parse(_source(text), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(
-            f"Expresia nu este corectă: {exc.msg} (rândul {exc.lineno})."
+            f"Expresia „{_source(text):.80}” nu este corectă: {exc.msg}."
         ) from None
     _check_tree(tree)
     return tree.body
