@@ -150,7 +150,7 @@ def start_request(
     reminder = _reminder_at(calendar, proc, now)
     if reminder:
         initial["reamintire_la"] = reminder
-    workflow = runtime.new_workflow(parsed, initial)
+    workflow = runtime.new_workflow(parsed, initial, session)
     state = definitions.dump_workflow(workflow)
 
     entry = registry.register(
