@@ -167,8 +167,9 @@ def _read_forms(forms_dir: Path, names: set[str], procedure: str) -> dict[str, A
                 f"dosarul formularelor."
             ) from None
         except (ValueError, SchemaError) as exc:
+            reason = exc.message if isinstance(exc, SchemaError) else str(exc)
             raise DeploymentError(
-                f"Formularul „{name}” nu este o schemă JSON validă ({exc})."
+                f"Formularul „{name}” nu este o schemă JSON validă ({reason})."
             ) from None
     return schemas
 
@@ -214,7 +215,8 @@ def deploy(
     try:
         spec, subprocess_specs = parse_bpmn(source, process_id, filename, called)
     except SpiffWorkflowException as exc:
-        raise DeploymentError(f"Diagrama „{filename}” nu poate fi rulată: {exc}.") from None
+        reason = " ".join(str(exc).split()).rstrip(". ")
+        raise DeploymentError(f"Diagrama „{filename}” nu poate fi rulată: {reason}.") from None
     schemas = _read_forms(
         forms_dir, _form_names(spec, subprocess_specs) | {entry["start_form"]}, procedure
     )
