@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from engine import forms
 from engine.errors import DeploymentError
 from engine.models import ProcedureRecord, ProcessVersion
+from engine.spifftasks import APPLICANT_LANE
 from engine.timeutil import utcnow
 
 
@@ -301,6 +302,21 @@ def definition(session: Session, version_id: int) -> ParsedDefinition:
     with _cache_lock:
         _cache.setdefault(key, parsed)
     return _cache[key]
+
+
+def departments_named(parsed: ParsedDefinition) -> set[str]:
+    """Return the department codes a version's lanes and `department` properties name
+    directly (not `{variable}`, not the applicant's lane)."""
+    codes = set()
+    for process in [parsed.spec, *(s for s in parsed.subprocess_specs.values() if s)]:
+        for task_spec in process.task_specs.values():
+            if not getattr(task_spec, "manual", False):
+                continue
+            props = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+            code = props.get("department") or task_spec.lane
+            if code and not code.startswith("{") and code != APPLICANT_LANE:
+                codes.add(code)
+    return codes
 
 
 def dump_workflow(workflow: BpmnWorkflow) -> str:

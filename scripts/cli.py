@@ -34,15 +34,31 @@ def cmd_db_upgrade(_: argparse.Namespace) -> int:
         return 1
     for procedure in withdrawn:
         print(f"Procedura „{procedure}” nu mai este în catalog: lipsește din dosarul catalogului.")
+    _warn_unstaffed(circuit)
     print("Baza de date este la zi.")
     return 0
+
+
+def _warn_unstaffed(circuit) -> None:  # type: ignore[no-untyped-def]
+    """Tell the administrator which departments the diagrams name still have nobody."""
+    from engine import organisation
+
+    with circuit.db.transaction() as session:
+        for procedure, code in organisation.unstaffed_lanes(session, circuit):
+            print(
+                f"Atenție: procedura „{procedure}” trimite lucrări compartimentului „{code}”, "
+                "care nu există sau nu are niciun funcționar (circuit department add, "
+                "circuit user add --department)."
+            )
 
 
 def cmd_department(args: argparse.Namespace) -> int:
     from engine import organisation
     from engine.errors import Invalid
+    from engine.migrate import upgrade
 
     circuit = _circuit()
+    upgrade(circuit.db)  # a fresh install may start here
     with circuit.db.transaction() as session:
         if args.department_command == "list":
             for dept, people in organisation.departments_with_people(session):
@@ -89,9 +105,11 @@ def cmd_demo(_: argparse.Namespace) -> int:
 def cmd_user_add(args: argparse.Namespace) -> int:
     from engine import accounts
     from engine.errors import BadRequest
+    from engine.migrate import upgrade
 
     password = sys.stdin.readline().rstrip("\n")
     circuit = _circuit()
+    upgrade(circuit.db)  # a fresh install may start here
     try:
         with circuit.db.transaction() as session:
             user = accounts.create_user(
