@@ -22,7 +22,7 @@ from engine import (
     taskindex,
     versions,
 )
-from engine.catalog import AttachmentSpec, Procedure
+from engine.catalog import AttachmentSpec, Catalog, Procedure
 from engine.context import Circuit
 from engine.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.legal_calendar import LegalCalendar
@@ -56,10 +56,11 @@ def form_schema(
 
 
 def procedure_or_400(
-    circuit: Circuit, procedure_id: Any, session: Session | None = None
+    circuit: Circuit, procedure_id: Any, catalog: Catalog | None = None
 ) -> Procedure:
-    """Return the procedure with this id (its current version) or refuse clearly."""
-    catalog = circuit.procedures(session) if session is not None else circuit.catalog
+    """Return the procedure with this id from the catalog (the folders' if none is given)
+    or refuse with a clear message."""
+    catalog = catalog or circuit.catalog
     proc = catalog.get(procedure_id) if isinstance(procedure_id, str) else None
     if proc is None:
         raise BadRequest("Procedura cerută nu există în catalog.", code="unknown_procedure")
@@ -117,9 +118,10 @@ def start_request(
         existing = find_by_idempotency_key(session, applicant, key)
         if existing is not None:
             return existing, False
-    proc = procedure_or_400(circuit, procedure_id, session)
-    version_id = circuit.procedures(session).version_of(proc.id)
-    assert version_id is not None  # the database's catalog lists current versions only
+    catalog = circuit.procedures(session)  # current versions, read once
+    proc = procedure_or_400(circuit, procedure_id, catalog)
+    version_id = catalog.version_of(proc.id)
+    assert version_id is not None  # a catalog from the database has a version for each
     uploads = uploads or []
     clean, mimes = _check_submission(
         form_schema(session, circuit, proc.start_form, version_id), data, proc.attachments, uploads
