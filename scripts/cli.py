@@ -1,4 +1,4 @@
-"""The `circuit` command: run, worker, db upgrade, demo, user add, deadline."""
+"""The `circuit` command: run, worker, db upgrade, demo, user and department add, deadline."""
 
 from __future__ import annotations
 
@@ -23,18 +23,21 @@ def _circuit():  # type: ignore[no-untyped-def]
     return build(load_settings())
 
 
-def _deploy_all(circuit) -> bool:  # type: ignore[no-untyped-def]
-    """Deploy the diagrams; print the problems of a refused one and return False."""
+def _deploy_all(circuit) -> list[str] | None:  # type: ignore[no-untyped-def]
+    """Deploy the designers' folders; print why if refused and return None, else the
+    procedures withdrawn from the catalog."""
     from engine.bpmncheck import DiagramRefused
+    from engine.errors import DeploymentError
 
     try:
-        circuit.deploy_all()
+        return circuit.deploy_all()  # type: ignore[no-any-return]
     except DiagramRefused as exc:
         print("Diagrama nu a fost instalată; de corectat:", file=sys.stderr)
         for problem in exc.problems:
             print(problem.line(), file=sys.stderr)
-        return False
-    return True
+    except DeploymentError as exc:
+        print(f"Eroare: {exc.message}", file=sys.stderr)
+    return None
 
 
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
@@ -42,8 +45,12 @@ def cmd_db_upgrade(_: argparse.Namespace) -> int:
 
     circuit = _circuit()
     upgrade(circuit.db)
-    if not _deploy_all(circuit):
+    withdrawn = _deploy_all(circuit)
+    if withdrawn is None:
         return 1
+    for procedure in withdrawn:
+        print(f"Procedura „{procedure}” nu mai este în catalog: lipsește din dosarul catalogului.")
+    _warn_unstaffed(circuit)
     print("Baza de date este la zi.")
     return 0
 
@@ -70,13 +77,48 @@ def cmd_bpmn_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_unstaffed(circuit) -> None:  # type: ignore[no-untyped-def]
+    """Tell the administrator which departments the diagrams name still have nobody."""
+    from engine import organisation
+
+    with circuit.db.transaction() as session:
+        for procedure, code in organisation.unstaffed_lanes(session, circuit):
+            print(
+                f"Atenție: procedura „{procedure}” trimite lucrări compartimentului „{code}”, "
+                "care nu există sau nu are niciun funcționar (circuit department add, "
+                "circuit user add --department)."
+            )
+
+
+def cmd_department(args: argparse.Namespace) -> int:
+    from engine import organisation
+    from engine.errors import Invalid
+    from engine.migrate import upgrade
+
+    circuit = _circuit()
+    upgrade(circuit.db)  # a fresh install may start here
+    with circuit.db.transaction() as session:
+        if args.department_command == "list":
+            for dept, people in organisation.departments_with_people(session):
+                print(f"{dept.code:24} {dept.name}  ({organisation.people_count(people)})")
+            return 0
+        try:
+            dept = organisation.add_department(session, args.code, args.name)
+        except Invalid as exc:
+            for error in exc.errors:
+                print(f"Eroare: {error['message']}", file=sys.stderr)
+            return 1
+        print(f"Compartiment adăugat: {dept.code} — {dept.name}")
+    return 0
+
+
 def cmd_demo(_: argparse.Namespace) -> int:
     from engine.demo import load_demo
     from engine.migrate import upgrade
 
     circuit = _circuit()
     upgrade(circuit.db)
-    if not _deploy_all(circuit):
+    if _deploy_all(circuit) is None:
         return 1
     circuit.set_dispatcher(None)  # the worker's sweep picks up anything due
     accounts = load_demo(circuit)
@@ -97,9 +139,11 @@ def cmd_demo(_: argparse.Namespace) -> int:
 def cmd_user_add(args: argparse.Namespace) -> int:
     from engine import accounts
     from engine.errors import BadRequest
+    from engine.migrate import upgrade
 
     password = sys.stdin.readline().rstrip("\n")
     circuit = _circuit()
+    upgrade(circuit.db)  # a fresh install may start here
     try:
         with circuit.db.transaction() as session:
             user = accounts.create_user(
@@ -223,7 +267,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     circuit = _circuit()
     upgrade(circuit.db)
-    if not _deploy_all(circuit):
+    if _deploy_all(circuit) is None:
         return 1
     env = dict(os.environ)
     embedded = None
@@ -291,6 +335,13 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--admin", action="store_true")
     add.add_argument("--cnp")
     add.set_defaults(func=cmd_user_add)
+    dept = sub.add_parser("department", help="compartimentele primăriei")
+    dsub = dept.add_subparsers(dest="department_command", required=True)
+    dadd = dsub.add_parser("add", help="adaugă un compartiment (codul din culoarele diagramelor)")
+    dadd.add_argument("code")
+    dadd.add_argument("--name", required=True)
+    dsub.add_parser("list", help="compartimentele și câte persoane lucrează în fiecare")
+    dept.set_defaults(func=cmd_department)
     dl = sub.add_parser("deadline", help="calculează un termen legal")
     dl.add_argument("start")
     dl.add_argument("days", type=int)
