@@ -111,9 +111,14 @@ def read_entry(path: Path) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as fh:
             raw = json.load(fh)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except json.JSONDecodeError as exc:
         raise DeploymentError(
-            f"Intrarea din catalog „{name}” nu este un fișier JSON valid ({exc})."
+            f"Intrarea din catalog „{name}” nu este JSON valid "
+            f"(linia {exc.lineno}, coloana {exc.colno})."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeploymentError(
+            f"Intrarea din catalog „{name}” nu poate fi citită ca text UTF-8 ({exc})."
         ) from None
     if not isinstance(raw, dict):
         raise DeploymentError(f"Intrarea din catalog „{name}” trebuie să fie un obiect JSON.")

@@ -24,9 +24,10 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import forms
+from engine import bpmncheck, forms
 from engine.errors import DeploymentError
 from engine.models import ProcedureRecord, ProcessVersion
+from engine.spifftasks import APPLICANT_LANE
 from engine.timeutil import utcnow
 
 
@@ -167,8 +168,9 @@ def _read_forms(forms_dir: Path, names: set[str], procedure: str) -> dict[str, A
                 f"dosarul formularelor."
             ) from None
         except (ValueError, SchemaError) as exc:
+            reason = exc.message if isinstance(exc, SchemaError) else str(exc)
             raise DeploymentError(
-                f"Formularul „{name}” nu este o schemă JSON validă ({exc})."
+                f"Formularul „{name}” nu este o schemă JSON validă ({reason})."
             ) from None
     return schemas
 
@@ -202,7 +204,7 @@ def deploy(
             f"Diagrama „{filename}” a procedurii „{procedure}” nu există în dosarul diagramelor."
         )
     source = path.read_bytes()
-    # Diagram checks (expression rules) go here: raise DeploymentError naming file and element.
+    bpmncheck.ensure_runnable(path, forms_dir)  # refuses unsafe expressions, names elements
 
     root = _xml(source, filename)
     if process_id not in _defined_and_called(root)[0]:
@@ -214,7 +216,8 @@ def deploy(
     try:
         spec, subprocess_specs = parse_bpmn(source, process_id, filename, called)
     except SpiffWorkflowException as exc:
-        raise DeploymentError(f"Diagrama „{filename}” nu poate fi rulată: {exc}.") from None
+        reason = " ".join(str(exc).split()).rstrip(". ")
+        raise DeploymentError(f"Diagrama „{filename}” nu poate fi rulată: {reason}.") from None
     schemas = _read_forms(
         forms_dir, _form_names(spec, subprocess_specs) | {entry["start_form"]}, procedure
     )
@@ -299,6 +302,21 @@ def definition(session: Session, version_id: int) -> ParsedDefinition:
     with _cache_lock:
         _cache.setdefault(key, parsed)
     return _cache[key]
+
+
+def departments_named(parsed: ParsedDefinition) -> set[str]:
+    """Return the department codes a version's lanes and `department` properties name
+    directly (not `{variable}`, not the applicant's lane)."""
+    codes = set()
+    for process in [parsed.spec, *(s for s in parsed.subprocess_specs.values() if s)]:
+        for task_spec in process.task_specs.values():
+            if not getattr(task_spec, "manual", False):
+                continue
+            props = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+            code = props.get("department") or task_spec.lane
+            if code and not code.startswith("{") and code != APPLICANT_LANE:
+                codes.add(code)
+    return codes
 
 
 def dump_workflow(workflow: BpmnWorkflow) -> str:

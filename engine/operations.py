@@ -23,7 +23,7 @@ from engine import (
     taskindex,
     versions,
 )
-from engine.catalog import AttachmentSpec, Procedure
+from engine.catalog import AttachmentSpec, Catalog, Procedure
 from engine.context import Circuit
 from engine.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.legal_calendar import LegalCalendar
@@ -59,10 +59,11 @@ def form_schema(
 
 
 def procedure_or_400(
-    circuit: Circuit, procedure_id: Any, session: Session | None = None
+    circuit: Circuit, procedure_id: Any, catalog: Catalog | None = None
 ) -> Procedure:
-    """Return the procedure with this id (its current version) or refuse clearly."""
-    catalog = circuit.procedures(session) if session is not None else circuit.catalog
+    """Return the procedure with this id from the catalog (the folders' if none is given)
+    or refuse with a clear message."""
+    catalog = catalog or circuit.catalog
     proc = catalog.get(procedure_id) if isinstance(procedure_id, str) else None
     if proc is None:
         raise BadRequest("Procedura cerută nu există în catalog.", code="unknown_procedure")
@@ -125,9 +126,10 @@ def start_request(
         existing = find_by_idempotency_key(session, applicant, key)
         if existing is not None:
             return existing, False
-    proc = procedure_or_400(circuit, procedure_id, session)
-    version_id = circuit.procedures(session).version_of(proc.id)
-    assert version_id is not None  # the database's catalog lists current versions only
+    catalog = circuit.procedures(session)  # current versions, read once
+    proc = procedure_or_400(circuit, procedure_id, catalog)
+    version_id = catalog.version_of(proc.id)
+    assert version_id is not None  # a catalog from the database has a version for each
     uploads = uploads or []
     clean, mimes = _check_submission(
         form_schema(session, circuit, proc.start_form, version_id),
@@ -296,7 +298,7 @@ def release_task(session: Session, user: User, task_id: str) -> TaskRecord:
     return row
 
 
-def complete_row(
+def _complete(
     session: Session, circuit: Circuit, row: TaskRecord, data: dict[str, Any], actor: User
 ) -> Request:
     """Complete a READY task under the instance lock; refuse if it changed meanwhile."""
@@ -346,11 +348,11 @@ def complete_row(
         )
         notify.request_status(session, request)
     if request.status in CLOSED:
-        close(session, request, actor)
+        _close(session, request, actor)
     return request
 
 
-def close(session: Session, request: Request, actor: User) -> None:
+def _close(session: Session, request: Request, actor: User) -> None:
     """Register the outgoing answer, linked to the request's number."""
     if request.status == RequestStatus.COMPLETED and request.answer_entry_id is None:
         entry = registry.register(
@@ -383,4 +385,9 @@ def complete_task(
     ensure_workable(row, user)
     if not isinstance(data, dict):
         data = {}
-    return complete_row(session, circuit, row, data, user)
+    return _complete(session, circuit, row, data, user)
+
+
+# A citizen's reply and a withdrawal (engine.applicant) complete and close like any step.
+complete_row = _complete
+close = _close

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
@@ -11,7 +12,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, definitions
 from engine.errors import Invalid
 from engine.models import Department, Membership, User
 from engine.spifftasks import (
@@ -21,6 +22,9 @@ from engine.spifftasks import (
     task_department,
     task_properties,
 )
+
+if TYPE_CHECKING:
+    from engine.context import Circuit
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 RESERVED = {APPLICANT_LANE, UNASSIGNED}
@@ -105,6 +109,20 @@ def staffed_codes(session: Session, codes: Iterable[str]) -> set[str]:
             .distinct()
         )
     )
+
+
+def unstaffed_lanes(session: Session, circuit: Circuit) -> list[tuple[str, str]]:
+    """Return (procedure, department code) for every department a current version names
+    directly that does not exist or has nobody in it: requests would wait unseen there."""
+    catalog = circuit.procedures(session)
+    named: dict[str, set[str]] = {}
+    for proc in catalog.all():
+        version_id = catalog.version_of(proc.id)
+        if version_id is not None:
+            parsed = definitions.definition(session, version_id)
+            named[proc.id] = definitions.departments_named(parsed)
+    staffed = staffed_codes(session, set().union(*named.values()) if named else set())
+    return sorted((p, code) for p, codes in named.items() for code in codes - staffed)
 
 
 def routing_variable(task: Task) -> str | None:

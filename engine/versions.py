@@ -93,6 +93,16 @@ def instance_version(session: Session, instance_id: int) -> int | None:
     return session.scalar(select(Instance.process_version_id).where(Instance.id == instance_id))
 
 
+def instance_versions(session: Session, instance_ids: list[int]) -> dict[int, int]:
+    """Return the version of each of these instances, in one query."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(
+        select(Instance.id, Instance.process_version_id).where(Instance.id.in_(set(instance_ids)))
+    )
+    return {instance_id: version_id for instance_id, version_id in rows}
+
+
 def request_version(session: Session, request_id: int) -> int | None:
     """Return the version a request runs on."""
     return session.scalar(

@@ -217,6 +217,31 @@ def test_a_procedure_added_as_data_runs_to_its_end(city, api, people):
     assert r.status_code == 409 and r.get_json()["error"] == "nothing_asked"
 
 
+def test_a_timer_message_to_heads_only_reaches_them_in_the_office(city, api, people):
+    # A designer copies the procedure under a new process id and warns heads only.
+    diagram = city.settings.bpmn_dir / "aviz_amplasare.bpmn"
+    source = diagram.read_text(encoding="utf-8").replace('"aviz_amplasare"', '"aviz_sefi"')
+    source = source.replace('value="department, head, applicant, taxe"', 'value="head"')
+    diagram.write_text(source, encoding="utf-8")
+    entry = city.settings.processes_dir / "aviz_amplasare.json"
+    catalog = json.loads(entry.read_text(encoding="utf-8"))
+    entry.write_text(json.dumps({**catalog, "process_id": "aviz_sefi"}), encoding="utf-8")
+    city.catalog = Catalog.load(city.settings.processes_dir)
+    city.deploy_all()
+    rid = submit(api)
+    complete(api, "registry", rid, {"decizie": "complet"})
+    [note] = notes(city, rid, "reminder")
+    assert note.user_id == people["urbanism_head"] and note.department is None
+    from webapp import create_app
+
+    app = create_app({"TESTING": True}, circuit=city)
+    head, clerk = Browser(app.test_client()), Browser(app.test_client())
+    head.login(PEOPLE["urbanism_head"][0])
+    clerk.login(PEOPLE["urbanism"][0])
+    assert "așteaptă analiza" in head.get("/birou/").get_data(as_text=True)
+    assert "așteaptă analiza" not in clerk.get("/birou/").get_data(as_text=True)
+
+
 def test_timer_messages_go_by_email_to_their_recipients(city, api, people, smtp):  # noqa: F811
     inbox, port = smtp
     city.settings = dataclasses.replace(city.settings, smtp_host="127.0.0.1", smtp_port=port)
@@ -375,6 +400,29 @@ def test_the_portal_withdraws_after_confirmation(city, api):
         assert states == [TaskState.CANCELLED]
 
 
+def test_replies_count_toward_the_procedures_file_limit(city, api):
+    rid = submit(api)  # the catalog allows 3 files on one request, all steps together
+    ask(api, rid)
+    data = {"actiune": "completez", "suprafata": 3}
+    files = [("plan", (io.BytesIO(PDF), f"plan-{i}.pdf")) for i in range(4)]
+    r = api.post(
+        f"/api/v1/requests/{rid}/reply",
+        data={"data": json.dumps(data), "plan": [f for _, f in files]},
+        headers=api.as_("citizen"),
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 422
+    assert r.get_json()["errors"] == [
+        {
+            "field": "/attachments",
+            "message": "O cerere poate avea cel mult 3 fișiere, cu tot cu completările.",
+        }
+    ]
+    assert detail(api, rid)["documents"] == []
+    r = multipart_reply(api, rid, data, plan=(PDF, "plan.pdf"))
+    assert r.status_code == 200
+
+
 def test_messages_fill_plain_names_only():
     from engine.notify import fill
 
@@ -382,3 +430,12 @@ def test_messages_fill_plain_names_only():
     assert fill("Bună, {nume}: {suma} lei.", values) == "Bună, Ana: 12.5 lei."
     kept = "{lipsa} {nume.__class__} {0} {nume!r} {nume:>10} {_x} {{nume}}"
     assert fill(kept, values) == "{lipsa} {nume.__class__} {0} {nume!r} {nume:>10} {_x} {Ana}"
+
+
+def test_the_file_limit_is_said_in_correct_romanian():
+    from engine.documents import files_limit_message
+
+    assert "cel mult 3 fișiere" in files_limit_message(3)
+    assert "cel mult 20 de fișiere" in files_limit_message(20)
+    assert "cel mult 101 fișiere" in files_limit_message(101)
+    assert "cel mult 200 de fișiere" in files_limit_message(200)

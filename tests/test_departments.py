@@ -16,11 +16,13 @@ PASSWORD_IN = "o-parola-destul-de-lunga\n"
 
 
 def test_a_fresh_city_hall_adds_departments_then_officials(tmp_path):
-    assert run_cli(["db", "upgrade"], tmp_path).returncode == 0
     add_clerk = ["user", "add", "maria@primarie.ro", "--name", "Maria", "--department"]
-    r = run_cli([*add_clerk, "registratura"], tmp_path, stdin=PASSWORD_IN)
+    r = run_cli([*add_clerk, "registratura"], tmp_path, stdin=PASSWORD_IN)  # first command
     assert r.returncode == 1 and "Compartimentul „registratura” nu există" in r.stderr
     assert "Traceback" not in r.stderr
+    r = run_cli(["db", "upgrade"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "procedura „petitie” trimite lucrări compartimentului „registratura”" in r.stdout
 
     r = run_cli(["department", "add", "registratura", "--name", "Registratură"], tmp_path)
     assert r.returncode == 0, r.stderr
@@ -33,6 +35,10 @@ def test_a_fresh_city_hall_adds_departments_then_officials(tmp_path):
     assert r.returncode == 1 and "există deja" in r.stderr
     r = run_cli(["department", "add", "urbanism", "--name", "Urbanism"], tmp_path)
     assert r.returncode == 0, r.stderr
+
+    r = run_cli(["db", "upgrade"], tmp_path)  # the registry now has someone
+    assert r.returncode == 0, r.stderr
+    assert "Atenție" not in r.stdout
 
     listing = run_cli(["department", "list"], tmp_path).stdout.splitlines()
     assert len(listing) == 2
@@ -166,3 +172,33 @@ def test_the_office_page_shows_the_refusal_next_to_the_field(
     assert "Compartimentul „Asistență Socială” nu are niciun funcționar" in html
     assert 'aria-invalid="true"' in html
     nothing_saved(circuit, rid, task["id"])
+
+
+def test_a_submission_routed_to_an_empty_department_is_refused_before_registration(
+    client, api_for, circuit, tmp_path
+):
+    folders = Folders(tmp_path / "designer", circuit)
+    folders.write_form(
+        "alege_start.json", text_form("Sesizare", "text", "compartiment", required=("text",))
+    )
+    steps = [Step("rezolvare", "Rezolvare", lane="{compartiment}", form="alege_start.json")]
+    folders.write_diagram("alege.bpmn", diagram("alege", process("alege", steps)))
+    folders.entry("alege", "alege.bpmn", "alege_start.json")
+    folders.deploy()
+
+    citizen = api_for("citizen")
+    r = client.post(
+        "/api/v1/requests",
+        json={"procedure": "alege", "data": {"text": "x", "compartiment": "proiecte"}},
+        headers=citizen,
+    )
+    assert r.status_code == 422
+    assert r.get_json()["errors"][0]["field"] == "/compartiment"
+    with circuit.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Request)) == 0
+    r = client.post(
+        "/api/v1/requests",
+        json={"procedure": "alege", "data": {"text": "x", "compartiment": "gospodarie"}},
+        headers=citizen,
+    )
+    assert r.status_code == 201 and r.get_json()["registration"]["number"] == 1  # no gap

@@ -40,6 +40,7 @@ ESCAPES = {
     "loop": "for i in [1, 2]:\n    x = i",
     "f-string": "x = f'{y!r:>999999999}'",
     "walrus": "x = (y := 1)",
+    "deep nesting": "x = " + "-" * 1000 + "1",
 }
 
 

@@ -256,5 +256,4 @@ def test_db_upgrade_names_the_broken_file(circuit, folders, break_it, expected):
     break_it(folders)
     r = upgrade(folders, circuit)
     assert r.returncode == 1
-    assert expected in r.stderr and r.stderr.startswith("Eroare: ")
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert expected in r.stderr and "Traceback" not in r.stderr

@@ -276,14 +276,14 @@ def tasks() -> Any:
         claim=queries.InboxClaim(claim),
         user_id=user.id,
     )
-    forms_cache: dict[tuple[int, str], Any] = {}
+    by_instance = versions.instance_versions(session, [r.task.instance_id for r in rows])
+    forms_cache: dict[tuple[int | None, str], Any] = {}
     out = []
     for row in rows:
         form = row.task.form
-        key = (row.task.instance_id, form or "")
+        key = (by_instance.get(row.task.instance_id), form or "")
         if form and key not in forms_cache:
-            version_id = versions.instance_version(session, row.task.instance_id)
-            forms_cache[key] = operations.form_schema(session, db.circuit(), form, version_id)
+            forms_cache[key] = operations.form_schema(session, db.circuit(), form, key[0])
         out.append(serialize.task(row.task, row.request, forms_cache.get(key)))
     return {"tasks": out, "page": page, "per_page": per_page}
 
