@@ -241,7 +241,11 @@ def openapi_document() -> dict[str, Any]:
                         }
                     },
                 },
-            )
+            ),
+            "delete": _op(
+                "Revocă tokenul folosit: este refuzat de acum înainte",
+                {"204": {"description": "Token revocat"}, **_errors(401)},
+            ),
         },
         "/openapi.json": {
             "get": _op(

@@ -15,7 +15,7 @@ from engine import documents, operations, queries
 from engine.catalog import AttachmentSpec
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Request
-from webapp import db, formrender
+from webapp import db, formrender, inputs
 from webapp.auth import current
 from webapp.filters import ro_date
 
@@ -35,9 +35,8 @@ def uploads_from_request() -> list[documents.Upload]:
 
 
 def page_arg() -> int:
-    """Return the ?pagina= number, 1 when absent or not a number."""
-    raw = request.args.get("pagina", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    """Return the ?pagina= number, 1 when absent; refuse one that is not a page."""
+    return inputs.page_number(request.args.get("pagina"), "pagina")
 
 
 def page_count(total: int, per_page: int) -> int:
