@@ -14,6 +14,7 @@ from engine import (
     definitions,
     documents,
     forms,
+    foureyes,
     notify,
     registry,
     runtime,
@@ -75,9 +76,11 @@ def _check_submission(
     data: Any,
     specs: tuple[AttachmentSpec, ...],
     uploads: list[documents.Upload],
+    max_files: int = 20,
 ) -> tuple[dict[str, Any], list[str]]:
     """Validate the form and the files together, so every problem is told at once."""
     errors = forms.form_errors(schema, data)
+    errors.extend(documents.check_count(max_files, uploads))
     mimes: list[str] = []
     try:
         mimes = documents.check_uploads(specs, uploads)
@@ -113,7 +116,11 @@ def start_request(
     proc = procedure_or_400(circuit, procedure_id)
     uploads = uploads or []
     clean, mimes = _check_submission(
-        form_schema(session, circuit, proc.start_form), data, proc.attachments, uploads
+        form_schema(session, circuit, proc.start_form),
+        data,
+        proc.attachments,
+        uploads,
+        proc.max_files,
     )
     version = definitions.current_version(session, proc.process_id)
     if version is None:
@@ -289,6 +296,7 @@ def _complete(
     task = spifftasks.find_task(loaded.workflow, row.id)
     if task is None or not task.has_state(SpiffState.READY):
         raise Conflict("Sarcina a fost deja finalizată de altcineva.", code="not_ready")
+    foureyes.ensure_other_person(session, row, task, actor)
     for field in schema.get("properties", {}):  # a form answered again starts clean
         task.data.pop(field, None)
     task.data.update(clean)
@@ -389,6 +397,10 @@ def reply(
     proc = circuit.catalog.get(request.procedure)
     uploads = uploads or []
     specs = proc.reply_attachments if proc else ()
+    if proc is not None and uploads:
+        held = documents.uploaded_count(session, request.id)
+        if too_many := documents.check_count(proc.max_files, uploads, held):
+            raise Invalid(too_many)
     mimes = documents.check_uploads(specs, uploads)
     request = _complete(
         session, circuit, row, {"text": text if isinstance(text, str) else ""}, user

@@ -160,6 +160,13 @@ def _submission() -> tuple[Any, Any, list[documents.Upload]]:
 @bp.post("/requests")
 @authenticated
 def create_request() -> Any:
+    slot = throttle.submission(me().id)
+    if not slot.allowed:
+        response, status = error(
+            429, "too_many_submissions", throttle.submission_refused_message(slot)
+        )
+        response.headers["Retry-After"] = str(slot.retry_after)
+        return response, status
     procedure, data, uploads = _submission()
     key = request.headers.get("Idempotency-Key") or None
     circuit = db.circuit()

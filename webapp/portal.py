@@ -15,7 +15,7 @@ from engine import documents, operations, queries
 from engine.catalog import AttachmentSpec
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Request
-from webapp import db, formrender, inputs
+from webapp import db, formrender, inputs, throttle
 from webapp.auth import current
 from webapp.filters import ro_date
 
@@ -117,6 +117,10 @@ def new_request(procedure_id: str) -> Any:
     key = request.form.get("idempotency_key", "")
     key = key if _KEY.match(key) else uuid.uuid4().hex
     data = formrender.parse(schema, request.form)
+    slot = throttle.submission(current().id)
+    if not slot.allowed:
+        message = throttle.submission_refused_message(slot)
+        return _render_start(proc, schema, key, values=data, errors={"": message}, status=429)
     uploads = uploads_from_request()
     try:
         req, created = operations.start_request(

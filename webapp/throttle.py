@@ -14,7 +14,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from flask import request
+from flask import Flask, Response, g, request
 from limits import RateLimitItem, parse
 from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter
@@ -103,9 +103,21 @@ def login(email: str) -> Slot:
 
 
 def submission(user_id: int) -> Slot:
-    """Take a slot for registering a request on this account."""
+    """Take a slot for registering a request on this account (given back if it is refused)."""
     item = parse(db.circuit().settings.submission_limit)
-    return _take([(item, "submission", str(user_id))])
+    slot = _take([(item, "submission", str(user_id))])
+    g.submission_slot = slot
+    return slot
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _give_back_refused(response: Response) -> Response:
+        # A submission answered with an error (a form to correct) registered nothing.
+        slot = g.pop("submission_slot", None)
+        if slot is not None and response.status_code >= 400:
+            release(slot)
+        return response
 
 
 def login_refused_message(slot: Slot) -> str:
