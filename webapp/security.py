@@ -69,7 +69,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _refuse_unstorable_text() -> None:
-        values = [*request.args.items(multi=True)]
+        values = [("", request.path), *request.args.items(multi=True)]
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             values += request.form.items(multi=True)
         for key, value in values:
