@@ -74,8 +74,3 @@ def revoke_token(session: Session, token: str) -> bool:
     result = session.execute(delete(ApiToken).where(ApiToken.token_hash == digest(token)))
     return bool(getattr(result, "rowcount", 0))
 
-
-def end_all(session: Session, user_id: int) -> None:
-    """End every browser session and API token of an account."""
-    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
-    session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))

@@ -300,7 +300,7 @@ def openapi_document() -> dict[str, Any]:
                 "Depune o cerere",
                 {
                     "201": _json(_ref("RequestSummary"), "Cererea a fost înregistrată"),
-                    **_errors(400, 401, 422),
+                    **_errors(400, 401, 422, 429),
                 },
                 requestBody=req_body,
                 parameters=[
@@ -322,7 +322,7 @@ def openapi_document() -> dict[str, Any]:
                         },
                         "Cereri",
                     ),
-                    **_errors(401),
+                    **_errors(400, 401),
                 },
                 parameters=PAGING,
             ),
