@@ -73,4 +73,3 @@ def revoke_token(session: Session, token: str) -> bool:
     """Delete an API token; return whether it existed."""
     result = session.execute(delete(ApiToken).where(ApiToken.token_hash == digest(token)))
     return bool(getattr(result, "rowcount", 0))
-
