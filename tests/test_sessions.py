@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from engine import accounts
 from engine.models import AuditEvent, User, WebSession
 from engine.timeutil import utcnow
-from tests.conftest import PEOPLE, Browser, csrf_from
+from tests.conftest import PASSWORD, PEOPLE, Browser, csrf_from
 from tests.security_steps import bearer, token_for
 
 
@@ -137,3 +137,23 @@ def test_each_login_gets_a_new_session_id(app, browser_for):
     browser.login(PEOPLE["citizen"][0])
     assert cookie(browser) != before
     assert replay(app, before).status_code == 302
+
+
+def test_login_sends_people_back_only_to_pages_of_this_site(app):
+    for target, expected in [
+        ("/cereri", "/cereri"),
+        ("//evil.example/x", "/cereri"),
+        ("/\\evil.example/x", "/cereri"),
+        ("https://evil.example/", "/cereri"),
+    ]:
+        browser = Browser(app.test_client())
+        page = browser.get(f"/autentificare?next={target}")
+        r = browser.client.post(
+            f"/autentificare?next={target}",
+            data={
+                "csrf_token": csrf_from(page.get_data(as_text=True)),
+                "email": PEOPLE["citizen"][0],
+                "password": PASSWORD,
+            },
+        )
+        assert r.status_code == 302 and r.location == expected, (target, r.location)

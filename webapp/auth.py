@@ -74,6 +74,8 @@ def _open_server_session(_app: Flask, user: WebUser, **_kw: Any) -> None:
 def _safe_next(target: str | None) -> str | None:
     if not target:
         return None
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None  # browsers read "/\\evil.example" as "//evil.example": another site
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
 
