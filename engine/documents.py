@@ -149,6 +149,14 @@ def uploaded_count(session: Session, request_id: int) -> int:
     )
 
 
+def ensure_room(session: Session, request_id: int, max_files: int, uploads: list[Upload]) -> None:
+    """Refuse uploads that would take a request past its procedure's number of files."""
+    if uploads:
+        held = uploaded_count(session, request_id)
+        if too_many := check_count(max_files, uploads, held):
+            raise Invalid(too_many)
+
+
 def check_count(max_files: int, uploads: list[Upload], already: int = 0) -> list[dict[str, str]]:
     """Return the error for more files on one request than its procedure allows."""
     if already + len(uploads) <= max_files:

@@ -397,10 +397,8 @@ def reply(
     proc = circuit.catalog.get(request.procedure)
     uploads = uploads or []
     specs = proc.reply_attachments if proc else ()
-    if proc is not None and uploads:
-        held = documents.uploaded_count(session, request.id)
-        if too_many := documents.check_count(proc.max_files, uploads, held):
-            raise Invalid(too_many)
+    if proc is not None:
+        documents.ensure_room(session, request.id, proc.max_files, uploads)
     mimes = documents.check_uploads(specs, uploads)
     request = _complete(
         session, circuit, row, {"text": text if isinstance(text, str) else ""}, user

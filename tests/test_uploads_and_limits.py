@@ -202,3 +202,33 @@ def test_new_passwords_over_128_characters_are_refused(circuit, hasher, client):
     assert r.status_code == 422
     assert "Parola poate avea cel mult 128 de caractere." in r.get_data(as_text=True)
     assert hasher.calls == 0
+
+
+def test_replies_count_towards_the_files_of_the_request(client, api_for):
+    from tests.test_api_flow import complete, ready_task
+
+    citizen = api_for("citizen")
+    twenty = [(io.BytesIO(PDF + bytes([i])), f"a{i}.pdf") for i in range(20)]
+    rid = submit_files(client, citizen, twenty).get_json()["id"]
+    triage = ready_task(client, api_for("registry"), rid)
+    complete(
+        client,
+        api_for("registry"),
+        triage["id"],
+        {"decizie_triere": "repartizare", "departament": "urbanism"},
+    )
+    draft = ready_task(client, api_for("urbanism"), rid)
+    ask = {"actiune": "cere_completari", "mesaj_solicitant": "Trimiteți schița."}
+    assert complete(client, api_for("urbanism"), draft["id"], ask).status_code == 200
+    r = client.post(
+        f"/api/v1/requests/{rid}/reply",
+        headers=citizen,
+        data={"text": "Schița", "documente": (io.BytesIO(PDF), "schita.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 422
+    assert r.get_json()["errors"][0]["message"] == (
+        "La o cerere se pot atașa cel mult 20 de fișiere; mai puteți atașa 0."
+    )
+    r = client.post(f"/api/v1/requests/{rid}/reply", headers=citizen, json={"text": "Fără fișier"})
+    assert r.status_code == 200
