@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import shutil
 from datetime import date
 
 import pytest
 
+from engine.bpmncheck import check_paths
+from engine.config import PROJECT_ROOT
 from engine.models import TimerStatus
 from tests.procedure_scenario import PDF, Scenario, at_nine, registered_days_ago
 
@@ -30,6 +33,9 @@ REVIEWED = {
     "regim_tehnic": "POT maxim 35%, CUT maxim 0,9, P+1+M",
     "avize_necesare": "Aviz de alimentare cu apă, aviz de racordare la rețeaua electrică",
 }
+
+
+BPMN, FORMS = PROJECT_ROOT / "bpmn", PROJECT_ROOT / "forms"
 
 
 @pytest.fixture
@@ -241,3 +247,14 @@ def test_through_the_portal_and_the_office(browser_for, sc):
     assert "extras.pdf" in page and "Extrasul este anexat." in page
     assert sc.detail(rid)["status"] == "in_progress"
     assert sc.task("registry", rid, CHECK)["name"] == CHECK
+
+
+def test_diagrams_pass_bpmn_check_and_need_the_shared_signature(tmp_path):
+    for name in ("informatii_publice", "certificat_urbanism", "atestare_fiscala"):
+        assert check_paths([BPMN / f"{name}.bpmn"], FORMS) == [], name
+    assert check_paths([BPMN / "semnatura_primar.bpmn"], FORMS) == []
+    # Without the shared sub-process in its folder, the call activity cannot run.
+    alone = tmp_path / "certificat_urbanism.bpmn"
+    shutil.copy(BPMN / alone.name, alone)
+    [problem] = check_paths([alone], FORMS)
+    assert "semnatura_primar" in problem.line()
