@@ -15,8 +15,6 @@ from engine.models import Instance, Request, RequestStatus, TaskRecord, TaskStat
 from engine.spifftasks import APPLICANT_LANE
 from engine.timeutil import utcnow
 
-CITIZEN_FILES = ("attachment", "reply")  # what counts toward the catalog's max_files
-
 # The form of a citizen task whose diagram names none: one text box.
 DEFAULT_REPLY_FORM: dict[str, Any] = {
     "type": "object",
