@@ -29,6 +29,15 @@ def send_notification(notification_id: int) -> bool:
         return notify.send(session, circuit, notification_id)
 
 
+def send_account_mail(kind: str, user_id: int, email: str | None = None) -> bool:
+    """E-mail a link or a warning about an account (signed at sending time, never stored)."""
+    from engine import account_mail
+
+    circuit = current()
+    with circuit.db.transaction() as session:
+        return account_mail.send(session, circuit, kind, user_id, email)
+
+
 def sweep(dispatcher: RQDispatcher) -> int:
     """Re-enqueue due timers and unsent e-mails whose job Redis no longer has."""
     circuit = current()

@@ -51,6 +51,9 @@ def cmd_demo(_: argparse.Namespace) -> int:
             for acc in accounts:
                 fh.write(f"{acc.email}\t{acc.password}\t{acc.role}\n")
         print(f"Parolele sunt păstrate și în {path}")
+    from engine.mailer import describe
+
+    print(describe(circuit.settings))
     return 0
 
 
@@ -71,6 +74,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
                 heads=args.head or [],
                 is_admin=args.admin,
                 cnp=args.cnp,
+                birth_date=args.birth_date,
             )
             print(f"Utilizator creat: {user.email} (id {user.id})")
     except BadRequest as exc:
@@ -156,6 +160,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     env["CIRCUIT_DATA_DIR"] = str(circuit.settings.data_dir)
     worker = subprocess.Popen([sys.executable, "-m", "scripts.cli", "worker"], env=env)
     print(f"Circuit rulează la http://{args.host}:{args.port}/  (Ctrl+C pentru oprire)", flush=True)
+    from engine.mailer import describe
+
+    print(describe(circuit.settings), flush=True)
     try:
         from scripts.webserver import serve
 
@@ -195,6 +202,7 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--head", action="append")
     add.add_argument("--admin", action="store_true")
     add.add_argument("--cnp")
+    add.add_argument("--birth-date", help="AAAA-LL-ZZ; necesară pentru CNP-urile cu 7, 8 sau 9")
     add.set_defaults(func=cmd_user_add)
     dl = sub.add_parser("deadline", help="calculează un termen legal")
     dl.add_argument("start")

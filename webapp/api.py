@@ -161,8 +161,11 @@ def create_request() -> Any:
     circuit = db.circuit()
     session = db.session()
     try:
+        company = (request.form if request.mimetype == "multipart/form-data" else json_body()).get(
+            "company"
+        )
         req, created = operations.start_request(
-            session, circuit, me(), procedure, data, uploads, key
+            session, circuit, me(), procedure, data, uploads, key, company=company or None
         )
         db.commit()
     except IntegrityError:
