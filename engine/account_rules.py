@@ -61,8 +61,8 @@ def _has_hidden(text: str) -> bool:
 
 
 def name_problem(name: str) -> str | None:
-    if len(name.strip()) < 3:
-        return "Scrieți numele complet (cel puțin 3 caractere)."
+    if not name.strip():
+        return "Scrieți numele complet."
     if len(name) > NAME_MAX:
         return f"Numele poate avea cel mult {NAME_MAX} de caractere; ați scris {len(name)}."
     if _has_hidden(name):

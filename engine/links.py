@@ -52,6 +52,14 @@ def read(secret: str, purpose: str, token: str) -> Claim:
         raise BadRequest(INVALID, code="invalid_token") from None
 
 
+def peek(session: Session, secret: str, purpose: str, token: str) -> Claim:
+    """Check a link without spending it (to show its page); raise invalid_token if spent."""
+    claim = read(secret, purpose, token)
+    if session.get(UsedLink, claim.nonce) is not None:
+        raise BadRequest(INVALID, code="invalid_token")
+    return claim
+
+
 def use(session: Session, secret: str, purpose: str, token: str) -> tuple[User, Claim]:
     """Spend a link once: check it, record its nonce as used, return its account."""
     claim = read(secret, purpose, token)

@@ -23,6 +23,7 @@ from engine.timeutil import utcnow
 OPENED = "opened"
 DOWNLOADED = "downloaded"
 CHANGED = "changed"
+ACCESS_LOGGED = "access_logged"
 ACTION_LABELS = {OPENED: "a deschis", DOWNLOADED: "a descărcat", CHANGED: "a modificat"}
 
 
@@ -41,6 +42,7 @@ def record_access(
         return
     if department is None:
         department = _department_for(session, official, request.id)
+    session.info[ACCESS_LOGGED] = True  # a page that only reads commits the log (webapp)
     session.add(
         AccessLogEntry(
             at=utcnow(),

@@ -6,7 +6,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +29,16 @@ bp = Blueprint("account", __name__)
 
 
 def init_app(app: Flask) -> None:
+    @app.after_request
+    def _commit_access_log(response: Response) -> Response:
+        """Keep the record of an official's look at someone's data, also on pages that only
+        read; a failed page commits nothing."""
+        session = g.get("db")
+        if session is not None and session.info.pop(mydata.ACCESS_LOGGED, False):
+            if response.status_code < 400:
+                session.commit()
+        return response
+
     @app.context_processor
     def _unread() -> dict[str, Any]:
         if not current_user.is_authenticated:
@@ -125,6 +145,10 @@ def resend() -> Any:
 def confirm(token: str) -> Any:
     # A GET only shows a button: mail scanners that open links must not spend the link.
     if request.method == "GET":
+        try:
+            links.peek(db.session(), db.circuit().settings.secret_key, links.VERIFY, token)
+        except BadRequest as exc:
+            return render_template("account/confirm.html", error=exc.message), 400
         return render_template("account/confirm.html")
     try:
         signup.verify_email(db.session(), db.circuit().settings.secret_key, token)
@@ -153,7 +177,7 @@ def reset_password(token: str) -> Any:
     errors: dict[str, str] = {}
     secret = db.circuit().settings.secret_key
     try:
-        links.read(secret, links.RESET, token)
+        links.peek(db.session(), secret, links.RESET, token)
     except BadRequest as exc:
         return render_template("account/reset.html", invalid=exc.message, errors={}), 400
     if request.method == "POST":

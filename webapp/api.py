@@ -215,6 +215,7 @@ def get_request(request_id: int) -> Any:
     body["steps"] = [serialize.step(t) for t in queries.steps(session, req.id)]
     body["documents"] = [serialize.document(d) for d in queries.request_documents(session, req.id)]
     body["answer"] = req.answer
+    body["company"] = {"cui": req.company.cui, "name": req.company.name} if req.company else None
     return body
 
 
