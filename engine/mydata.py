@@ -140,6 +140,11 @@ def notification_entry(note: Notification) -> dict[str, Any]:
     }
 
 
+def masked_cnp(user: User) -> str | None:
+    """Return a person's CNP as officials see it: the first and last digit only."""
+    return mask(personal.vault().decrypt(user.cnp_encrypted))
+
+
 def me(session: Session, user: User) -> dict[str, Any]:
     """Return the account as the person sees it, the CNP masked."""
     companies = [{"cui": c.cui, "name": c.name} for c in profile.companies(session, user)]
@@ -147,7 +152,7 @@ def me(session: Session, user: User) -> dict[str, Any]:
         "id": accounts.public_id(user.id),
         "email": user.email,
         "name": user.name,
-        "cnp_masked": mask(personal.vault().decrypt(user.cnp_encrypted)),
+        "cnp_masked": masked_cnp(user),
         "birth_date": user.birth_date.isoformat() if user.birth_date else None,
         "verified": user.verified,
         "company": companies[0] if companies else None,

@@ -157,7 +157,9 @@ def test_officials_opening_a_request_are_in_the_access_log(
     assert client.get("/api/v1/me/access-log", headers=headers).get_json()["entries"] == []
 
     registry = browser_for("registry")
-    assert registry.get(f"/birou/cereri/{rid}").status_code == 200
+    office_page = registry.get(f"/birou/cereri/{rid}").get_data(as_text=True)
+    assert ADULT_CNP[0] + "•" * 11 + ADULT_CNP[-1] in office_page  # masked for officials
+    assert ADULT_CNP not in office_page
     doc = client.get(f"/api/v1/requests/{rid}", headers=headers).get_json()["documents"][0]
     reg_api = token(client, "registratura@primarie.ro")
     assert client.get(f"/api/v1/documents/{doc['id']}", headers=reg_api).status_code == 200

@@ -29,6 +29,8 @@ bp = Blueprint("account", __name__)
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["masked_cnp"] = mydata.masked_cnp
+
     @app.after_request
     def _commit_access_log(response: Response) -> Response:
         """Keep the record of an official's look at someone's data, also on pages that only
