@@ -46,11 +46,11 @@ def sweep(dispatcher: RQDispatcher) -> int:
             PendingJob("fire_timer", (t.task_id,), None, f"timer-{t.task_id}")
             for t in timers.due_timers(session)
         ]
-        if circuit.settings.smtp_host:
-            pending += [
-                PendingJob("send_notification", (n,), None, f"notification-{n}")
-                for n in notify.unsent(session)
-            ]
+        # Without SMTP mail goes to the outbox, so a lost job is re-sent either way.
+        pending += [
+            PendingJob("send_notification", (n,), None, f"notification-{n}")
+            for n in notify.unsent(session)
+        ]
     sent = 0
     for job in pending:
         assert job.job_id is not None
