@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ from engine.models import (
 from engine.timeutil import BUCHAREST, utcnow
 
 REGISTRY_DEPARTMENT = "registratura"
+CLOSED = (RequestStatus.COMPLETED, RequestStatus.REJECTED, RequestStatus.WITHDRAWN)
 
 
 def form_options(session: Session, circuit: Circuit) -> dict[str, list[tuple[str, str]]]:
@@ -77,6 +79,7 @@ def _check_submission(
     data: Any,
     specs: tuple[AttachmentSpec, ...],
     uploads: list[documents.Upload],
+    max_files: int = 20,
 ) -> tuple[dict[str, Any], list[str]]:
     """Validate the form and the files together, so every problem is told at once."""
     errors = forms.form_errors(schema, data)
@@ -85,6 +88,10 @@ def _check_submission(
         mimes = documents.check_uploads(specs, uploads)
     except Invalid as exc:
         errors.extend(exc.errors)
+    if len(uploads) > max_files:
+        errors.append(
+            {"field": "/attachments", "message": documents.files_limit_message(max_files)}
+        )
     if errors:
         raise Invalid(errors)
     return dict(data), mimes
@@ -124,7 +131,11 @@ def start_request(
     proc = procedure_or_400(circuit, procedure_id)
     uploads = uploads or []
     clean, mimes = _check_submission(
-        form_schema(session, circuit, proc.start_form), data, proc.attachments, uploads
+        form_schema(session, circuit, proc.start_form),
+        data,
+        proc.attachments,
+        uploads,
+        proc.max_files,
     )
     version = definitions.current_version(session, proc.process_id)
     if version is None:
@@ -141,6 +152,7 @@ def start_request(
     due = calendar.deadline(today, proc.deadline_days, proc.deadline_kind)
     summary = str(clean.get(proc.summary_field or "", "") or proc.title)[:500]
     initial = dict(clean)
+    initial.update(copy.deepcopy(proc.variables))  # the designer's data wins over the form's
     initial.update(
         cerere={"data": today.isoformat(), "procedura": proc.id, "termen_legal": due.isoformat()},
         petent={"nume": applicant.name, "email": applicant.email}
@@ -217,6 +229,7 @@ def start_request(
         before=taskindex.Snapshot(),
         actor_id=applicant.id,
         answer_field=proc.answer_field,
+        procedure_title=proc.title,
         now=now,
     )
     notify.request_status(session, request)
@@ -316,6 +329,7 @@ def _complete(
         actor_id=actor.id,
         completed_row=row,
         answer_field=proc.answer_field if proc else None,
+        procedure_title=proc.title if proc else None,
     )
     mydata.record_access(
         session, actor, request, mydata.CHANGED, f"pasul {row.name}", department=row.department
@@ -340,7 +354,7 @@ def _complete(
             new=request.status.value,
         )
         notify.request_status(session, request)
-    if request.status in (RequestStatus.COMPLETED, RequestStatus.REJECTED):
+    if request.status in CLOSED:
         _close(session, request, actor)
     return request
 
@@ -381,35 +395,6 @@ def complete_task(
     return _complete(session, circuit, row, data, user)
 
 
-def reply(
-    session: Session,
-    circuit: Circuit,
-    user: User,
-    request_id: int,
-    text: Any,
-    uploads: list[documents.Upload] | None = None,
-) -> Request:
-    """Answer what the department asked of the applicant; the workflow resumes."""
-    request = session.get(Request, request_id)
-    if request is None or request.applicant_id != user.id:
-        raise NotFound("Cererea nu există.")
-    row = session.scalar(
-        select(TaskRecord).where(
-            TaskRecord.request_id == request.id,
-            TaskRecord.state == TaskState.READY,
-            TaskRecord.department == spifftasks.APPLICANT_LANE,
-        )
-    )
-    if row is None:
-        raise Conflict("Pentru această cerere nu vi se cere nimic acum.", code="nothing_asked")
-    proc = circuit.catalog.get(request.procedure)
-    uploads = uploads or []
-    specs = proc.reply_attachments if proc else ()
-    mimes = documents.check_uploads(specs, uploads)
-    request = _complete(
-        session, circuit, row, {"text": text if isinstance(text, str) else ""}, user
-    )
-    documents.attach(
-        session, circuit.settings.documents_dir, request.id, "reply", uploads, mimes, user.id
-    )
-    return request
+# A citizen's reply and a withdrawal (engine.applicant) complete and close like any step.
+complete_row = _complete
+close = _close

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from datetime import date
 
 from sqlalchemy import inspect
@@ -144,10 +146,47 @@ def cmd_worker(_: argparse.Namespace) -> int:
     return 0
 
 
+def _port_in_use(host: str, port: int) -> bool:
+    """Tell whether another program already listens on this address."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _stop_all(processes: list[tuple[subprocess.Popen[bytes], int]], grace: float) -> None:
+    """Send each child its stop signal, and end those still running after `grace` seconds."""
+    for process, stop_signal in processes:
+        if process.poll() is None:
+            process.send_signal(stop_signal)
+    deadline = time.monotonic() + grace
+    for process, _ in processes:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from engine.migrate import upgrade
-    from engine.redisconn import embedded_redis
+    from engine.redisconn import embedded_redis, stop_embedded
 
+    if _port_in_use(args.host, args.port):
+        print(
+            f"Eroare: portul {args.port} de pe {args.host} este deja folosit de alt program; "
+            f"alegeți altul cu --port.",
+            file=sys.stderr,
+        )
+        return 1
     circuit = _circuit()
     upgrade(circuit.db)
     circuit.deploy_all()
@@ -156,26 +195,43 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not circuit.settings.redis_url:
         embedded = embedded_redis(circuit.settings.data_dir)
         env["REDIS_URL"] = f"unix://{embedded.socket_file}"
-        os.environ["REDIS_URL"] = env["REDIS_URL"]
     env["CIRCUIT_DATA_DIR"] = str(circuit.settings.data_dir)
-    worker = subprocess.Popen([sys.executable, "-m", "scripts.cli", "worker"], env=env)
-    print(f"Circuit rulează la http://{args.host}:{args.port}/  (Ctrl+C pentru oprire)", flush=True)
-    from engine.mailer import describe
-
-    print(describe(circuit.settings), flush=True)
+    # Web server and worker run as fresh processes in sessions of their own: Ctrl+C reaches
+    # this process alone, which stops them together and then the embedded Redis.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    # SIGTERM is an RQ worker's warm shutdown; SIGINT is gunicorn's quick one.
+    children: list[tuple[subprocess.Popen[bytes], int]] = []
+    code = 0
     try:
-        from scripts.webserver import serve
+        worker = [sys.executable, "-m", "scripts.cli", "worker"]
+        children.append((subprocess.Popen(worker, env=env, start_new_session=True), signal.SIGTERM))
+        web = [sys.executable, "-m", "scripts.webserver", args.host, str(args.port)]
+        children.append(
+            (
+                subprocess.Popen([*web, str(args.workers)], env=env, start_new_session=True),
+                signal.SIGINT,
+            )
+        )
+        print(
+            f"Circuit rulează la http://{args.host}:{args.port}/  (Ctrl+C pentru oprire)",
+            flush=True,
+        )
+        from engine.mailer import describe
 
-        serve(args.host, args.port, workers=args.workers)
+        print(describe(circuit.settings), flush=True)
+        while all(child.poll() is None for child, _ in children):
+            time.sleep(0.2)
+        print("Eroare: un proces al serverului s-a oprit neașteptat.", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        pass
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        _stop_all(children, grace=2.5)
         if embedded is not None:
-            embedded.shutdown()
-    return 0
+            stop_embedded(embedded)
+    print("Circuit s-a oprit.", flush=True)
+    return code
 
 
 def parser() -> argparse.ArgumentParser:
