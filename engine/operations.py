@@ -114,8 +114,7 @@ def start_request(
     idempotency_key: str | None = None,
     company: str | None = None,
 ) -> tuple[Request, bool]:
-    """Register a request and start its workflow; return it and whether it is new.
-    `company` is the CUI of a company the applicant acts for (engine.profile)."""
+    """Register a request and start its workflow; return it and whether it is new."""
     key = idempotency_key[:200] if idempotency_key else None
     if key:
         existing = find_by_idempotency_key(session, applicant, key)
@@ -127,7 +126,7 @@ def start_request(
             "primit pe e-mail sau cereți altul din pagina contului.",
             code="email_not_verified",
         )
-    firm = profile.company_for(session, applicant, company)
+    firm = profile.company_for(session, applicant, company)  # `company`: a CUI they act for
     proc = procedure_or_400(circuit, procedure_id)
     uploads = uploads or []
     clean, mimes = _check_submission(

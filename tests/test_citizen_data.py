@@ -106,7 +106,9 @@ def test_notifications_are_listed_counted_and_marked_read(
     )
     notes = client.get("/api/v1/me/notifications", headers=token(client)).get_json()
     texts = [n["text"] for n in notes["notifications"]]
+    assert len(texts) == 3  # registered, in progress (status change), a question
     assert any("înregistrată" in t for t in texts) and any("completări" in t for t in texts)
+    assert any("este în lucru" in t for t in texts)
     assert all(n["request_id"] == req.id and n["read"] is False for n in notes["notifications"])
 
     home = web.get("/cereri").get_data(as_text=True)
