@@ -270,7 +270,11 @@ def openapi_document() -> dict[str, Any]:
                         }
                     },
                 },
-            )
+            ),
+            "delete": _op(
+                "Revocă tokenul folosit: este refuzat de acum înainte",
+                {"204": {"description": "Token revocat"}, **_errors(401)},
+            ),
         },
         "/openapi.json": {
             "get": _op(
@@ -325,7 +329,7 @@ def openapi_document() -> dict[str, Any]:
                 "Depune o cerere",
                 {
                     "201": _json(_ref("RequestSummary"), "Cererea a fost înregistrată"),
-                    **_errors(400, 401, 422),
+                    **_errors(400, 401, 422, 429),
                 },
                 requestBody=req_body,
                 parameters=[
@@ -347,7 +351,7 @@ def openapi_document() -> dict[str, Any]:
                         },
                         "Cereri",
                     ),
-                    **_errors(401),
+                    **_errors(400, 401),
                 },
                 parameters=PAGING,
             ),
