@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,9 +33,10 @@ from engine.models import (
     TaskState,
     User,
 )
+from engine.spifftasks import REGISTRY_DEPARTMENT
 from engine.timeutil import BUCHAREST, utcnow
 
-REGISTRY_DEPARTMENT = "registratura"
+CLOSED = (RequestStatus.COMPLETED, RequestStatus.REJECTED, RequestStatus.WITHDRAWN)
 
 
 def form_options(session: Session, circuit: Circuit) -> dict[str, list[tuple[str, str]]]:
@@ -75,6 +77,7 @@ def _check_submission(
     data: Any,
     specs: tuple[AttachmentSpec, ...],
     uploads: list[documents.Upload],
+    max_files: int = 20,
 ) -> tuple[dict[str, Any], list[str]]:
     """Validate the form and the files together, so every problem is told at once."""
     errors = forms.form_errors(schema, data)
@@ -83,6 +86,10 @@ def _check_submission(
         mimes = documents.check_uploads(specs, uploads)
     except Invalid as exc:
         errors.extend(exc.errors)
+    if len(uploads) > max_files:
+        errors.append(
+            {"field": "/attachments", "message": documents.files_limit_message(max_files)}
+        )
     if errors:
         raise Invalid(errors)
     return dict(data), mimes
@@ -113,7 +120,11 @@ def start_request(
     proc = procedure_or_400(circuit, procedure_id)
     uploads = uploads or []
     clean, mimes = _check_submission(
-        form_schema(session, circuit, proc.start_form), data, proc.attachments, uploads
+        form_schema(session, circuit, proc.start_form),
+        data,
+        proc.attachments,
+        uploads,
+        proc.max_files,
     )
     version = definitions.current_version(session, proc.process_id)
     if version is None:
@@ -130,6 +141,7 @@ def start_request(
     due = calendar.deadline(today, proc.deadline_days, proc.deadline_kind)
     summary = str(clean.get(proc.summary_field or "", "") or proc.title)[:500]
     initial = dict(clean)
+    initial.update(copy.deepcopy(proc.variables))  # the designer's data wins over the form's
     initial.update(
         cerere={"data": today.isoformat(), "procedura": proc.id, "termen_legal": due.isoformat()},
         petent={"nume": applicant.name, "email": applicant.email},
@@ -204,6 +216,7 @@ def start_request(
         before=taskindex.Snapshot(),
         actor_id=applicant.id,
         answer_field=proc.answer_field,
+        procedure_title=proc.title,
         now=now,
     )
     notify.request_status(session, request)
@@ -278,7 +291,7 @@ def release_task(session: Session, user: User, task_id: str) -> TaskRecord:
     return row
 
 
-def _complete(
+def complete_row(
     session: Session, circuit: Circuit, row: TaskRecord, data: dict[str, Any], actor: User
 ) -> Request:
     """Complete a READY task under the instance lock; refuse if it changed meanwhile."""
@@ -303,6 +316,7 @@ def _complete(
         actor_id=actor.id,
         completed_row=row,
         answer_field=proc.answer_field if proc else None,
+        procedure_title=proc.title if proc else None,
     )
     audit.record(
         session,
@@ -324,12 +338,12 @@ def _complete(
             new=request.status.value,
         )
         notify.request_status(session, request)
-    if request.status in (RequestStatus.COMPLETED, RequestStatus.REJECTED):
-        _close(session, request, actor)
+    if request.status in CLOSED:
+        close(session, request, actor)
     return request
 
 
-def _close(session: Session, request: Request, actor: User) -> None:
+def close(session: Session, request: Request, actor: User) -> None:
     """Register the outgoing answer, linked to the request's number."""
     if request.status == RequestStatus.COMPLETED and request.answer_entry_id is None:
         entry = registry.register(
@@ -362,38 +376,4 @@ def complete_task(
     ensure_workable(row, user)
     if not isinstance(data, dict):
         data = {}
-    return _complete(session, circuit, row, data, user)
-
-
-def reply(
-    session: Session,
-    circuit: Circuit,
-    user: User,
-    request_id: int,
-    text: Any,
-    uploads: list[documents.Upload] | None = None,
-) -> Request:
-    """Answer what the department asked of the applicant; the workflow resumes."""
-    request = session.get(Request, request_id)
-    if request is None or request.applicant_id != user.id:
-        raise NotFound("Cererea nu există.")
-    row = session.scalar(
-        select(TaskRecord).where(
-            TaskRecord.request_id == request.id,
-            TaskRecord.state == TaskState.READY,
-            TaskRecord.department == spifftasks.APPLICANT_LANE,
-        )
-    )
-    if row is None:
-        raise Conflict("Pentru această cerere nu vi se cere nimic acum.", code="nothing_asked")
-    proc = circuit.catalog.get(request.procedure)
-    uploads = uploads or []
-    specs = proc.reply_attachments if proc else ()
-    mimes = documents.check_uploads(specs, uploads)
-    request = _complete(
-        session, circuit, row, {"text": text if isinstance(text, str) else ""}, user
-    )
-    documents.attach(
-        session, circuit.settings.documents_dir, request.id, "reply", uploads, mimes, user.id
-    )
-    return request
+    return complete_row(session, circuit, row, data, user)

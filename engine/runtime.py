@@ -145,6 +145,7 @@ def advance(
     actor_id: int | None = None,
     completed_row: TaskRecord | None = None,
     answer_field: str | None = None,
+    procedure_title: str | None = None,
     refresh_timers: bool = False,
 ) -> None:
     """Advance a locked instance (a completed task, or due timers), save it, update the index.
@@ -161,4 +162,5 @@ def advance(
         actor_id=actor_id,
         completed_row=completed_row,
         answer_field=answer_field,
+        procedure_title=procedure_title,
     )

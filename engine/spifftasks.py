@@ -7,12 +7,14 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
 
 APPLICANT_LANE = "solicitant"  # the lane of the applicant's own tasks
 UNASSIGNED = "nealocat"  # a task whose `{variable}` lane has no value yet
+REGISTRY_DEPARTMENT = "registratura"  # registers incoming documents; never a triage choice
 
 
 def task_properties(task: Task) -> dict[str, str]:
@@ -23,12 +25,22 @@ def task_properties(task: Task) -> dict[str, str]:
 
 
 def task_department(task: Task) -> str | None:
-    """Return the department code of a task: its lane, or `{var}` resolved from task data."""
-    lane = task.task_spec.lane
-    if lane and lane.startswith("{") and lane.endswith("}"):
-        value = task.data.get(lane[1:-1].strip())
+    """Return a task's department: its `department` property, else its lane (`{var}` resolved)."""
+    code = task_properties(task).get("department") or task.task_spec.lane
+    if code and code.startswith("{") and code.endswith("}"):
+        value = task.data.get(code[1:-1].strip())
         return str(value) if value else None
-    return lane
+    return code
+
+
+def attached_activity(task: Task) -> Task | None:
+    """Return the activity a boundary event task is attached to (None for other events)."""
+    if not isinstance(task.task_spec, BoundaryEvent) or task.parent is None:
+        return None
+    for sibling in task.parent.children:
+        if not isinstance(sibling.task_spec, BoundaryEvent):
+            return sibling
+    return None
 
 
 def all_tasks(workflow: BpmnWorkflow, **filters: Any) -> list[Task]:

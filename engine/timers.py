@@ -40,6 +40,7 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
         loaded,
         request,
         answer_field=proc.answer_field if proc else None,
+        procedure_title=proc.title if proc else None,
     )
     return True
 

@@ -7,13 +7,13 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import operations, queries
+from engine import operations, queries, readmodel
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import TaskRecord, TaskState
 from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager
-from webapp.portal import page_arg, page_count, registration_text, request_page_context
+from webapp.portal import page_arg, page_context, page_count, registration_text
 
 bp = Blueprint("office", __name__, url_prefix="/birou")
 
@@ -78,7 +78,7 @@ def inbox() -> Any:
 
 def _render_task(row: TaskRecord, **kw: Any) -> Any:
     session, circuit = db.session(), db.circuit()
-    req = queries.request_for(session, current(), row.request_id)
+    page = readmodel.request_page(session, circuit, current(), row.request_id, internal=True)
     schema = operations.form_schema(session, circuit, row.form) if row.form else None
     fields = formrender.fields(schema, kw.get("values"), kw.get("errors")) if schema else []
     html = render_template(
@@ -89,7 +89,7 @@ def _render_task(row: TaskRecord, **kw: Any) -> Any:
         errors=kw.get("errors") or {},
         is_ready=row.state == TaskState.READY,
         claimed_by_me=row.claimed_by_id == current().id,
-        **request_page_context(req, internal=True),
+        **page_context(page),
     )
     return html, kw.get("status", 200)
 
@@ -144,7 +144,6 @@ def release(task_id: str) -> Any:
 
 @bp.route("/cereri/<int:request_id>")
 def request_detail(request_id: int) -> Any:
-    req = queries.request_for(db.session(), current(), request_id)
-    ctx = request_page_context(req, internal=True)
+    page = readmodel.request_page(db.session(), db.circuit(), current(), request_id, internal=True)
     mine = set(current().departments)
-    return render_template("office/request.html", my_departments=mine, **ctx)
+    return render_template("office/request.html", my_departments=mine, **page_context(page))
