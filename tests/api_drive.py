@@ -12,6 +12,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
+from engine import jobs
 from engine.models import Notification, Timer, TimerStatus
 from engine.timeutil import BUCHAREST, local_today
 from tests.conftest import PEOPLE
@@ -283,3 +284,22 @@ def in_days(days: int) -> str:
 
 def date_ro(iso_day: str) -> str:
     return f"{date.fromisoformat(iso_day):%d.%m.%Y}"
+
+
+def move_timers_clock(monkeypatch: Any, days: int) -> None:
+    """Let SpiffWorkflow's timers believe `days` have passed (days cannot pass in a test)."""
+    import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
+
+    real = spiff_timer.datetime
+
+    class Later(real):  # type: ignore[misc, valid-type]
+        @classmethod
+        def now(cls, tz=None):  # noqa: ANN001, ANN206
+            return real.now(tz) + timedelta(days=days)
+
+    monkeypatch.setattr(spiff_timer, "datetime", Later)
+
+
+def fire_waiting_timers(circuit, request_id: int) -> int:
+    """Run the worker's job for each waiting timer of a request; return how many fired."""
+    return sum(jobs.fire_timer(t.task_id) for t in waiting_timers(circuit, request_id))
