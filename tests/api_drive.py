@@ -93,6 +93,8 @@ def _number(prop: dict[str, Any], integer: bool) -> int | float:
     value: int | float = max(low, 1)
     if "maximum" in prop:
         value = min(value, prop["maximum"])
+    if "exclusiveMaximum" in prop and value >= prop["exclusiveMaximum"]:
+        value = prop["exclusiveMaximum"] - 1 if integer else (low + prop["exclusiveMaximum"]) / 2
     step = prop.get("multipleOf")
     if step:
         value = step * -(-value // step)
