@@ -15,6 +15,8 @@ from engine.models import Document, Instance, Request, RequestStatus, TaskRecord
 from engine.spifftasks import APPLICANT_LANE
 from engine.timeutil import utcnow
 
+CITIZEN_FILES = ("attachment", "reply")  # what counts toward the catalog's max_files
+
 # The form of a citizen task whose diagram names none: one text box.
 DEFAULT_REPLY_FORM: dict[str, Any] = {
     "type": "object",
@@ -115,7 +117,9 @@ def reply(
     proc = circuit.catalog.get(request.procedure)
     if uploads and proc is not None:
         stored = session.scalar(
-            select(func.count(Document.id)).where(Document.request_id == request.id)
+            select(func.count(Document.id)).where(
+                Document.request_id == request.id, Document.kind.in_(CITIZEN_FILES)
+            )
         )
         if (stored or 0) + len(uploads) > proc.max_files:
             errors.append(

@@ -33,9 +33,9 @@ from engine.models import (
     TaskState,
     User,
 )
-from engine.spifftasks import REGISTRY_DEPARTMENT
 from engine.timeutil import BUCHAREST, utcnow
 
+REGISTRY_DEPARTMENT = "registratura"
 CLOSED = (RequestStatus.COMPLETED, RequestStatus.REJECTED, RequestStatus.WITHDRAWN)
 
 
@@ -291,7 +291,7 @@ def release_task(session: Session, user: User, task_id: str) -> TaskRecord:
     return row
 
 
-def complete_row(
+def _complete(
     session: Session, circuit: Circuit, row: TaskRecord, data: dict[str, Any], actor: User
 ) -> Request:
     """Complete a READY task under the instance lock; refuse if it changed meanwhile."""
@@ -339,11 +339,11 @@ def complete_row(
         )
         notify.request_status(session, request)
     if request.status in CLOSED:
-        close(session, request, actor)
+        _close(session, request, actor)
     return request
 
 
-def close(session: Session, request: Request, actor: User) -> None:
+def _close(session: Session, request: Request, actor: User) -> None:
     """Register the outgoing answer, linked to the request's number."""
     if request.status == RequestStatus.COMPLETED and request.answer_entry_id is None:
         entry = registry.register(
@@ -376,4 +376,9 @@ def complete_task(
     ensure_workable(row, user)
     if not isinstance(data, dict):
         data = {}
-    return complete_row(session, circuit, row, data, user)
+    return _complete(session, circuit, row, data, user)
+
+
+# A citizen's reply and a withdrawal (engine.applicant) complete and close like any step.
+complete_row = _complete
+close = _close

@@ -14,7 +14,6 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 
 APPLICANT_LANE = "solicitant"  # the lane of the applicant's own tasks
 UNASSIGNED = "nealocat"  # a task whose `{variable}` lane has no value yet
-REGISTRY_DEPARTMENT = "registratura"  # registers incoming documents; never a triage choice
 
 
 def task_properties(task: Task) -> dict[str, str]:
