@@ -223,10 +223,48 @@ def test_a_report_without_a_place_or_with_a_document_for_a_photo_is_refused(clie
     r = submit(client, citizen, "sesizare", data, photos(PDF))
     assert r.status_code == 422
     errors = r.get_json()["errors"]
-    assert "/attachments/fotografii" in {e["field"] for e in errors}
-    assert len(errors) >= 2  # the missing place is told too, at the same time
+    assert {e["field"]: e["message"] for e in errors} == {  # every problem at once
+        "/adresa": "Completați „Adresa sau un reper” sau „Latitudine (GPS)” și "
+        "„Longitudine (GPS)”.",
+        "/attachments/fotografii": "Fișierul „groapa.pdf” nu este de un tip acceptat (JPEG, PNG).",
+    }
     r = submit(client, citizen, "sesizare", {**data, "latitudine": 45.3})  # half a position
     assert r.status_code == 422
     r = submit(client, citizen, "sesizare", {**data, "categorie": "altceva", "adresa": "Str. X 1"})
     assert r.status_code == 422
     assert client.get("/api/v1/requests", headers=citizen).get_json()["total"] == 0
+
+
+def test_a_citizen_reports_from_the_portal_with_gps_coordinates_and_a_photo(
+    browser_for, client, api_for
+):
+    citizen = browser_for("citizen")
+    page = citizen.get("/proceduri/sesizare").get_data(as_text=True)
+    assert "Câini fără stăpân" in page and 'name="latitudine"' in page
+    assert 'placeholder="45.3561"' in page  # the example shows the expected format
+
+    r = citizen.submit(
+        "/proceduri/sesizare",
+        {"categorie": "iluminat", "descriere": "Trei stâlpi stinși pe aleea parcului."},
+    )
+    assert r.status_code == 422
+    text = r.get_data(as_text=True)
+    assert "Formularul nu a fost trimis" in text
+    assert 'id="f-adresa-error"' in text and "Completați „Adresa sau un reper”" in text
+
+    r = citizen.submit(
+        "/proceduri/sesizare",
+        {
+            "categorie": "iluminat",
+            "descriere": "Trei stâlpi stinși pe aleea parcului.",
+            "latitudine": "45.3561",
+            "longitudine": "23.2081",
+            "fotografii": (io.BytesIO(JPEG), "stalpi.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    [request] = client.get("/api/v1/requests", headers=api_for("citizen")).get_json()["requests"]
+    assert request["procedure"] == "sesizare"
+    task = the_task(client, api_for("gospodarie"), request["id"])
+    assert task["department"] == "gospodarie"
