@@ -182,7 +182,7 @@ def test_details_not_sent_in_30_days_close_the_request_as_incomplete(
     rid = submitted(client, api_for)
     task = the_task(client, archive, rid)
     complete(client, archive, task["id"], {"rezultat": "detalii", "intrebare": "Ce an exact?"})
-    move_timers_clock(monkeypatch, 35)
+    move_timers_clock(monkeypatch, 40)
     assert fire_waiting_timers(circuit, rid) == 1
     page = detail(client, citizen, rid)
     assert page["status"] == "rejected" and page["waiting_for"] is None

@@ -66,7 +66,7 @@ def test_a_pothole_goes_to_gospodarie_is_reminded_after_five_working_days_and_is
         five_working = circuit.calendar(s).deadline(local_today(), 5, "working")
     assert timer.name == "5 zile lucrătoare"
     assert as_aware(timer.due_at) == datetime.combine(five_working, time(9), BUCHAREST)
-    move_timers_clock(monkeypatch, 12)
+    move_timers_clock(monkeypatch, 25)  # past any holidays
     assert fire_waiting_timers(circuit, rid) == 1
     [reminder] = notifications(circuit, department="gospodarie")
     assert "nu a fost rezolvată în termenul intern de 5 zile lucrătoare" in reminder
@@ -180,7 +180,7 @@ def test_a_question_left_unanswered_for_15_days_closes_the_report(
     [timer] = waiting_timers(circuit, rid)
     assert as_aware(timer.due_at) > utcnow() + timedelta(days=14)
 
-    move_timers_clock(monkeypatch, 20)
+    move_timers_clock(monkeypatch, 25)
     assert fire_waiting_timers(circuit, rid) == 1
     page = detail(client, citizen, rid)
     assert page["status"] == "rejected" and page["waiting_for"] is None
