@@ -50,6 +50,12 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+def forms_dir_from(env: Mapping[str, str] | None = None) -> Path:
+    """Return the forms folder the environment names (CIRCUIT_FORMS_DIR), or the repository's."""
+    env = os.environ if env is None else env
+    return Path(env.get("CIRCUIT_FORMS_DIR", PROJECT_ROOT / "forms")).resolve()
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from an environment mapping (default: os.environ)."""
     env = os.environ if env is None else env
@@ -64,7 +70,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         data_dir=data_dir,
         bpmn_dir=Path(env.get("CIRCUIT_BPMN_DIR", root / "bpmn")).resolve(),
-        forms_dir=Path(env.get("CIRCUIT_FORMS_DIR", root / "forms")).resolve(),
+        forms_dir=forms_dir_from(env),
         processes_dir=Path(env.get("CIRCUIT_PROCESSES_DIR", root / "processes")).resolve(),
         database_url=database_url,
         redis_url=env.get("REDIS_URL") or None,

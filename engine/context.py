@@ -80,7 +80,13 @@ class Circuit:
         """Record a version for every procedure's BPMN file whose content is new."""
         with self.db.transaction() as session:
             for proc in self.catalog.all():
-                definitions.deploy(session, self.settings.bpmn_dir, proc.bpmn, proc.process_id)
+                definitions.deploy(
+                    session,
+                    self.settings.bpmn_dir,
+                    proc.bpmn,
+                    proc.process_id,
+                    forms_dir=self.settings.forms_dir,
+                )
 
 
 _current: Circuit | None = None

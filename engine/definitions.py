@@ -21,6 +21,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import bpmncheck
 from engine.models import ProcessVersion
 
 
@@ -82,8 +83,17 @@ def parse_bpmn(
     return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
 
 
-def deploy(session: Session, bpmn_dir: Path, filename: str, process_id: str) -> ProcessVersion:
-    """Register the BPMN file as a version if its content is new; return the version."""
+def deploy(
+    session: Session,
+    bpmn_dir: Path,
+    filename: str,
+    process_id: str,
+    forms_dir: Path | None = None,
+) -> ProcessVersion:
+    """Register the BPMN file as a version if its content is new; return the version.
+
+    A diagram with problems (bpmncheck) is refused with bpmncheck.DiagramRefused."""
+    bpmncheck.ensure_runnable(bpmn_dir / filename, forms_dir)
     source = (bpmn_dir / filename).read_bytes()
     digest = content_hash(source)
     version = session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == digest))

@@ -38,6 +38,7 @@ from engine.scriptfunctions import FUNCTIONS, ScriptFunctionError
 
 MAX_SIZE = 100_000  # characters of a string, items of a list or dict (nested ones counted)
 MAX_NUMBER = 10**100
+MAX_DEPTH = 100  # levels of nesting in one expression
 STEP_SECONDS = 2.0  # the time one engine step (a task completed and what follows) may take
 
 _deadline: ContextVar[float | None] = ContextVar("circuit_step_deadline", default=None)
@@ -110,8 +111,21 @@ def _refuse(node: ast.AST, what: str) -> ExpressionError:
     return ExpressionError(f"{what}" + (f" (rândul {line})" if line and line > 1 else ""))
 
 
+def _too_deep(tree: ast.AST) -> bool:
+    """Tell whether the parse tree nests deeper than MAX_DEPTH."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return False
+
+
 def _check_tree(tree: ast.AST) -> None:
     """Raise ExpressionError at the first construct the rules forbid."""
+    if _too_deep(tree):
+        raise ExpressionError(f"Expresia este prea adâncă (peste {MAX_DEPTH} de niveluri).")
     for node in ast.walk(tree):
         kind = type(node)
         if kind not in _NODES:
@@ -141,10 +155,13 @@ def _check_tree(tree: ast.AST) -> None:
         if isinstance(node, ast.Dict) and any(k is None for k in node.keys):
             raise _refuse(node, "Despachetarea cu ** nu este permisă.")
         if isinstance(node, ast.BinOp) and _is_constant(node):
+            token = _deadline.set(None)  # the text is checked once, outside any step's clock
             try:  # 10**10**10 or "a" * 10**9 in the text itself: refuse it now
                 _Evaluator({}).run(node)
-            except (ExpressionError, ArithmeticError, TypeError, ValueError) as exc:
+            except (ExpressionError, ArithmeticError, TypeError, ValueError, RecursionError) as exc:
                 raise _refuse(node, f"Calculul nu se poate face: {_reason(exc)}") from exc
+            finally:
+                _deadline.reset(token)
 
 
 def _is_constant(node: ast.AST) -> bool:
@@ -155,6 +172,12 @@ def _reason(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, ExpressionError) else f"{type(exc).__name__}: {exc}"
 
 
+def _syntax(exc: Exception) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"{exc.msg} (rândul {exc.lineno})" if exc.lineno and exc.lineno > 1 else exc.msg
+    return "prea lungă sau prea adâncă" if not isinstance(exc, ValueError) else str(exc)
+
+
 def _source(text: str) -> str:
     return textwrap.dedent(text or "").strip()
 
@@ -162,11 +185,13 @@ def _source(text: str) -> str:
 @lru_cache(maxsize=4096)
 def parse_expression(text: str) -> ast.expr:
     """Parse and check a condition or timer expression; raise ExpressionError if refused."""
+    if not _source(text):
+        raise ExpressionError("Expresia este goală.")
     try:
         tree = ast.parse(_source(text), mode="eval")
-    except SyntaxError as exc:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         raise ExpressionError(
-            f"Expresia nu este corectă: {exc.msg} (rândul {exc.lineno})."
+            f"Expresia „{_source(text):.80}” nu este corectă: {_syntax(exc)}."
         ) from None
     _check_tree(tree)
     return tree.body
@@ -177,10 +202,8 @@ def parse_script(text: str) -> tuple[tuple[str, ast.expr], ...]:
     """Parse and check a script task's `name = expression` lines; raise ExpressionError."""
     try:
         tree = ast.parse(_source(text), mode="exec")
-    except SyntaxError as exc:
-        raise ExpressionError(
-            f"Scriptul nu este corect: {exc.msg} (rândul {exc.lineno})."
-        ) from None
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise ExpressionError(f"Scriptul nu este corect: {_syntax(exc)}.") from None
     lines = []
     for statement in tree.body:
         if (
@@ -389,7 +412,7 @@ class CircuitScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         if isinstance(definition, TimeDateEventDefinition) and not _is_instant(value):
             raise WorkflowTaskException(
                 f"timeDate „{expression}” a dat {value!r:.60}, nu un moment ISO 8601 "
-                "(folosiți moment(zi)).",
+                "cu fus orar (folosiți moment(zi)).",
                 task=task,
             )
         return value
@@ -399,10 +422,9 @@ def _is_instant(value: Any) -> bool:
     if not isinstance(value, str) or value.upper().startswith("P"):
         return False
     try:
-        datetime.fromisoformat(value)
+        return datetime.fromisoformat(value).tzinfo is not None  # a date alone is ambiguous
     except ValueError:
         return False
-    return True
 
 
 def make_script_engine() -> PythonScriptEngine:

@@ -21,13 +21,50 @@ def _circuit():  # type: ignore[no-untyped-def]
     return build(load_settings())
 
 
+def _deploy_all(circuit) -> bool:  # type: ignore[no-untyped-def]
+    """Deploy the diagrams; print the problems of a refused one and return False."""
+    from engine.bpmncheck import DiagramRefused
+
+    try:
+        circuit.deploy_all()
+    except DiagramRefused as exc:
+        print("Diagrama nu a fost instalată; de corectat:", file=sys.stderr)
+        for problem in exc.problems:
+            print(problem.line(), file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
     from engine.migrate import upgrade
 
     circuit = _circuit()
     upgrade(circuit.db)
-    circuit.deploy_all()
+    if not _deploy_all(circuit):
+        return 1
     print("Baza de date este la zi.")
+    return 0
+
+
+def cmd_bpmn_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from engine.bpmncheck import check_paths
+    from engine.config import forms_dir_from
+
+    forms = Path(args.forms) if args.forms else forms_dir_from()
+    try:
+        problems = check_paths([Path(p) for p in args.paths], forms)
+    except Exception as exc:  # a lint never ends in a traceback
+        where = " ".join(args.paths)
+        print(f"{where}: - „”: Verificarea a eșuat: {exc}. Remediere: raportați fișierul.")
+        return 1
+    for problem in problems:
+        print(problem.line())
+    if problems:
+        print(f"{len(problems)} probleme; procesele nu pot rula așa.", file=sys.stderr)
+        return 1
+    print("Toate procesele pot rula.", file=sys.stderr)
     return 0
 
 
@@ -37,7 +74,8 @@ def cmd_demo(_: argparse.Namespace) -> int:
 
     circuit = _circuit()
     upgrade(circuit.db)
-    circuit.deploy_all()
+    if not _deploy_all(circuit):
+        return 1
     circuit.set_dispatcher(None)  # the worker's sweep picks up anything due
     accounts = load_demo(circuit)
     print("Primăria demonstrativă este încărcată. Conturi:")
@@ -146,7 +184,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     circuit = _circuit()
     upgrade(circuit.db)
-    circuit.deploy_all()
+    if not _deploy_all(circuit):
+        return 1
     env = dict(os.environ)
     embedded = None
     if not circuit.settings.redis_url:
@@ -210,6 +249,12 @@ def parser() -> argparse.ArgumentParser:
     brm.add_argument("day")
     bsub.add_parser("list", help="zilele declarate")
     bridge.set_defaults(func=cmd_bridge_day)
+    bpmn = sub.add_parser("bpmn", help="diagramele BPMN")
+    bpmnsub = bpmn.add_subparsers(dest="bpmn_command", required=True)
+    check = bpmnsub.add_parser("check", help="verifică dacă procesele din fișiere pot rula")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument("--forms", help="dosarul formularelor (implicit CIRCUIT_FORMS_DIR)")
+    check.set_defaults(func=cmd_bpmn_check)
     return p
 
 
