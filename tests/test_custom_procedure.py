@@ -217,6 +217,31 @@ def test_a_procedure_added_as_data_runs_to_its_end(city, api, people):
     assert r.status_code == 409 and r.get_json()["error"] == "nothing_asked"
 
 
+def test_a_timer_message_to_heads_only_reaches_them_in_the_office(city, api, people):
+    # A designer copies the procedure under a new process id and warns heads only.
+    diagram = city.settings.bpmn_dir / "aviz_amplasare.bpmn"
+    source = diagram.read_text(encoding="utf-8").replace('"aviz_amplasare"', '"aviz_sefi"')
+    source = source.replace('value="department, head, applicant, taxe"', 'value="head"')
+    diagram.write_text(source, encoding="utf-8")
+    entry = city.settings.processes_dir / "aviz_amplasare.json"
+    catalog = json.loads(entry.read_text(encoding="utf-8"))
+    entry.write_text(json.dumps({**catalog, "process_id": "aviz_sefi"}), encoding="utf-8")
+    city.catalog = Catalog.load(city.settings.processes_dir)
+    city.deploy_all()
+    rid = submit(api)
+    complete(api, "registry", rid, {"decizie": "complet"})
+    [note] = notes(city, rid, "reminder")
+    assert note.user_id == people["urbanism_head"] and note.department is None
+    from webapp import create_app
+
+    app = create_app({"TESTING": True}, circuit=city)
+    head, clerk = Browser(app.test_client()), Browser(app.test_client())
+    head.login(PEOPLE["urbanism_head"][0])
+    clerk.login(PEOPLE["urbanism"][0])
+    assert "așteaptă analiza" in head.get("/birou/").get_data(as_text=True)
+    assert "așteaptă analiza" not in clerk.get("/birou/").get_data(as_text=True)
+
+
 def test_timer_messages_go_by_email_to_their_recipients(city, api, people, smtp):  # noqa: F811
     inbox, port = smtp
     city.settings = dataclasses.replace(city.settings, smtp_host="127.0.0.1", smtp_port=port)

@@ -62,7 +62,14 @@ def inbox() -> Any:
         user_id=user.id,
     )
     total = queries.inbox_count(session, user.departments, claim=CLAIMS[claim], user_id=user.id)
-    reminders = [n for n in queries.notifications_for(session, user) if n.department]
+    # The departments' notices and timers' messages to this official, each text once.
+    notes = queries.notifications_for(session, user)
+    unique = {(n.request_id, n.message): n for n in reversed(notes)}
+    reminders = [
+        n
+        for n in notes
+        if unique[(n.request_id, n.message)] is n and (n.department or n.kind == "reminder")
+    ]
     return render_template(
         "office/inbox.html",
         rows=rows,
