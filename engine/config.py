@@ -31,6 +31,7 @@ class Settings:
     token_ttl_hours: int = 12
     session_ttl_hours: int = 8
     max_upload_bytes: int = 25 * 1024 * 1024
+    registry_department: str = "registratura"  # registers what comes in; not a triage choice
 
     @property
     def documents_dir(self) -> Path:
@@ -81,4 +82,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_password=env.get("SMTP_PASSWORD") or None,
         mail_from=env.get("MAIL_FROM", "circuit@localhost"),
         base_url=env.get("CIRCUIT_BASE_URL", "http://127.0.0.1:5000"),
+        registry_department=env.get("CIRCUIT_REGISTRY_DEPARTMENT", "registratura"),
     )
