@@ -41,10 +41,11 @@ def _human(size: int) -> str:
     return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
 
 
-def files_limit_message(limit: int) -> str:
+def files_limit_message(limit: int, left: int | None = None) -> str:
     """Say the most files a request takes, with Romanian's „de” after 20 and up."""
     de = "de " if limit % 100 >= 20 or (limit >= 100 and limit % 100 == 0) else ""
-    return f"O cerere poate avea cel mult {limit} {de}fișiere, cu tot cu completările."
+    message = f"La o cerere se pot atașa cel mult {limit} {de}fișiere"
+    return message + (f"; mai puteți atașa {left}." if left is not None else ".")
 
 
 def check_uploads(specs: tuple[AttachmentSpec, ...], uploads: list[Upload]) -> list[str]:
@@ -167,11 +168,8 @@ def check_count(max_files: int, uploads: list[Upload], already: int = 0) -> list
     """Return the error for more files on one request than its procedure allows."""
     if already + len(uploads) <= max_files:
         return []
-    left = max(0, max_files - already)
-    files = f"{max_files} {'de ' if max_files % 100 >= 20 or max_files % 100 == 0 else ''}fișiere"
-    message = f"La o cerere se pot atașa cel mult {files}"
-    message += f"; mai puteți atașa {left}." if already else "."
-    return [{"field": "/attachments", "message": message}]
+    left = max(0, max_files - already) if already else None
+    return [{"field": "/attachments", "message": files_limit_message(max_files, left)}]
 
 
 def attach(

@@ -97,10 +97,6 @@ def _check_submission(
         mimes = documents.check_uploads(specs, uploads)
     except Invalid as exc:
         errors.extend(exc.errors)
-    if len(uploads) > max_files:
-        errors.append(
-            {"field": "/attachments", "message": documents.files_limit_message(max_files)}
-        )
     if errors:
         raise Invalid(errors)
     return dict(data), mimes
