@@ -108,6 +108,27 @@ def _message(error: ValidationError, schema: dict[str, Any]) -> str:
     return "Valoarea nu este validă."
 
 
+def _either(error: ValidationError, schema: dict[str, Any]) -> tuple[str, str] | None:
+    """Name the fields of a rule "fill these or those" (`anyOf` of `required` lists), and
+    put its message next to the first of them."""
+    branches = error.validator_value
+    if (
+        error.validator not in ("anyOf", "oneOf")
+        or list(error.absolute_path)
+        or not isinstance(branches, list)
+        or not all(
+            isinstance(b, dict) and list(b) == ["required"] and b["required"] for b in branches
+        )
+    ):
+        return None
+    props = schema.get("properties", {})
+    ways = [
+        " și ".join(f"„{props.get(name, {}).get('title', name)}”" for name in b["required"])
+        for b in branches
+    ]
+    return "/" + str(branches[0]["required"][0]), "Completați " + " sau ".join(ways) + "."
+
+
 def form_errors(schema: dict[str, Any], data: Any) -> list[dict[str, str]]:
     """List what is wrong with `data`, one entry per field, as JSON pointers and sentences."""
     if not isinstance(data, dict):
@@ -123,11 +144,12 @@ def form_errors(schema: dict[str, Any], data: Any) -> list[dict[str, str]]:
                     seen.add(field)
                     errors.append({"field": field, "message": "Formularul nu are acest câmp."})
             continue
-        field = _pointer(error)
+        either = _either(error, schema)
+        field, message = either if either else (_pointer(error), _message(error, schema))
         if field in seen:
             continue
         seen.add(field)
-        errors.append({"field": field, "message": _message(error, schema)})
+        errors.append({"field": field, "message": message})
     return errors
 
 

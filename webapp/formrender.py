@@ -28,6 +28,7 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     step: str | None = None
+    placeholder: str | None = None  # the schema's first `examples` value
     value: Any = None
     error: str | None = None
 
@@ -129,6 +130,7 @@ def fields(
                 minimum=prop.get("minimum"),
                 maximum=prop.get("maximum"),
                 step="1" if kind == "integer" else ("any" if kind == "number" else None),
+                placeholder=str(prop["examples"][0]) if prop.get("examples") else None,
                 value=values.get(name, prop.get("default")),
                 error=errors.get(name),
             )
