@@ -12,11 +12,11 @@ from flask import Blueprint, Response, g, jsonify, request, send_file
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from engine import accounts, applicant, audit, documents, operations, queries, readmodel
+from engine import accounts, applicant, audit, documents, operations, queries, readmodel, receipts
 from engine.errors import BadRequest, CircuitError, Forbidden, Invalid, Unauthorized
 from engine.legal_calendar import DeadlineKind
 from engine.models import User
-from webapp import db, serialize, throttle
+from webapp import db, portal, serialize, throttle
 from webapp.auth import bearer_user
 from webapp.openapi import openapi_document
 
@@ -243,6 +243,24 @@ def get_document(document_id: int) -> Any:
     doc = queries.document_for(db.session(), me(), document_id)
     path = documents.blob_path(db.circuit().settings.documents_dir, doc.sha256)
     return send_file(path, mimetype=doc.mime, as_attachment=True, download_name=doc.name)
+
+
+@bp.get("/requests/<int:request_id>/receipt.pdf")
+@authenticated
+def get_receipt(request_id: int) -> Any:
+    content, name = receipts.receipt_pdf(
+        db.session(), db.circuit(), me(), request_id, portal.issuer()
+    )
+    return portal.pdf_response(content, name)
+
+
+@bp.get("/requests/<int:request_id>/answer.pdf")
+@authenticated
+def get_answer(request_id: int) -> Any:
+    content, name = receipts.answer_pdf(
+        db.session(), db.circuit(), me(), request_id, portal.issuer()
+    )
+    return portal.pdf_response(content, name)
 
 
 def _official() -> User:
