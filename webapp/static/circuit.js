@@ -28,6 +28,7 @@
       var max = parseInt(box.getAttribute("maxlength"), 10);
       var update = function () {
         var left = max - box.value.length;
+        if (box.value.length === 0) { out.textContent = ""; return; }
         out.textContent = left === 0
           ? "Ați ajuns la limita de " + count(max, "caracter", "caractere") + "."
           : "Mai puteți scrie " + count(left, "caracter", "caractere") + ".";
