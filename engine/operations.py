@@ -15,7 +15,9 @@ from engine import (
     definitions,
     documents,
     forms,
+    mydata,
     notify,
+    profile,
     registry,
     runtime,
     spifftasks,
@@ -110,13 +112,22 @@ def start_request(
     data: Any,
     uploads: list[documents.Upload] | None = None,
     idempotency_key: str | None = None,
+    company: str | None = None,
 ) -> tuple[Request, bool]:
-    """Register a request and start its workflow; return it and whether it is new."""
+    """Register a request and start its workflow; return it and whether it is new.
+    `company` is the CUI of a company the applicant acts for (engine.profile)."""
     key = idempotency_key[:200] if idempotency_key else None
     if key:
         existing = find_by_idempotency_key(session, applicant, key)
         if existing is not None:
             return existing, False
+    if not applicant.verified:
+        raise Forbidden(
+            "Confirmați adresa de e-mail înainte de a depune o cerere: deschideți linkul "
+            "primit pe e-mail sau cereți altul din pagina contului.",
+            code="email_not_verified",
+        )
+    firm = profile.company_for(session, applicant, company)
     proc = procedure_or_400(circuit, procedure_id)
     uploads = uploads or []
     clean, mimes = _check_submission(
@@ -144,7 +155,8 @@ def start_request(
     initial.update(copy.deepcopy(proc.variables))  # the designer's data wins over the form's
     initial.update(
         cerere={"data": today.isoformat(), "procedura": proc.id, "termen_legal": due.isoformat()},
-        petent={"nume": applicant.name, "email": applicant.email},
+        petent={"nume": applicant.name, "email": applicant.email}
+        | ({"firma": firm.name, "cui": firm.cui} if firm else {}),
         termen_legal=due.isoformat(),
     )
     reminder = _reminder_at(calendar, proc, now)
@@ -157,7 +169,7 @@ def start_request(
         session,
         at=now,
         direction="in",
-        issuer=applicant.name,
+        issuer=f"{firm.name} (CUI {firm.cui})" if firm else applicant.name,
         summary=summary,
         department=REGISTRY_DEPARTMENT,
         file_code=proc.archive.get("file_code"),
@@ -173,6 +185,7 @@ def start_request(
         summary=summary,
         data=clean,
         idempotency_key=key,
+        company_id=firm.id if firm else None,
         created_at=now,
         updated_at=now,
     )
@@ -318,6 +331,9 @@ def _complete(
         answer_field=proc.answer_field if proc else None,
         procedure_title=proc.title if proc else None,
     )
+    mydata.record_access(
+        session, actor, request, mydata.CHANGED, f"pasul {row.name}", department=row.department
+    )
     audit.record(
         session,
         "task_completed",
@@ -351,7 +367,7 @@ def _close(session: Session, request: Request, actor: User) -> None:
             at=utcnow(),
             direction="out",
             issuer="Primăria",
-            recipient=request.applicant.name,
+            recipient=request.company.name if request.company else request.applicant.name,
             summary=f"Răspuns: {request.summary}",
             department=actor.departments[0] if actor.departments else None,
             request_id=request.id,

@@ -114,6 +114,7 @@ def test_demo_then_run_serves_the_demo_city_hall(tmp_path):
         line.split()[0]: line.split()[1] for line in demo.stdout.splitlines() if "@" in line
     }
     assert "ion.popescu@example.ro" in accounts and "registratura@primaria-demo.ro" in accounts
+    assert f"fișiere .eml în {tmp_path.resolve() / 'outbox'}" in demo.stdout  # no SMTP set
     port = _free_port()
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     environ["CIRCUIT_DATA_DIR"] = str(tmp_path)

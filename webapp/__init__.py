@@ -44,10 +44,12 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from webapp import api, auth, office, portal
+    from webapp import account, api, api_accounts, auth, office, portal  # noqa: F401
 
     auth.init_app(app)
+    account.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(office.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")

@@ -222,7 +222,11 @@ def openapi_document() -> dict[str, Any]:
                 "schema": {
                     "type": "object",
                     "required": ["procedure", "data"],
-                    "properties": {"procedure": {"type": "string"}, "data": {"type": "object"}},
+                    "properties": {
+                        "procedure": {"type": "string"},
+                        "data": {"type": "object"},
+                        "company": {"type": "string", "description": "CUI to act for"},
+                    },
                 }
             },
             "multipart/form-data": {
@@ -553,6 +557,9 @@ def openapi_document() -> dict[str, Any]:
             )
         },
     }
+    from webapp.openapi_accounts import account_paths
+
+    paths.update(account_paths())
     return {
         "openapi": "3.0.3",
         "info": {
