@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
 
 from tests import engine_steps as steps
-from tests.conftest import PASSWORD, PEOPLE
+from tests.citizen_helpers import ADULT_CNP, GOOD_PASSWORD, link, outbox
 from tests.test_web_flow import PDF
 
+NAME = "Ștefan Țăranu"
+EMAIL = "stefan.taranu@example.ro"
 QUESTION = "Precizați, vă rog, în dreptul cărei case se află groapa."
 REPLY = "În dreptul casei cu numărul 12, lângă stâlpul de iluminat."
 
@@ -30,14 +33,40 @@ def ask_through_the_api(client: Any, api_for: Any, circuit: Any, request_id: int
         assert done.status_code == 200, done.get_json()
 
 
-def log_in(c: Any, email: str) -> None:
+def sign_up_and_verify(c: Any, data_dir: Path) -> None:
+    """Sign up on the web, open the link from the outbox's .eml, confirm, then log in."""
     page = c.page
     page.goto("/")
     c.axe("pagina principală")
-    page.get_by_role("link", name="Autentificare", exact=True).click()
+    page.get_by_role("link", name="Cont nou", exact=True).first.click()
+    c.axe("contul nou")
+    page.get_by_role("button", name="Creează contul").click()
+    summary = page.locator(".error-summary")
+    summary.wait_for()
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert summary.locator("li").count() >= 3, "every error of the sign-up form at once"
+    c.axe("contul nou, cu erori")
+    c.shot("cont-nou-erori")
+    assert page.locator("#f-cnp").get_attribute("inputmode") == "numeric"
+    page.locator("#f-name").fill(NAME)
+    page.locator("#f-email").fill(EMAIL)
+    page.locator("#f-password").fill(GOOD_PASSWORD)
+    page.locator("#f-password2").fill(GOOD_PASSWORD)
+    page.locator("#f-cnp").fill(ADULT_CNP)
+    page.get_by_role("button", name="Creează contul").click()
+    page.get_by_role("heading", name="Verificați-vă e-mailul").wait_for()
+    c.axe("e-mailul de confirmare trimis")
+
+    mails = [m for m in outbox(data_dir) if m["To"] == EMAIL]
+    assert len(mails) == 1, "one .eml in the outbox for the new account"
+    page.goto(link(mails[0], "/cont/confirmare/"))
+    c.axe("confirmarea adresei")
+    page.get_by_role("button", name="Confirm adresa de e-mail").click()
+    page.wait_for_url("**/autentificare**")
+    assert "Adresa de e-mail a fost confirmată" in page.content()
     c.axe("autentificare")
-    page.get_by_label("Adresa de e-mail").fill(email)
-    page.get_by_label("Parola").fill(PASSWORD)
+    page.get_by_label("Adresa de e-mail").fill(EMAIL)
+    page.get_by_label("Parola").fill(GOOD_PASSWORD)
     page.get_by_role("button", name="Intră în cont").click()
     page.wait_for_url("**/cereri")
 
@@ -111,11 +140,11 @@ def answer_question(c: Any) -> None:
     c.shot("completata")
 
 
-def test_citizen_submits_keeps_the_receipt_and_answers_a_question(
+def test_citizen_signs_up_submits_keeps_the_receipt_and_answers_a_question(
     new_page: Any, client: Any, api_for: Any, circuit: Any
 ) -> None:
     c = new_page("citizen")
-    log_in(c, PEOPLE["citizen"][0])
+    sign_up_and_verify(c, circuit.settings.data_dir)
     c.axe("cererile mele")
     request_id, number = submit_petition(c)
     download_receipt(c, number)
