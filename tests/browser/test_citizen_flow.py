@@ -17,15 +17,23 @@ from tests.test_web_flow import PDF
 NAME = "Ștefan Țăranu"
 EMAIL = "stefan.taranu@example.ro"
 QUESTION = "Precizați, vă rog, în dreptul cărei case se află groapa."
+ANSWER = "Groapa din dreptul casei cu numărul 12 va fi astupată până la 3 decembrie."
 REPLY = "În dreptul casei cu numărul 12, lângă stâlpul de iluminat."
 
 
-def ask_through_the_api(client: Any, api_for: Any, circuit: Any, request_id: int) -> None:
-    """Registry triages, then urbanism asks the citizen a question: as officials, by the API."""
-    for who, data in (
-        ("registry", steps.TRIAGE_TO_URBANISM),
-        ("urbanism", {"actiune": "cere_completari", "mesaj_solicitant": QUESTION}),
-    ):
+ASK = (
+    ("registry", steps.TRIAGE_TO_URBANISM),
+    ("urbanism", {"actiune": "cere_completari", "mesaj_solicitant": QUESTION}),
+)
+ANSWER_STEPS = (
+    ("urbanism", {"actiune": "propune_raspuns", "raspuns": ANSWER}),
+    ("urbanism_head", {"decizie_sef": "aprobat"}),
+)
+
+
+def officials_act(client: Any, api_for: Any, circuit: Any, request_id: int, acts: Any) -> None:
+    """Officials complete the request's steps through the API, one after another."""
+    for who, data in acts:
         task_id = steps.ready_task_id(circuit, request_id)
         done = client.post(
             f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=api_for(who)
@@ -117,8 +125,7 @@ def download_receipt(c: Any, number: str) -> None:
         c.page.get_by_role("link", name="Descărcați dovada de înregistrare (PDF)").click()
     download = info.value
     assert download.suggested_filename.endswith(".pdf")
-    content = open(download.path(), "rb").read()  # noqa: SIM115 - Playwright's temporary file
-    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+    text = pdf_text(open(download.path(), "rb").read())  # noqa: SIM115
     assert number in text and "Petiție" in text and "Școlii" in text
     assert hashlib.sha256(PDF).hexdigest() in re.sub(r"\s+", "", text)
 
@@ -140,6 +147,22 @@ def answer_question(c: Any) -> None:
     c.shot("completata")
 
 
+def download_answer(c: Any, number: str) -> None:
+    page = c.page
+    page.reload()
+    assert "Soluționată" in page.locator(".facts-grid").inner_text()
+    c.axe("cererea soluționată")
+    c.shot("solutionata")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Descărcați răspunsul (PDF)").click()
+    text = pdf_text(open(info.value.path(), "rb").read())  # noqa: SIM115
+    assert number in text and ANSWER in " ".join(text.split())
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+
+
 def test_citizen_signs_up_submits_keeps_the_receipt_and_answers_a_question(
     new_page: Any, client: Any, api_for: Any, circuit: Any
 ) -> None:
@@ -148,8 +171,10 @@ def test_citizen_signs_up_submits_keeps_the_receipt_and_answers_a_question(
     c.axe("cererile mele")
     request_id, number = submit_petition(c)
     download_receipt(c, number)
-    ask_through_the_api(client, api_for, circuit, request_id)
+    officials_act(client, api_for, circuit, request_id, ASK)
     answer_question(c)
+    officials_act(client, api_for, circuit, request_id, ANSWER_STEPS)
+    download_answer(c, number)
     c.page.get_by_role("link", name="Cererile mele").first.click()
     assert number in c.page.locator("table").inner_text()
     c.axe("cererile mele, cu cererea")
