@@ -44,18 +44,32 @@
       var out = form.querySelector(".upload-total");
       if (!out) { return; }
       var mb = function (n) { return (n / 1048576).toFixed(1).replace(".", ",") + " MB"; };
-      form.addEventListener("change", function (event) {
-        if (event.target.type !== "file") { return; }
+      var chosen = function () {
         var sum = 0;
         form.querySelectorAll("input[type=file]").forEach(function (input) {
           Array.prototype.forEach.call(input.files || [], function (f) { sum += f.size; });
         });
+        return sum;
+      };
+      var say = function () {
+        var sum = chosen();
         var over = sum > max;
         out.classList.toggle("field-error", over);
         out.textContent = over
           ? "Fișierele alese au împreună " + mb(sum) + ", peste limita de " + mb(max) +
             " pe trimitere: alegeți fișiere mai mici sau mai puține."
           : "Fișierele alese au împreună " + mb(sum) + " din " + mb(max) + " permiși.";
+        return over;
+      };
+      form.addEventListener("change", function (event) {
+        if (event.target.type === "file") { say(); }
+      });
+      form.addEventListener("submit", function (event) {
+        if (say()) {  // the server would refuse the whole submission: say so before sending
+          event.preventDefault();
+          out.setAttribute("tabindex", "-1");
+          out.focus();
+        }
       });
     });
   }
