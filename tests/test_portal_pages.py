@@ -89,3 +89,18 @@ def test_admin_lands_on_all_requests_without_new_request_button(
     assert "<h1>Toate cererile" in page and "Cererile mele" not in page
     assert "Cerere nouă" not in page
     assert "Cerere nouă" in browser_for("citizen").get("/cereri").get_data(as_text=True)
+
+
+def test_every_error_of_the_start_form_at_once(browser_for: Any) -> None:
+    import io
+
+    response = browser_for("citizen").submit(
+        "/proceduri/petitie",
+        {"subiect": "", "continut": "", "anexe": (io.BytesIO(b"just text"), "poza.pdf")},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    summary = page.split('class="error-summary"', 1)[1].split("</ul>", 1)[0]
+    for link in ('href="#f-subiect"', 'href="#f-continut"', 'href="#a-anexe"'):
+        assert link in summary, f"{link} missing from the error summary"
