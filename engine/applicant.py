@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import audit, documents, forms, notify, operations, runtime, taskindex
+from engine import audit, documents, forms, notify, operations, runtime, taskindex, versions
 from engine.catalog import AttachmentSpec, form_attachments
 from engine.context import Circuit
 from engine.errors import Conflict, Invalid, NotFound
@@ -61,10 +61,15 @@ def reply_form(
 ) -> tuple[dict[str, Any], tuple[AttachmentSpec, ...]]:
     """Return the waiting task's form and the files it accepts (its `x-attachments`,
     else the catalog's `reply_attachments`)."""
-    schema = operations.form_schema(session, circuit, row.form) if row.form else DEFAULT_REPLY_FORM
+    version_id = versions.request_version(session, request.id)
+    schema = (
+        operations.form_schema(session, circuit, row.form, version_id)
+        if row.form
+        else DEFAULT_REPLY_FORM
+    )
     specs = form_attachments(schema)
     if not specs and "x-attachments" not in schema:
-        proc = circuit.catalog.get(request.procedure)
+        proc = versions.request_procedure(session, circuit, request.procedure, request.id)
         specs = proc.reply_attachments if proc else ()
     return schema, specs
 
@@ -114,7 +119,7 @@ def reply(
         mimes = documents.check_uploads(specs, uploads)
     except Invalid as exc:
         errors.extend(exc.errors)
-    proc = circuit.catalog.get(request.procedure)
+    proc = versions.request_procedure(session, circuit, request.procedure, request.id)
     if uploads and proc is not None:
         stored = session.scalar(
             select(func.count(Document.id)).where(
@@ -147,7 +152,7 @@ def reply(
 def withdraw(session: Session, circuit: Circuit, user: User, request_id: int) -> Request:
     """Withdraw an open request where its procedure allows it: every open step stops."""
     request = own_request(session, user, request_id)
-    proc = circuit.catalog.get(request.procedure)
+    proc = versions.request_procedure(session, circuit, request.procedure, request.id)
     if proc is None or not proc.withdrawable:
         raise Conflict("Această procedură nu permite retragerea cererii.", code="not_withdrawable")
     instance_id = session.scalar(select(Instance.id).where(Instance.request_id == request.id))

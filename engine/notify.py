@@ -24,6 +24,8 @@ STATUS_MESSAGES = {
         "Cererea dumneavoastră „{summary}” a fost înregistrată cu nr. {number}. "
         "Termenul legal de răspuns este {due}."
     ),
+    RequestStatus.IN_PROGRESS: "Cererea nr. {number} este în lucru la compartimentul de "
+    "specialitate.",
     RequestStatus.WAITING_FOR_CITIZEN: "Pentru cererea nr. {number} vi se cer completări. "
     "Intrați în cont pentru a răspunde.",
     RequestStatus.COMPLETED: "Cererea nr. {number} a fost soluționată. Răspunsul este în contul "

@@ -17,13 +17,15 @@ from engine import (
     forms,
     mydata,
     notify,
+    organisation,
     profile,
     registry,
     runtime,
     spifftasks,
     taskindex,
+    versions,
 )
-from engine.catalog import AttachmentSpec, Procedure
+from engine.catalog import AttachmentSpec, Catalog, Procedure
 from engine.context import Circuit
 from engine.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.legal_calendar import LegalCalendar
@@ -37,27 +39,34 @@ from engine.models import (
 )
 from engine.timeutil import BUCHAREST, utcnow
 
-REGISTRY_DEPARTMENT = "registratura"
 CLOSED = (RequestStatus.COMPLETED, RequestStatus.REJECTED, RequestStatus.WITHDRAWN)
 
 
 def form_options(session: Session, circuit: Circuit) -> dict[str, list[tuple[str, str]]]:
-    """Return the live choices that forms may ask for with `x-options`."""
-    departments = circuit.departments(session)
-    return {"departments": [(c, n) for c, n in departments if c != REGISTRY_DEPARTMENT]}
+    """Return the live choices that forms may ask for with `x-options`: departments that
+    have people in them (the registry, which routes, is not a choice)."""
+    registry_code = circuit.settings.registry_department
+    departments = organisation.staffed_departments(session)
+    return {"departments": [(c, n) for c, n in departments if c != registry_code]}
 
 
-def form_schema(session: Session, circuit: Circuit, filename: str) -> dict[str, Any]:
-    """Return a form's JSON Schema with its live choices filled in."""
-    schema = forms.load_form(circuit.settings.forms_dir, filename)
+def form_schema(
+    session: Session, circuit: Circuit, filename: str, version_id: int | None = None
+) -> dict[str, Any]:
+    """Return a form's JSON Schema, as the version has it, with its live choices filled in."""
+    schema = versions.form(session, circuit, filename, version_id)
     if not forms.has_options(schema):
         return schema
     return forms.with_options(schema, form_options(session, circuit))
 
 
-def procedure_or_400(circuit: Circuit, procedure_id: Any) -> Procedure:
-    """Return the procedure with this id or refuse with a clear message."""
-    proc = circuit.catalog.get(procedure_id) if isinstance(procedure_id, str) else None
+def procedure_or_400(
+    circuit: Circuit, procedure_id: Any, catalog: Catalog | None = None
+) -> Procedure:
+    """Return the procedure with this id from the catalog (the folders' if none is given)
+    or refuse with a clear message."""
+    catalog = catalog or circuit.catalog
+    proc = catalog.get(procedure_id) if isinstance(procedure_id, str) else None
     if proc is None:
         raise BadRequest("Procedura cerută nu există în catalog.", code="unknown_procedure")
     return proc
@@ -114,8 +123,7 @@ def start_request(
     idempotency_key: str | None = None,
     company: str | None = None,
 ) -> tuple[Request, bool]:
-    """Register a request and start its workflow; return it and whether it is new.
-    `company` is the CUI of a company the applicant acts for (engine.profile)."""
+    """Register a request and start its workflow; return it and whether it is new."""
     key = idempotency_key[:200] if idempotency_key else None
     if key:
         existing = find_by_idempotency_key(session, applicant, key)
@@ -127,23 +135,20 @@ def start_request(
             "primit pe e-mail sau cereți altul din pagina contului.",
             code="email_not_verified",
         )
-    firm = profile.company_for(session, applicant, company)
-    proc = procedure_or_400(circuit, procedure_id)
+    firm = profile.company_for(session, applicant, company)  # `company`: a CUI they act for
+    catalog = circuit.procedures(session)  # current versions, read once
+    proc = procedure_or_400(circuit, procedure_id, catalog)
+    version_id = catalog.version_of(proc.id)
+    assert version_id is not None  # a catalog from the database has a version for each
     uploads = uploads or []
     clean, mimes = _check_submission(
-        form_schema(session, circuit, proc.start_form),
+        form_schema(session, circuit, proc.start_form, version_id),
         data,
         proc.attachments,
         uploads,
         proc.max_files,
     )
-    version = definitions.current_version(session, proc.process_id)
-    if version is None:
-        deployed = definitions.deploy(
-            session, circuit.settings.bpmn_dir, proc.bpmn, proc.process_id
-        )
-        version = (deployed.id, deployed.content_hash)
-    parsed = definitions.definition(session, version[0])
+    parsed = definitions.definition(session, version_id)
 
     # Everything that needs no number is done before the register's counter is locked.
     now = utcnow()
@@ -162,7 +167,8 @@ def start_request(
     reminder = _reminder_at(calendar, proc, now)
     if reminder:
         initial["reamintire_la"] = reminder
-    workflow = runtime.new_workflow(parsed, initial)
+    workflow = runtime.new_workflow(parsed, initial, session)
+    organisation.check_routing(session, workflow)
     state = definitions.dump_workflow(workflow)
 
     entry = registry.register(
@@ -171,7 +177,7 @@ def start_request(
         direction="in",
         issuer=f"{firm.name} (CUI {firm.cui})" if firm else applicant.name,
         summary=summary,
-        department=REGISTRY_DEPARTMENT,
+        department=circuit.settings.registry_department,
         file_code=proc.archive.get("file_code"),
     )
     request = Request(
@@ -193,7 +199,7 @@ def start_request(
     session.flush()
     instance = Instance(
         request_id=request.id,
-        process_version_id=version[0],
+        process_version_id=version_id,
         state=state,
         revision=1,
         completed=workflow.is_completed(),
@@ -218,7 +224,7 @@ def start_request(
         number=entry.number,
         year=entry.year,
         procedure=proc.id,
-        process_version=version[1][:12],
+        process_version=version_id,
         documents=len(uploads),
     )
     taskindex.sync(
@@ -308,7 +314,8 @@ def _complete(
     session: Session, circuit: Circuit, row: TaskRecord, data: dict[str, Any], actor: User
 ) -> Request:
     """Complete a READY task under the instance lock; refuse if it changed meanwhile."""
-    schema = form_schema(session, circuit, row.form) if row.form else {"type": "object"}
+    version_id = versions.instance_version(session, row.instance_id)
+    schema = form_schema(session, circuit, row.form, version_id) if row.form else {"type": "object"}
     clean = forms.validate_form(schema, data)
     loaded = runtime.load(session, row.instance_id)  # waits for any other writer
     # The instance, read under the lock, is the truth: a colleague may have just finished it.
@@ -319,7 +326,7 @@ def _complete(
         task.data.pop(field, None)
     task.data.update(clean)
     request = row.request
-    proc = circuit.catalog.get(request.procedure)
+    proc = versions.request_procedure(session, circuit, request.procedure, request.id)
     before = request.status
     runtime.advance(
         session,
@@ -334,6 +341,7 @@ def _complete(
     mydata.record_access(
         session, actor, request, mydata.CHANGED, f"pasul {row.name}", department=row.department
     )
+    organisation.check_routing(session, loaded.workflow, loaded.before.ready)
     audit.record(
         session,
         "task_completed",

@@ -144,8 +144,8 @@ def visible_requests(
 
 
 def request_for(session: Session, user: User, request_id: int) -> Request:
-    """Return the request if this user may see it; otherwise NotFound, as for a missing id.
-    An official's opening is logged for the applicant to see (engine.mydata)."""
+    """Return the request if this user may see it; otherwise NotFound, as for a missing id."""
+    # An official's look is logged for the applicant to see (engine.mydata).
     request = _visible_request(session, user, request_id)
     mydata.record_access(session, user, request, mydata.OPENED, f"cererea {request.summary}")
     return request

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import operations, queries
+from engine import operations, queries, versions
 from engine.applicant import DEFAULT_REPLY_FORM, reply_form
 from engine.catalog import AttachmentSpec, Procedure
 from engine.context import Circuit
@@ -117,9 +117,11 @@ def deadline(request: Request, today: date | None = None) -> Deadline:
     return Deadline(request.due_date, left, left < 0)
 
 
-def _schema(session: Session, circuit: Circuit, form: str | None) -> dict[str, Any] | None:
+def _schema(
+    session: Session, circuit: Circuit, form: str | None, version_id: int | None
+) -> dict[str, Any] | None:
     try:
-        return operations.form_schema(session, circuit, form) if form else None
+        return operations.form_schema(session, circuit, form, version_id) if form else None
     except FileNotFoundError:  # a form renamed since: the data is still shown, untitled
         return {"type": "object", "properties": {}}
 
@@ -135,6 +137,7 @@ def _conversation(
     steps: list[TaskRecord],
     answers: dict[str, dict[str, Any]],
     docs: list[Document],
+    version_id: int | None = None,
 ) -> list[Exchange]:
     replied = session.scalars(
         select(AuditEvent).where(
@@ -152,7 +155,9 @@ def _conversation(
             previous = step.department
             continue
         data = answers.get(step.id, {})
-        schema = _schema(session, circuit, step.form) if step.form else DEFAULT_REPLY_FORM
+        schema = (
+            _schema(session, circuit, step.form, version_id) if step.form else DEFAULT_REPLY_FORM
+        )
         summary = form_summary(schema, data) if schema and schema.get("properties") else []
         out.append(
             Exchange(
@@ -192,8 +197,9 @@ def request_page(
 
     `internal` adds what each official step was completed with."""
     request = queries.request_for(session, user, request_id)
-    proc = circuit.catalog.get(request.procedure)
-    start = _schema(session, circuit, proc.start_form) if proc else None
+    version_id = versions.request_version(session, request.id)
+    proc = versions.request_procedure(session, circuit, request.procedure, request.id)
+    start = _schema(session, circuit, proc.start_form, version_id) if proc else None
     steps = queries.steps(session, request.id)
     answers = queries.step_submissions(session, request.id)
     docs = queries.request_documents(session, request.id)
@@ -201,7 +207,7 @@ def request_page(
     if internal:
         for step in steps:
             if step.id in answers and step.form and step.department != APPLICANT_LANE:
-                schema = _schema(session, circuit, step.form) or {}
+                schema = _schema(session, circuit, step.form, version_id) or {}
                 step_data[step.id] = form_summary(schema, answers[step.id])
     return RequestPage(
         request=request,
@@ -212,6 +218,6 @@ def request_page(
         waiting_for=_waiting_for(session, circuit, request, steps),
         documents=docs,
         answer=request.answer,
-        conversation=_conversation(session, circuit, request.id, steps, answers, docs),
+        conversation=_conversation(session, circuit, request.id, steps, answers, docs, version_id),
         deadline=deadline(request),
     )

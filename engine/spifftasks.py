@@ -44,9 +44,13 @@ def attached_activity(task: Task) -> Task | None:
 
 def all_tasks(workflow: BpmnWorkflow, **filters: Any) -> list[Task]:
     """Return the tasks of the workflow and of its subprocesses that match the filters."""
-    tasks = workflow.get_tasks(**filters)
+    tasks = workflow.get_tasks(**filters)  # descends into running subprocesses already
+    seen = {t.id for t in tasks}
     for sub in workflow.subprocesses.values():
-        tasks.extend(sub.get_tasks(**filters))
+        for task in sub.get_tasks(**filters):
+            if task.id not in seen:
+                seen.add(task.id)
+                tasks.append(task)
     return tasks
 
 

@@ -1,4 +1,4 @@
-"""The `circuit` command: run, worker, db upgrade, demo, user add, deadline."""
+"""The `circuit` command: run, worker, db upgrade, demo, user and department add, deadline."""
 
 from __future__ import annotations
 
@@ -23,13 +23,92 @@ def _circuit():  # type: ignore[no-untyped-def]
     return build(load_settings())
 
 
+def _deploy_all(circuit) -> list[str] | None:  # type: ignore[no-untyped-def]
+    """Deploy the designers' folders; print why if refused and return None, else the
+    procedures withdrawn from the catalog."""
+    from engine.bpmncheck import DiagramRefused
+    from engine.errors import DeploymentError
+
+    try:
+        return circuit.deploy_all()  # type: ignore[no-any-return]
+    except DiagramRefused as exc:
+        print("Diagrama nu a fost instalată; de corectat:", file=sys.stderr)
+        for problem in exc.problems:
+            print(problem.line(), file=sys.stderr)
+    except DeploymentError as exc:
+        print(f"Eroare: {exc.message}", file=sys.stderr)
+    return None
+
+
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
     from engine.migrate import upgrade
 
     circuit = _circuit()
     upgrade(circuit.db)
-    circuit.deploy_all()
+    withdrawn = _deploy_all(circuit)
+    if withdrawn is None:
+        return 1
+    for procedure in withdrawn:
+        print(f"Procedura „{procedure}” nu mai este în catalog: lipsește din dosarul catalogului.")
+    _warn_unstaffed(circuit)
     print("Baza de date este la zi.")
+    return 0
+
+
+def cmd_bpmn_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from engine.bpmncheck import check_paths
+    from engine.config import forms_dir_from
+
+    forms = Path(args.forms) if args.forms else forms_dir_from()
+    try:
+        problems = check_paths([Path(p) for p in args.paths], forms)
+    except Exception as exc:  # a lint never ends in a traceback
+        where = " ".join(args.paths)
+        print(f"{where}: - „”: Verificarea a eșuat: {exc}. Remediere: raportați fișierul.")
+        return 1
+    for problem in problems:
+        print(problem.line())
+    if problems:
+        print(f"{len(problems)} probleme; procesele nu pot rula așa.", file=sys.stderr)
+        return 1
+    print("Toate procesele pot rula.", file=sys.stderr)
+    return 0
+
+
+def _warn_unstaffed(circuit) -> None:  # type: ignore[no-untyped-def]
+    """Tell the administrator which departments the diagrams name still have nobody."""
+    from engine import organisation
+
+    with circuit.db.transaction() as session:
+        for procedure, code in organisation.unstaffed_lanes(session, circuit):
+            print(
+                f"Atenție: procedura „{procedure}” trimite lucrări compartimentului „{code}”, "
+                "care nu există sau nu are niciun funcționar (circuit department add, "
+                "circuit user add --department)."
+            )
+
+
+def cmd_department(args: argparse.Namespace) -> int:
+    from engine import organisation
+    from engine.errors import Invalid
+    from engine.migrate import upgrade
+
+    circuit = _circuit()
+    upgrade(circuit.db)  # a fresh install may start here
+    with circuit.db.transaction() as session:
+        if args.department_command == "list":
+            for dept, people in organisation.departments_with_people(session):
+                print(f"{dept.code:24} {dept.name}  ({organisation.people_count(people)})")
+            return 0
+        try:
+            dept = organisation.add_department(session, args.code, args.name)
+        except Invalid as exc:
+            for error in exc.errors:
+                print(f"Eroare: {error['message']}", file=sys.stderr)
+            return 1
+        print(f"Compartiment adăugat: {dept.code} — {dept.name}")
     return 0
 
 
@@ -39,7 +118,8 @@ def cmd_demo(_: argparse.Namespace) -> int:
 
     circuit = _circuit()
     upgrade(circuit.db)
-    circuit.deploy_all()
+    if _deploy_all(circuit) is None:
+        return 1
     circuit.set_dispatcher(None)  # the worker's sweep picks up anything due
     accounts = load_demo(circuit)
     print("Primăria demonstrativă este încărcată. Conturi:")
@@ -62,9 +142,11 @@ def cmd_demo(_: argparse.Namespace) -> int:
 def cmd_user_add(args: argparse.Namespace) -> int:
     from engine import accounts
     from engine.errors import BadRequest
+    from engine.migrate import upgrade
 
     password = sys.stdin.readline().rstrip("\n")
     circuit = _circuit()
+    upgrade(circuit.db)  # a fresh install may start here
     try:
         with circuit.db.transaction() as session:
             user = accounts.create_user(
@@ -189,7 +271,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     circuit = _circuit()
     upgrade(circuit.db)
-    circuit.deploy_all()
+    if _deploy_all(circuit) is None:
+        return 1
     env = dict(os.environ)
     embedded = None
     if not circuit.settings.redis_url:
@@ -260,6 +343,13 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--cnp")
     add.add_argument("--birth-date", help="AAAA-LL-ZZ; necesară pentru CNP-urile cu 7, 8 sau 9")
     add.set_defaults(func=cmd_user_add)
+    dept = sub.add_parser("department", help="compartimentele primăriei")
+    dsub = dept.add_subparsers(dest="department_command", required=True)
+    dadd = dsub.add_parser("add", help="adaugă un compartiment (codul din culoarele diagramelor)")
+    dadd.add_argument("code")
+    dadd.add_argument("--name", required=True)
+    dsub.add_parser("list", help="compartimentele și câte persoane lucrează în fiecare")
+    dept.set_defaults(func=cmd_department)
     dl = sub.add_parser("deadline", help="calculează un termen legal")
     dl.add_argument("start")
     dl.add_argument("days", type=int)
@@ -274,6 +364,12 @@ def parser() -> argparse.ArgumentParser:
     brm.add_argument("day")
     bsub.add_parser("list", help="zilele declarate")
     bridge.set_defaults(func=cmd_bridge_day)
+    bpmn = sub.add_parser("bpmn", help="diagramele BPMN")
+    bpmnsub = bpmn.add_subparsers(dest="bpmn_command", required=True)
+    check = bpmnsub.add_parser("check", help="verifică dacă procesele din fișiere pot rula")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument("--forms", help="dosarul formularelor (implicit CIRCUIT_FORMS_DIR)")
+    check.set_defaults(func=cmd_bpmn_check)
     return p
 
 

@@ -106,7 +106,9 @@ def test_notifications_are_listed_counted_and_marked_read(
     )
     notes = client.get("/api/v1/me/notifications", headers=token(client)).get_json()
     texts = [n["text"] for n in notes["notifications"]]
+    assert len(texts) == 3  # registered, in progress (status change), a question
     assert any("înregistrată" in t for t in texts) and any("completări" in t for t in texts)
+    assert any("este în lucru" in t for t in texts)
     assert all(n["request_id"] == req.id and n["read"] is False for n in notes["notifications"])
 
     home = web.get("/cereri").get_data(as_text=True)
@@ -203,3 +205,54 @@ def test_me_and_the_export_hold_everything_and_mask_the_cnp(
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert download.get_json()["account"]["email"] == EMAIL
     assert ADULT_CNP[0] + "•" * 11 in web.get("/cont").get_data(as_text=True)
+
+
+def test_the_api_profile_and_a_company_given_at_sign_up(client: Any, circuit: Any) -> None:
+    r = client.post(
+        "/api/v1/accounts",
+        json={
+            "name": "Ana Marinescu",
+            "email": "ana@example.ro",
+            "password": "lumina-de-toamna-42",
+            "cnp": ADULT_CNP,
+            "company": {"cui": "18547291", "name": "Lumina Serv SRL"},
+        },
+    )
+    assert r.status_code == 422
+    assert r.get_json()["errors"] == [
+        {
+            "field": "/company_cui",
+            "message": "Cifra de control a CUI-ului nu se potrivește: verificați fiecare cifră.",
+        }
+    ]
+    r = client.post(
+        "/api/v1/accounts",
+        json={
+            "name": "Ana Marinescu",
+            "email": "ana@example.ro",
+            "password": "lumina-de-toamna-42",
+            "cnp": ADULT_CNP,
+            "company": {"cui": CUI, "name": "Lumina Serv SRL"},
+        },
+    )
+    assert r.status_code == 201
+    created_id = r.get_json()["id"]
+    login = client.post(
+        "/api/v1/auth/token", json={"email": "ana@example.ro", "password": "lumina-de-toamna-42"}
+    )
+    headers = {"Authorization": f"Bearer {login.get_json()['token']}"}
+    me = client.get("/api/v1/me", headers=headers).get_json()
+    assert me["id"] == created_id and me["company"] == {"cui": CUI, "name": "Lumina Serv SRL"}
+
+    bad = client.patch(
+        "/api/v1/me",
+        headers=headers,
+        json={"name": "x" * 201, "password": "nouă-parolă-lungă", "current_password": "greșită"},
+    )
+    assert bad.status_code == 422
+    assert client.get("/api/v1/me", headers=headers).get_json()["name"] == "Ana Marinescu"
+    ok = client.patch("/api/v1/me", headers=headers, json={"name": "Ana M. Marinescu"})
+    assert ok.status_code == 200 and ok.get_json()["name"] == "Ana M. Marinescu"
+    bad_cui = client.post("/api/v1/me/companies", headers=headers, json={"cui": "12", "name": "X"})
+    assert bad_cui.status_code == 422
+    assert [e["field"] for e in bad_cui.get_json()["errors"]] == ["/company_cui"]

@@ -169,6 +169,7 @@ def test_demo_then_run_serves_the_demo_city_hall(tmp_path):
             server.wait(timeout=30)
     assert "Traceback" not in output, output
     assert "Circuit s-a oprit." in output
+    assert output.count("e-mailurile se scriu ca fișiere .eml în") == 1  # said once, at start
     assert '"GET /api/v1/tasks HTTP/1.1" 200' in output  # one log line per request
     assert _processes_of(tmp_path) == [], "web server, worker or Redis left running"
 

@@ -44,7 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from webapp import account, api, api_accounts, auth, office, portal  # noqa: F401
+    from webapp import account, admin, api, api_accounts, auth, office, portal  # noqa: F401
 
     auth.init_app(app)
     account.init_app(app)
@@ -52,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     app.register_blueprint(account.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(office.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # the API takes bearer tokens, never cookies
     from webapp import errors, filters

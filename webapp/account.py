@@ -218,8 +218,13 @@ def notifications() -> Any:
 @bp.route("/cont/acces")
 @login_required
 def access_log() -> Any:
-    entries = mydata.access_log(db.session(), current())
-    return render_template("account/access_log.html", entries=entries, labels=mydata.ACTION_LABELS)
+    session = db.session()
+    return render_template(
+        "account/access_log.html",
+        entries=mydata.access_log(session, current()),
+        labels=mydata.ACTION_LABELS,
+        departments=dict(db.circuit().departments(session)),
+    )
 
 
 @bp.route("/cont/export")

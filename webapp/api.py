@@ -12,7 +12,17 @@ from flask import Blueprint, Response, g, jsonify, request, send_file
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from engine import accounts, applicant, audit, documents, operations, queries, readmodel, receipts
+from engine import (
+    accounts,
+    applicant,
+    audit,
+    documents,
+    operations,
+    queries,
+    readmodel,
+    receipts,
+    versions,
+)
 from engine.errors import BadRequest, CircuitError, Forbidden, Invalid, Unauthorized
 from engine.legal_calendar import DeadlineKind
 from engine.models import User
@@ -111,8 +121,9 @@ def openapi() -> Any:
 @bp.get("/procedures")
 def procedures() -> Any:
     circuit = db.circuit()
+    catalog = circuit.procedures(db.session())
     out = []
-    for proc in circuit.catalog.all():
+    for proc in catalog.all():
         out.append(
             {
                 "id": proc.id,
@@ -120,7 +131,9 @@ def procedures() -> Any:
                 "description": proc.description,
                 "legal_basis": proc.legal_basis,
                 "deadline": {"days": proc.deadline_days, "kind": proc.deadline_kind.value},
-                "start_form": operations.form_schema(db.session(), circuit, proc.start_form),
+                "start_form": operations.form_schema(
+                    db.session(), circuit, proc.start_form, catalog.version_of(proc.id)
+                ),
                 "attachments": [a.as_api() for a in proc.attachments],
             }
         )
@@ -297,13 +310,15 @@ def tasks() -> Any:
         claim=queries.InboxClaim(claim),
         user_id=user.id,
     )
-    forms_cache: dict[str, Any] = {}
+    by_instance = versions.instance_versions(session, [r.task.instance_id for r in rows])
+    forms_cache: dict[tuple[int | None, str], Any] = {}
     out = []
     for row in rows:
         form = row.task.form
-        if form and form not in forms_cache:
-            forms_cache[form] = operations.form_schema(session, db.circuit(), form)
-        out.append(serialize.task(row.task, row.request, forms_cache.get(form or "")))
+        key = (by_instance.get(row.task.instance_id), form or "")
+        if form and key not in forms_cache:
+            forms_cache[key] = operations.form_schema(session, db.circuit(), form, key[0])
+        out.append(serialize.task(row.task, row.request, forms_cache.get(key)))
     return {"tasks": out, "page": page, "per_page": per_page}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import operations, queries, readmodel
+from engine import operations, queries, readmodel, versions
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import TaskRecord, TaskState
 from webapp import db, formrender
@@ -78,15 +78,24 @@ def inbox() -> Any:
         pages=page_count(total, PER_PAGE),
         filters={"ordine": order, "preluare": claim},
         reminders=reminders,
-        catalog=db.circuit().catalog,
+        catalog=db.circuit().procedures(session),
         registration_text=registration_text,
     )
+
+
+def _task_form(row: TaskRecord) -> dict[str, Any] | None:
+    """Return the task's form as the request's version has it."""
+    if not row.form:
+        return None
+    session = db.session()
+    version_id = versions.instance_version(session, row.instance_id)
+    return operations.form_schema(session, db.circuit(), row.form, version_id)
 
 
 def _render_task(row: TaskRecord, **kw: Any) -> Any:
     session, circuit = db.session(), db.circuit()
     page = readmodel.request_page(session, circuit, current(), row.request_id, internal=True)
-    schema = operations.form_schema(session, circuit, row.form) if row.form else None
+    schema = _task_form(row)
     fields = formrender.fields(schema, kw.get("values"), kw.get("errors")) if schema else []
     html = render_template(
         "office/task.html",
@@ -107,7 +116,7 @@ def task(task_id: str) -> Any:
     if request.method == "GET":
         return _render_task(row)
     session = db.session()
-    schema = operations.form_schema(session, db.circuit(), row.form) if row.form else {}
+    schema = _task_form(row) or {}
     data = formrender.parse(schema, request.form)
     try:
         req = operations.complete_task(session, db.circuit(), current(), task_id, data)

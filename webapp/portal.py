@@ -23,6 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from engine import applicant, documents, operations, profile, queries, readmodel, receipts
+from engine.catalog import Catalog
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Request
 from webapp import db, formrender
@@ -74,16 +75,21 @@ def page_context(page: readmodel.RequestPage) -> dict[str, Any]:
     }
 
 
+def _catalog() -> Catalog:
+    """Return the catalog of current versions (a deployment shows without a restart)."""
+    return db.circuit().procedures(db.session())
+
+
 @bp.route("/")
 def home() -> Any:
     if current_user.is_authenticated and current().is_official:
         return redirect(url_for("office.inbox"))
-    return render_template("portal/home.html", procedures=db.circuit().catalog.all())
+    return render_template("portal/home.html", procedures=_catalog().all())
 
 
 @bp.route("/proceduri")
 def catalog() -> Any:
-    return render_template("portal/catalog.html", procedures=db.circuit().catalog.all())
+    return render_template("portal/catalog.html", procedures=_catalog().all())
 
 
 def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any:
@@ -108,10 +114,13 @@ def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any
 @login_required
 def new_request(procedure_id: str) -> Any:
     session, circuit = db.session(), db.circuit()
-    proc = circuit.catalog.get(procedure_id)
+    catalog = _catalog()
+    proc = catalog.get(procedure_id)
     if proc is None:
         abort(404)
-    schema = operations.form_schema(session, circuit, proc.start_form)
+    schema = operations.form_schema(
+        session, circuit, proc.start_form, catalog.version_of(procedure_id)
+    )
     if request.method == "GET":
         return _render_start(proc, schema, uuid.uuid4().hex)
     key = request.form.get("idempotency_key", "")
@@ -172,7 +181,7 @@ def my_requests() -> Any:
         total=total,
         page=page,
         pages=page_count(total, PER_PAGE),
-        catalog=db.circuit().catalog,
+        catalog=_catalog(),
     )
 
 
