@@ -68,6 +68,7 @@ VOLATILE = [
     "companies",
     "registry_counters",
     "api_tokens",
+    "web_sessions",
     "bridge_days",
 ]
 

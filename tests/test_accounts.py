@@ -21,7 +21,7 @@ from tests.citizen_helpers import (
     smtp_mailbox,
     user_count,
 )
-from tests.conftest import csrf_from
+from tests.conftest import PEOPLE, csrf_from
 
 
 @pytest.fixture
@@ -239,3 +239,18 @@ def test_circuit_user_add_checks_the_cnp(tmp_path: Any) -> None:
     )
     assert ok.returncode == 0, ok.stderr
     assert ADULT_CNP not in (tmp_path / "circuit.db").read_bytes().decode("latin-1")
+
+
+def test_sign_ups_from_one_address_are_throttled(client: Any, circuit: Any) -> None:
+    import dataclasses
+
+    circuit.settings = dataclasses.replace(circuit.settings, login_ip_limit="2 per 5 minutes")
+    for n in range(2):
+        r = client.post(
+            "/api/v1/accounts", json=signup_body(email=f"a{n}@example.ro", cnp=None, name="")
+        )
+        assert r.status_code == 422  # refused forms count too: each could probe
+    r = client.post("/api/v1/accounts", json=signup_body())
+    assert r.status_code == 429 and r.headers["Retry-After"]
+    assert "Prea multe conturi noi" in r.get_json()["message"]
+    assert user_count(circuit) == len(PEOPLE)

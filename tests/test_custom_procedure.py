@@ -415,7 +415,7 @@ def test_replies_count_toward_the_procedures_file_limit(city, api):
     assert r.get_json()["errors"] == [
         {
             "field": "/attachments",
-            "message": "O cerere poate avea cel mult 3 fișiere, cu tot cu completările.",
+            "message": "La o cerere se pot atașa cel mult 3 fișiere.",
         }
     ]
     assert detail(api, rid)["documents"] == []

@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import links, mydata, profile, signup
 from engine.errors import BadRequest, Invalid
-from webapp import db, formrender
+from webapp import db, formrender, throttle
+from webapp import errors as error_pages
 from webapp.auth import current
 
 bp = Blueprint("account", __name__)
@@ -168,6 +169,9 @@ def confirm(token: str) -> Any:
 @bp.route("/parola-uitata", methods=["GET", "POST"])
 def forgot_password() -> Any:
     if request.method == "POST":
+        slot = throttle.signup()  # each asks for an e-mail: counted like sign-ups
+        if not slot.allowed:
+            return error_pages.page(429, throttle.signup_refused_message(slot))
         signup.request_password_reset(db.session(), request.form.get("email", ""))
         db.commit()
         return render_template("account/forgot.html", sent=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 from sqlalchemy.exc import IntegrityError
 
 from engine import links, mydata, profile, signup
@@ -22,11 +22,11 @@ def _text(body: dict[str, Any], name: str) -> str:
 @bp.post("/accounts")
 def create_account() -> Any:
     body = json_body()
-    if not throttle.allow("signup", request.remote_addr or ""):
-        return error(
-            429, "throttled", "Prea multe conturi noi de la această adresă. Încercați mai târziu."
-        )
-    throttle.failed("signup", request.remote_addr or "")  # every sign-up counts
+    slot = throttle.signup()
+    if not slot.allowed:
+        response, status = error(429, "throttled", throttle.signup_refused_message(slot))
+        response.headers["Retry-After"] = str(slot.retry_after)
+        return response, status
     try:
         result = signup.sign_up(db.session(), signup_form(body))
         db.commit()
@@ -59,6 +59,11 @@ def resend_verification() -> Any:
 
 @bp.post("/accounts/password-reset")
 def password_reset() -> Any:
+    slot = throttle.signup()  # each asks for an e-mail: counted like sign-ups
+    if not slot.allowed:
+        response, status = error(429, "throttled", throttle.signup_refused_message(slot))
+        response.headers["Retry-After"] = str(slot.retry_after)
+        return response, status
     signup.request_password_reset(db.session(), _text(json_body(), "email"))
     db.commit()
     return {"message": "Dacă există un cont cu această adresă, i-am trimis un link."}, 202
