@@ -11,6 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from engine import wording
 from engine.errors import Invalid
 
 
@@ -72,10 +73,10 @@ def _message(error: ValidationError, schema: dict[str, Any]) -> str:
         return (
             "Câmpul este obligatoriu."
             if arg == 1
-            else f"Textul trebuie să aibă cel puțin {arg} caractere."
+            else f"Textul trebuie să aibă cel puțin {wording.count(arg, 'caracter', 'caractere')}."
         )
     if v == "maxLength":
-        return f"Textul poate avea cel mult {arg} caractere."
+        return f"Textul poate avea cel mult {wording.count(arg, 'caracter', 'caractere')}."
     if v in ("oneOf", "anyOf", "enum", "const"):
         return "Alegeți una dintre variantele permise."
     if v == "type":

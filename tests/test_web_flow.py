@@ -99,7 +99,7 @@ def test_petition_from_submission_to_answer(browser_for: Any, circuit: Any, page
     with circuit.db.transaction() as session:
         due = circuit.calendar(session).deadline(today, 30, "calendar")
     detail = pages.get(citizen, detail_url)
-    assert re.search(rf"nr\. \d+ / {today:%d\.%m\.%Y}", detail)
+    assert re.search(rf"nr\. \d+/{today:%d\.%m\.%Y}", detail)
     assert f"Termenul legal de răspuns este {due:%d.%m.%Y}" in detail
     assert "Înregistrată" in detail and "fotografie.pdf" in detail
     doc_url = re.search(r'href="(/documente/\d+)"', detail).group(1)
@@ -333,6 +333,9 @@ def test_too_large_upload_gets_a_romanian_page(app: Any, browser_for: Any, pages
         content_type="multipart/form-data",
     )
     text = pages.html(response, 413)
-    assert "Fișierele trimise depășesc dimensiunea maximă permisă." in text and "2 MB" in text
+    assert "depășesc împreună dimensiunea maximă permisă" in text and "de 2 MB" in text
+    assert '<a class="button" href="/proceduri/petitie">Înapoi la formular</a>' in text
+    form = pages.get(citizen, "/proceduri/petitie")
+    assert "cel mult 2 MB" in form, "the total limit is stated next to the file fields"
     assert "Nu aveți încă nicio cerere" in pages.get(citizen, "/cereri")
     pages.check_all()

@@ -19,13 +19,14 @@ from engine import (
     operations,
     queries,
     readmodel,
+    receipts,
     sessions,
     versions,
 )
 from engine.errors import BadRequest, CircuitError, Forbidden, Invalid, Unauthorized
 from engine.legal_calendar import DeadlineKind
 from engine.models import User
-from webapp import db, inputs, serialize, throttle
+from webapp import db, inputs, portal, serialize, throttle
 from webapp.auth import bearer_token, bearer_user
 from webapp.openapi import openapi_document
 
@@ -275,6 +276,24 @@ def get_document(document_id: int) -> Any:
     doc = queries.document_for(db.session(), me(), document_id)
     path = documents.blob_path(db.circuit().settings.documents_dir, doc.sha256)
     return send_file(path, mimetype=doc.mime, as_attachment=True, download_name=doc.name)
+
+
+@bp.get("/requests/<int:request_id>/receipt.pdf")
+@authenticated
+def get_receipt(request_id: int) -> Any:
+    content, name = receipts.receipt_pdf(
+        db.session(), db.circuit(), me(), request_id, portal.issuer()
+    )
+    return portal.pdf_response(content, name)
+
+
+@bp.get("/requests/<int:request_id>/answer.pdf")
+@authenticated
+def get_answer(request_id: int) -> Any:
+    content, name = receipts.answer_pdf(
+        db.session(), db.circuit(), me(), request_id, portal.issuer()
+    )
+    return portal.pdf_response(content, name)
 
 
 def _official() -> User:

@@ -28,7 +28,10 @@ PAGES: dict[int, tuple[str, str]] = {
     404: ("Pagina nu există", "Pagina sau documentul căutat nu există ori nu vă este accesibil."),
     405: ("Acțiune nepermisă", "Această adresă nu acceptă acțiunea cerută."),
     409: ("Conflict", "Acțiunea nu mai este posibilă: între timp, datele s-au schimbat."),
-    413: ("Fișiere prea mari", "Fișierele trimise depășesc dimensiunea maximă permisă."),
+    413: (
+        "Fișiere prea mari",
+        "Fișierele trimise depășesc împreună dimensiunea maximă permisă pentru o trimitere.",
+    ),
     422: ("Date incorecte", "Datele trimise nu sunt valide."),
     429: ("Prea multe încercări", "Așteptați câteva minute și încercați din nou."),
     500: (
@@ -51,10 +54,24 @@ def _limit_text() -> str:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if not limit:
         return ""
-    return f" Limita totală pentru o trimitere este de {limit // (1024 * 1024)} MB."
+    return (
+        f" Limita totală pentru o trimitere este de {limit // (1024 * 1024)} MB, oricât de mic "
+        "ar fi fiecare fișier în parte. Nimic nu a fost înregistrat: reveniți la formular și "
+        "alegeți fișiere mai mici sau mai puține (le puteți trimite pe celelalte ulterior)."
+    )
 
 
-def page(status: int, message: str | None = None, title: str | None = None) -> Any:
+def _back_to_form() -> str | None:
+    """Return the page of the form a too-large POST came from, on this site only."""
+    if request.method != "POST":
+        return None
+    path = request.path
+    return path.removesuffix("/completare") if path.endswith("/completare") else path
+
+
+def page(
+    status: int, message: str | None = None, title: str | None = None, back: str | None = None
+) -> Any:
     """Render the error page for a status, with a specific sentence when there is one."""
     default_title, default_message = PAGES.get(status, PAGES[500])
     try:
@@ -63,6 +80,7 @@ def page(status: int, message: str | None = None, title: str | None = None) -> A
             status=status,
             title=title or default_title,
             message=message or default_message,
+            back_url=back,
         )
     except Exception:  # the page itself failed (e.g. the database is down): plain text
         log.exception("error page could not be rendered")
@@ -88,7 +106,7 @@ def init_app(app: Flask) -> None:
             message += _limit_text()
         if _is_api():
             return jsonify({"error": _code(exc), "message": message}), status
-        return page(status, message)
+        return page(status, message, back=_back_to_form() if status == 413 else None)
 
     @app.errorhandler(InternalServerError)
     def _internal(exc: InternalServerError) -> Any:

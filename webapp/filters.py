@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app, g
 
-from engine import queries
+from engine import queries, receipts, wording
 from engine.models import RequestStatus, TaskState
 from engine.spifftasks import APPLICANT_LANE, UNASSIGNED
 from engine.timeutil import BUCHAREST, as_aware, local_today
@@ -128,6 +128,17 @@ def type_names(types: tuple[str, ...] | list[str]) -> str:
     return ", ".join(names.get(t, t.split("/")[-1].upper()) for t in types)
 
 
+def registration(req: Any) -> str:
+    """Show a request's registration the one way Circuit writes it: „nr. 7/28.11.2026”."""
+    return receipts.registration_label(req.registration_number, req.registration_date)
+
+
+def ro_count(n: int, singular: str, plural: str) -> str:
+    """Say a count with its noun, thousands grouped: „10.000 de caractere”."""
+    text = wording.count(n, singular, plural)
+    return text.replace(str(n), f"{n:,}".replace(",", "."), 1)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         ro_date=ro_date,
@@ -141,6 +152,7 @@ def init_app(app: Flask) -> None:
         accept_attr=accept_attr,
         type_names=type_names,
     )
+    app.jinja_env.filters.update(registration=registration, ro_count=ro_count)
 
     @app.context_processor
     def _site() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ class Field:
     placeholder: str | None = None  # the schema's first `examples` value
     value: Any = None
     error: str | None = None
+    inputmode: str | None = None
 
     @property
     def input_id(self) -> str:
@@ -50,8 +52,14 @@ class Field:
         return self.value is not None and str(self.value) == option
 
     @property
+    def limit_id(self) -> str:
+        return f"{self.input_id}-limit"
+
+    @property
     def described_by(self) -> str:
         ids = [self.hint_id] if self.description else []
+        if self.widget == "textarea" and self.max_length:
+            ids.append(self.limit_id)
         if self.error:
             ids.append(self.error_id)
         return " ".join(ids)
@@ -79,6 +87,20 @@ def _widget(prop: Mapping[str, Any], options: list[tuple[str, str]]) -> str:
     if prop.get("format") in ("date", "email"):
         return str(prop["format"])
     return "text"
+
+
+_DIGITS = re.compile(r"^\^?(\\d|\[0-9\])(\{\d+(,\d*)?\}|[+*])?\$?$")
+
+
+def _inputmode(name: str, prop: Mapping[str, Any]) -> str | None:
+    """Pick the phone keyboard: `x-inputmode`, else digits for CNPs, CUIs and digit patterns."""
+    if prop.get("x-inputmode"):
+        return str(prop["x-inputmode"])
+    if prop.get("type") != "string":
+        return None
+    if prop.get("format") in ("cnp", "cui") or "cnp" in name.lower().split("_"):
+        return "numeric"
+    return "numeric" if _DIGITS.match(str(prop.get("pattern", ""))) else None
 
 
 def field_errors(errors: list[dict[str, str]] | None) -> dict[str, str]:
@@ -133,6 +155,7 @@ def fields(
                 placeholder=str(prop["examples"][0]) if prop.get("examples") else None,
                 value=values.get(name, prop.get("default")),
                 error=errors.get(name),
+                inputmode=_inputmode(name, prop),
             )
         )
     return out

@@ -36,6 +36,10 @@ def _op(summary: str, responses: dict[str, Any], *, secure: bool = True, **extra
 
 
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+PDF = {
+    "description": "Documentul PDF",
+    "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+}
 TASK_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 PAGING = [
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
@@ -430,6 +434,20 @@ def openapi_document() -> dict[str, Any]:
                     },
                     **_errors(401, 404),
                 },
+                parameters=[ID],
+            )
+        },
+        "/requests/{id}/receipt.pdf": {
+            "get": _op(
+                "Dovada de înregistrare a cererii, în PDF (număr, procedură, termen, amprente)",
+                {"200": PDF, **_errors(401, 404)},
+                parameters=[ID],
+            )
+        },
+        "/requests/{id}/answer.pdf": {
+            "get": _op(
+                "Răspunsul primăriei la o cerere închisă, în PDF (404 no_answer fără răspuns)",
+                {"200": PDF, **_errors(401, 404)},
                 parameters=[ID],
             )
         },

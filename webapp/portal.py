@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from engine import applicant, documents, operations, profile, queries, readmodel
+from engine import applicant, documents, operations, profile, queries, readmodel, receipts
 from engine.catalog import Catalog
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Request
 from webapp import db, formrender, inputs, throttle
 from webapp.auth import current
-from webapp.filters import ro_date
+from webapp.filters import DEFAULT_SITE_NAME, ro_date
 
 bp = Blueprint("portal", __name__)
 
@@ -44,8 +55,8 @@ def page_count(total: int, per_page: int) -> int:
 
 
 def registration_text(req: Request) -> str:
-    """Say a registration the way the registry writes it: „nr. 17 / 27.11.2026”."""
-    return f"nr. {req.registration_number} / {ro_date(req.registration_date)}"
+    """Say a registration the one way Circuit writes it: „nr. 17/27.11.2026”."""
+    return receipts.registration_label(req.registration_number, req.registration_date)
 
 
 def page_context(page: readmodel.RequestPage) -> dict[str, Any]:
@@ -258,3 +269,30 @@ def document(document_id: int) -> Any:
     if not path.is_file():
         raise NotFound("Fișierul documentului nu mai este disponibil.")
     return send_file(path, mimetype=doc.mime, as_attachment=True, download_name=doc.name)
+
+
+def pdf_response(content: bytes, name: str) -> Any:
+    """Send generated PDF bytes as a download."""
+    return send_file(
+        io.BytesIO(content), mimetype="application/pdf", as_attachment=True, download_name=name
+    )
+
+
+def issuer() -> str:
+    return str(current_app.config.get("CITY_HALL_NAME", DEFAULT_SITE_NAME))
+
+
+@bp.route("/cereri/<int:request_id>/dovada.pdf")
+@login_required
+def receipt(request_id: int) -> Any:
+    content, name = receipts.receipt_pdf(
+        db.session(), db.circuit(), current(), request_id, issuer()
+    )
+    return pdf_response(content, name)
+
+
+@bp.route("/cereri/<int:request_id>/raspuns.pdf")
+@login_required
+def answer(request_id: int) -> Any:
+    content, name = receipts.answer_pdf(db.session(), db.circuit(), current(), request_id, issuer())
+    return pdf_response(content, name)
