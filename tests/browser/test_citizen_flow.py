@@ -84,7 +84,7 @@ def submit_petition(c: Any) -> tuple[int, str]:
     page = c.page
     page.get_by_role("link", name="Cerere nouă").click()
     c.axe("catalogul procedurilor")
-    page.get_by_role("link", name=re.compile("^Completează cererea")).first.click()
+    page.locator('a.button[href$="/petitie"]').click()
     c.axe("formularul petiției")
     c.shot("formular")
 
