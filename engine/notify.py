@@ -33,7 +33,7 @@ STATUS_MESSAGES = {
 def request_status(session: Session, request: Request) -> Notification | None:
     """Tell the applicant about the request's new status (when it is worth telling)."""
     template = STATUS_MESSAGES.get(request.status)
-    if template is None:
+    if template is None or request.applicant_id is None:  # no account: answered by post/e-mail
         return None
     note = Notification(
         user_id=request.applicant_id,

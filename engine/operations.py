@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from engine import (
     audit,
+    conexare,
     definitions,
     documents,
     forms,
@@ -98,15 +99,22 @@ def find_by_idempotency_key(session: Session, applicant: User, key: str) -> Requ
 def start_request(
     session: Session,
     circuit: Circuit,
-    applicant: User,
+    applicant: User | None,
     procedure_id: Any,
     data: Any,
     uploads: list[documents.Upload] | None = None,
     idempotency_key: str | None = None,
+    intake: registry.Intake | None = None,
 ) -> tuple[Request, bool]:
-    """Register a request and start its workflow; return it and whether it is new."""
+    """Register a request and start its workflow; return it and whether it is new.
+
+    Without an applicant (the registry registering for someone with no account) the
+    intake names the issuer and where the answer goes."""
+    intake = intake or registry.Intake()
+    issuer = applicant.name if applicant else (intake.issuer or "")
+    actor_id = applicant.id if applicant else intake.actor_id
     key = idempotency_key[:200] if idempotency_key else None
-    if key:
+    if key and applicant:
         existing = find_by_idempotency_key(session, applicant, key)
         if existing is not None:
             return existing, False
@@ -132,7 +140,10 @@ def start_request(
     initial = dict(clean)
     initial.update(
         cerere={"data": today.isoformat(), "procedura": proc.id, "termen_legal": due.isoformat()},
-        petent={"nume": applicant.name, "email": applicant.email},
+        petent={
+            "nume": issuer,
+            "email": applicant.email if applicant else (intake.contact or ""),
+        },
         termen_legal=due.isoformat(),
     )
     reminder = _reminder_at(calendar, proc, now)
@@ -141,18 +152,27 @@ def start_request(
     workflow = runtime.new_workflow(parsed, initial)
     state = definitions.dump_workflow(workflow)
 
+    if not intake.documents:
+        intake.documents = [
+            registry.describe(u.filename, m, u.content) for u, m in zip(uploads, mimes, strict=True)
+        ]
     entry = registry.register(
         session,
-        at=now,
         direction="in",
-        issuer=applicant.name,
+        issuer=issuer,
         summary=summary,
         department=REGISTRY_DEPARTMENT,
         file_code=proc.archive.get("file_code"),
+        linked=intake.linked,
+        **intake.entry_fields(),
     )
+    now = entry.registered_at  # taken under the register's lock: requests queue in its order
     request = Request(
         procedure=proc.id,
-        applicant_id=applicant.id,
+        applicant_id=applicant.id if applicant else None,
+        issuer_name=None if applicant else issuer,
+        issuer_contact=None if applicant else intake.contact,
+        reply_by=None if applicant else intake.reply_by,
         status=RequestStatus.REGISTERED,
         registry_entry_id=entry.id,
         registration_number=entry.number,
@@ -183,12 +203,12 @@ def start_request(
         "attachment",
         uploads,
         mimes,
-        applicant.id,
+        actor_id,
     )
     audit.record(
         session,
         "request_registered",
-        actor_id=applicant.id,
+        actor_id=actor_id,
         request_id=request.id,
         number=entry.number,
         year=entry.year,
@@ -202,7 +222,7 @@ def start_request(
         instance,
         workflow,
         before=taskindex.Snapshot(),
-        actor_id=applicant.id,
+        actor_id=actor_id,
         answer_field=proc.answer_field,
         now=now,
     )
@@ -334,10 +354,9 @@ def _close(session: Session, request: Request, actor: User) -> None:
     if request.status == RequestStatus.COMPLETED and request.answer_entry_id is None:
         entry = registry.register(
             session,
-            at=utcnow(),
             direction="out",
             issuer="Primăria",
-            recipient=request.applicant.name,
+            recipient=request.petitioner_name,
             summary=f"Răspuns: {request.summary}",
             department=actor.departments[0] if actor.departments else None,
             request_id=request.id,
@@ -345,6 +364,7 @@ def _close(session: Session, request: Request, actor: User) -> None:
             file_code=request.registry_entry.file_code,
         )
         request.answer_entry_id = entry.id
+    conexare.close_joined(session, request, actor)
     audit.record(
         session,
         "request_closed",

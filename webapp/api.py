@@ -321,3 +321,6 @@ def deadline() -> Any:
         raise BadRequest("Parametrul days trebuie să fie între 1 și 3650.")
     due = db.circuit().calendar(db.session()).deadline(start, days, kind)
     return {"due_date": due.isoformat()}
+
+
+from webapp import registry_api  # noqa: E402,F401  (the register's routes on this blueprint)

@@ -1,0 +1,61 @@
+"""registry: channels, issuer references, scans, search; requests without an account; conexare
+
+Revision ID: 0006
+Revises: 0001
+Create Date: 2026-11-28
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("registry_entries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("channel", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("issuer_number", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("issuer_date", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("pages", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("annexes", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("documents", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("search_text", sa.Text(), nullable=True))
+
+    with op.batch_alter_table("requests", schema=None) as batch_op:
+        batch_op.alter_column("applicant_id", existing_type=sa.Integer(), nullable=True)
+        batch_op.add_column(sa.Column("issuer_name", sa.String(length=300), nullable=True))
+        batch_op.add_column(sa.Column("issuer_contact", sa.String(length=300), nullable=True))
+        batch_op.add_column(sa.Column("reply_by", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("joined_to_id", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_requests_joined_to_id"), ["joined_to_id"])
+        batch_op.create_foreign_key(
+            batch_op.f("fk_requests_joined_to_id_requests"), "requests", ["joined_to_id"], ["id"]
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("requests", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_requests_joined_to_id_requests"), type_="foreignkey"
+        )
+        batch_op.drop_index(batch_op.f("ix_requests_joined_to_id"))
+        batch_op.drop_column("joined_to_id")
+        batch_op.drop_column("reply_by")
+        batch_op.drop_column("issuer_contact")
+        batch_op.drop_column("issuer_name")
+        batch_op.alter_column("applicant_id", existing_type=sa.Integer(), nullable=False)
+
+    with op.batch_alter_table("registry_entries", schema=None) as batch_op:
+        for column in (
+            "search_text",
+            "documents",
+            "annexes",
+            "pages",
+            "issuer_date",
+            "issuer_number",
+            "channel",
+        ):
+            batch_op.drop_column(column)

@@ -1,0 +1,102 @@
+"""The register for a period as a printable PDF, ending with the chain's last hash."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+from sqlalchemy.orm import Session
+
+from engine import register_book, registry
+from engine.models import User
+from engine.registratura import require_reader
+from engine.timeutil import local_now
+
+# DejaVu has every Romanian letter (ș, ț with comma below; ă, â, î). Debian's fonts-dejavu-core
+# puts it in the first place; other systems in the others.
+FONT_CANDIDATES = [
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/dejavu"),
+    Path("/usr/share/fonts/TTF"),
+    Path("/usr/local/share/fonts"),
+]
+# Columns printed (indices into register_book.COLUMNS) and their widths in mm (A4 landscape).
+PRINTED = [(0, 13), (1, 17), (2, 13), (3, 13), (4, 22), (5, 9), (6, 9), (7, 30), (8, 45),
+           (9, 22), (10, 17), (11, 30), (12, 24), (13, 17)]  # fmt: skip
+
+
+def font_dir() -> Path:
+    """Return the folder holding DejaVuSans.ttf, or fail saying which package provides it."""
+    for folder in FONT_CANDIDATES:
+        if (folder / "DejaVuSans.ttf").is_file():
+            return folder
+    raise RuntimeError("DejaVuSans.ttf lipsește: instalați pachetul fonts-dejavu-core.")
+
+
+def _period(start: date, end: date) -> str:
+    if start == end:
+        return f"ziua {start:%d.%m.%Y}"
+    return f"perioada {start:%d.%m.%Y} – {end:%d.%m.%Y}"
+
+
+def to_pdf(
+    session: Session,
+    user: User,
+    start: date,
+    end: date,
+    department_names: dict[str, str],
+    institution: str,
+) -> bytes:
+    """Print the register's lines of a period and, last, the chain's hash at its end."""
+    require_reader(user)
+    folder = font_dir()
+    pdf = FPDF(orientation="L", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.add_font("DejaVu", "", str(folder / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(folder / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(f"Registrul de intrare-ieșire, {_period(start, end)}")
+    pdf.set_creator("Circuit")
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 13)
+    pdf.cell(0, 8, f"{institution} — Registrul de intrare-ieșire", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 9)
+    pdf.cell(
+        0,
+        6,
+        f"Înregistrările din {_period(start, end)}. Tipărit la {local_now():%d.%m.%Y %H:%M}.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(2)
+    lines = register_book.rows(session, start, end, page=1, per_page=0, newest_first=False)
+    pdf.set_font("DejaVu", "", 6.5)
+    with pdf.table(
+        col_widths=[w for _, w in PRINTED],
+        headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
+        line_height=3.2,
+        text_align="LEFT",
+        padding=0.8,
+    ) as table:
+        table.row([register_book.COLUMNS[i] for i, _ in PRINTED])
+        for line in lines:
+            cells = line.cells(department_names)
+            table.row([cells[i] for i, _ in PRINTED])
+    pdf.ln(4)
+    pdf.set_font("DejaVu", "", 9)
+    if not lines:
+        pdf.cell(0, 6, "Nicio înregistrare în această perioadă.", new_x="LMARGIN", new_y="NEXT")
+    last = registry.last_entry(session, until=end)
+    pdf.set_font("DejaVu", "B", 9)
+    pdf.cell(0, 6, "Amprenta registrului (lanțul de hash-uri)", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 9)
+    if last is None:
+        text = "Registrul nu are încă nicio înregistrare."
+    else:
+        text = (
+            f"Ultima înregistrare până la {end:%d.%m.%Y} inclusiv: nr. {last.display}. "
+            f"Ultimul hash al lanțului: {last.entry_hash}"
+        )
+    pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
