@@ -14,6 +14,26 @@ branch_labels = None
 depends_on = None
 
 
+# Before: any column but the hash of an entry without a request could be changed. Now only
+# that entry's request_id may be filled in, every other column staying as it was.
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION circuit_append_only() RETURNS trigger AS $$
+DECLARE
+    probe registry_entries%ROWTYPE;
+BEGIN
+    IF TG_TABLE_NAME = 'registry_entries' AND TG_OP = 'UPDATE' AND OLD.request_id IS NULL THEN
+        probe := NEW;
+        probe.request_id := NULL;
+        IF to_jsonb(probe) = to_jsonb(OLD) THEN
+            RETURN NEW;  -- linking the entry to the request created in the same transaction
+        END IF;
+    END IF;
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END;
+$$ LANGUAGE plpgsql
+"""
+
+
 def upgrade() -> None:
     with op.batch_alter_table("registry_entries", schema=None) as batch_op:
         batch_op.add_column(sa.Column("channel", sa.String(length=16), nullable=True))
@@ -34,9 +54,16 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_requests_joined_to_id_requests"), "requests", ["joined_to_id"], ["id"]
         )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(APPEND_ONLY_FUNCTION)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        from importlib import import_module
+
+        initial = import_module("engine.migrations.versions.0001_initial_schema")
+        op.execute(initial.APPEND_ONLY_FUNCTION)
     with op.batch_alter_table("requests", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_requests_joined_to_id_requests"), type_="foreignkey"
