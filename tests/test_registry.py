@@ -298,3 +298,12 @@ def test_the_year_turns_at_midnight_in_bucharest(circuit, people):
             )
             got.append(done.entry.display)
     assert got == ["1/31.12.2026", "2/31.12.2026", "1/01.01.2027", "2/01.01.2027"]
+
+
+def test_openapi_lists_the_register_paths(client):
+    from openapi_spec_validator import validate
+
+    doc = client.get("/api/v1/openapi.json").get_json()
+    validate(doc)
+    assert set(doc["paths"]["/registry/entries"]) == {"get", "post"}
+    assert "/registry/export" in doc["paths"] and "/registry/verify" in doc["paths"]

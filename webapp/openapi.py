@@ -483,6 +483,9 @@ def openapi_document() -> dict[str, Any]:
             )
         },
     }
+    from webapp.openapi_registry import registry_paths
+
+    paths.update(registry_paths())
     return {
         "openapi": "3.0.3",
         "info": {
