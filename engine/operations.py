@@ -140,10 +140,7 @@ def start_request(
     initial = dict(clean)
     initial.update(
         cerere={"data": today.isoformat(), "procedura": proc.id, "termen_legal": due.isoformat()},
-        petent={
-            "nume": issuer,
-            "email": applicant.email if applicant else (intake.contact or ""),
-        },
+        petent=registry.petent(applicant.email if applicant else None, issuer, intake),
         termen_legal=due.isoformat(),
     )
     reminder = _reminder_at(calendar, proc, now)

@@ -53,6 +53,19 @@ class Intake:
         }
 
 
+def petent(account_email: str | None, name: str, intake: Intake) -> dict[str, str]:
+    """Return the `petent` variable: name and e-mail; without an account, also the address."""
+    if account_email is not None:
+        return {"nume": name, "email": account_email}
+    by_email = intake.reply_by == "email"
+    return {
+        "nume": name,
+        "email": (intake.contact or "") if by_email else "",
+        "adresa": "" if by_email else (intake.contact or ""),
+        "raspuns_prin": intake.reply_by or "",
+    }
+
+
 def fold(value: str | None) -> str:
     """Fold text for search: lower case, no diacritics (ș, ş and s all match)."""
     decomposed = unicodedata.normalize("NFKD", value or "")
