@@ -16,6 +16,7 @@ from engine import (
     documents,
     forms,
     notify,
+    officials,
     registry,
     runtime,
     spifftasks,
@@ -251,8 +252,10 @@ def ensure_workable(row: TaskRecord, user: User) -> None:
         )
 
 
-def claim_task(session: Session, user: User, task_id: str) -> TaskRecord:
-    """Take a task from the department's inbox so colleagues see who works on it."""
+def claim_task(session: Session, user: User, task_id: str, reason: str | None = None) -> TaskRecord:
+    """Take a task from the department's inbox so colleagues see who works on it.
+
+    Skipping an older free task of the same department needs a reason, which is recorded."""
     row = task_for_official(session, user, task_id)
     row = (
         session.scalar(
@@ -265,6 +268,7 @@ def claim_task(session: Session, user: User, task_id: str) -> TaskRecord:
     )
     ensure_workable(row, user)
     if row.claimed_by_id is None:
+        skipped = officials.check_claim_order(session, user, row, reason)
         row.claimed_by_id = user.id
         row.claimed_at = utcnow()
         audit.record(
@@ -274,6 +278,8 @@ def claim_task(session: Session, user: User, task_id: str) -> TaskRecord:
             request_id=row.request_id,
             task=row.id,
             name=row.name,
+            department=row.department,
+            **({"reason": skipped} if skipped else {}),
         )
     return row
 

@@ -280,7 +280,10 @@ def tasks() -> Any:
 @bp.post("/tasks/<task_id>/claim")
 @authenticated
 def claim(task_id: str) -> Any:
-    row = operations.claim_task(db.session(), _official(), task_id)
+    reason = json_body().get("reason")
+    row = operations.claim_task(
+        db.session(), _official(), task_id, reason if isinstance(reason, str) else None
+    )
     db.commit()
     return {"id": row.id, "claimed_by": me().name}
 
@@ -323,4 +326,4 @@ def deadline() -> Any:
     return {"due_date": due.isoformat()}
 
 
-from webapp import registry_api  # noqa: E402,F401  (the register's routes on this blueprint)
+from webapp import officials_api, registry_api  # noqa: E402,F401  (routes on this blueprint)

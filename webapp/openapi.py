@@ -177,6 +177,9 @@ SCHEMAS: dict[str, Any] = {
             "department": {"type": "string"},
             "form": {"type": "object", "nullable": True},
             "due_date": {"type": "string", "format": "date"},
+            "days_left": {"type": "integer"},
+            "at_risk": {"type": "boolean", "description": "under 5 days left"},
+            "overdue": {"type": "boolean"},
             "claimed_by": {"type": "string", "nullable": True},
         },
     },
@@ -406,6 +409,16 @@ def openapi_document() -> dict[str, Any]:
                 "Preia o sarcină",
                 {"200": _json({"type": "object"}, "Preluată"), **_errors(401, 403, 404, 409)},
                 parameters=[TASK_ID],
+                requestBody={
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"reason": {"type": "string"}},
+                            }
+                        }
+                    }
+                },
             )
         },
         "/tasks/{id}/release": {

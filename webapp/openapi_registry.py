@@ -59,6 +59,34 @@ ENTRY = {
 }
 
 
+_TASK_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+HISTORY = {
+    "type": "object",
+    "properties": {
+        "request_id": {"type": "integer"},
+        "events": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "at": {"type": "string", "format": "date-time"},
+                    "action": _TEXT,
+                    "label": _TEXT,
+                    "by": {"type": "string", "nullable": True},
+                    "reason": _TEXT,
+                },
+            },
+        },
+        "steps": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def _body(properties: dict[str, Any]) -> dict[str, Any]:
+    schema = {"type": "object", "properties": properties}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def registry_paths() -> dict[str, Any]:
     """Return the register's paths."""
     multipart = {
@@ -148,6 +176,37 @@ def registry_paths() -> dict[str, Any]:
                         "in": "query",
                         "schema": {"type": "string", "enum": ["csv", "pdf"]},
                     },
+                ],
+            )
+        },
+        "/tasks/{id}/assign": {
+            "post": _op(
+                "Repartizează o sarcină unui funcționar (șeful compartimentului)",
+                {
+                    "200": _json({"type": "object"}, "Repartizată"),
+                    **_errors(401, 403, 404, 409, 422),
+                },
+                parameters=[_TASK_ID],
+                requestBody=_body({"user_id": {"type": "integer"}}),
+            )
+        },
+        "/tasks/{id}/redirect": {
+            "post": _op(
+                "Redirecționează o sarcină către alt compartiment",
+                {
+                    "200": _json({"type": "object"}, "Redirecționată"),
+                    **_errors(401, 403, 404, 409, 422),
+                },
+                parameters=[_TASK_ID],
+                requestBody=_body({"department": _TEXT, "reason": _TEXT}),
+            )
+        },
+        "/requests/{id}/history": {
+            "get": _op(
+                "Istoricul unei cereri: pași, preluări, redirecționări, documente",
+                {"200": _json(HISTORY, "Istoricul"), **_errors(401, 404)},
+                parameters=[
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
                 ],
             )
         },
