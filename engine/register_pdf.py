@@ -22,9 +22,13 @@ FONT_CANDIDATES = [
     Path("/usr/share/fonts/TTF"),
     Path("/usr/local/share/fonts"),
 ]
-# Columns printed (indices into register_book.COLUMNS) and their widths in mm (A4 landscape).
-PRINTED = [(0, 13), (1, 17), (2, 13), (3, 13), (4, 22), (5, 9), (6, 9), (7, 30), (8, 45),
-           (9, 22), (10, 17), (11, 30), (12, 24), (13, 17)]  # fmt: skip
+# Columns printed (indices into register_book.COLUMNS), short headings, widths in mm (A4
+# landscape, 277 mm between the margins).
+PRINTED = [(0, "Nr.", 10), (1, "Data", 16), (2, "I/E", 12), (3, "Canal", 12),
+           (4, "Nr./data emitent", 22), (5, "File", 8), (6, "Anexe", 10), (7, "Emitent", 28),
+           (8, "Conținut pe scurt", 42), (9, "Compartiment", 22), (10, "Expediat la", 16),
+           (11, "Mod de rezolvare", 28), (12, "Destinatar", 22), (13, "Conexat la", 17),
+           (14, "Dosar", 12)]  # fmt: skip
 
 
 def font_dir() -> Path:
@@ -73,16 +77,16 @@ def to_pdf(
     lines = register_book.rows(session, start, end, page=1, per_page=0, newest_first=False)
     pdf.set_font("DejaVu", "", 6.5)
     with pdf.table(
-        col_widths=[w for _, w in PRINTED],
+        col_widths=[w for _, _, w in PRINTED],
         headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
         line_height=3.2,
         text_align="LEFT",
         padding=0.8,
     ) as table:
-        table.row([register_book.COLUMNS[i] for i, _ in PRINTED])
+        table.row([heading for _, heading, _ in PRINTED])
         for line in lines:
             cells = line.cells(department_names)
-            table.row([cells[i] for i, _ in PRINTED])
+            table.row([cells[i] for i, _, _ in PRINTED])
     pdf.ln(4)
     pdf.set_font("DejaVu", "", 9)
     if not lines:
@@ -98,5 +102,5 @@ def to_pdf(
             f"Ultima înregistrare până la {end:%d.%m.%Y} inclusiv: nr. {last.display}. "
             f"Ultimul hash al lanțului: {last.entry_hash}"
         )
-    pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -15,7 +15,7 @@ from engine.context import Circuit
 from engine.errors import Forbidden, Invalid
 from engine.models import RegistryEntry, Request, User
 
-REGISTRY_DEPARTMENT = operations.REGISTRY_DEPARTMENT
+REGISTRY_DEPARTMENT = operations.REGISTRY_DEPARTMENT  # sees every registration (queries)
 READERS = {REGISTRY_DEPARTMENT, "secretar"}  # the register's readers besides administrators
 DIRECTIONS = {"in": "Intrare", "out": "Ieșire"}
 CHANNELS = {

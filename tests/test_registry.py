@@ -206,6 +206,9 @@ def test_identical_petition_is_joined_and_closes_with_the_first_answer(client, a
     with circuit.db.session() as s:
         joined = s.get(Request, joined_id)
         assert joined.joined_to_id == first["request_id"]
+    # The registry follows it although no department has touched it.
+    r = client.get(f"/api/v1/requests/{joined_id}", headers=registry)
+    assert r.status_code == 200 and r.get_json()["status"] == "in_progress"
     # One workflow: the registry's inbox has the first petition only.
     tasks = client.get("/api/v1/tasks", headers=registry).get_json()["tasks"]
     assert [t["request_id"] for t in tasks] == [first["request_id"]]
