@@ -360,6 +360,21 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class Absence(Base):
+    """An official away (leave, sick leave) for a range of days: nothing is assigned to them."""
+
+    __tablename__ = "absences"
+    __table_args__ = (Index("ix_absences_user", "user_id", "ends_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class BridgeDay(Base):
     """A non-working day the Government adds (zi liberă punte), kept as data."""
 

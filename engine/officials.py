@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from engine import audit, queries, runtime, spifftasks
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import (
+    Absence,
     AuditEvent,
     Department,
     Document,
@@ -92,16 +93,64 @@ def _task(session: Session, task_id: str) -> TaskRecord:
     return row
 
 
-def members(session: Session, department: str) -> list[User]:
-    """Return the active officials of a department, by name."""
-    return list(
-        session.scalars(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.department_code == department, User.active.is_(True))
-            .order_by(User.name)
-        )
+def absence(session: Session, user_id: int, day: date | None = None) -> Absence | None:
+    """Return the absence that covers this day (today by default), if any."""
+    day = day or local_today()
+    return session.scalar(
+        select(Absence)
+        .where(Absence.user_id == user_id, Absence.starts_on <= day, Absence.ends_on >= day)
+        .limit(1)
     )
+
+
+def add_absence(
+    session: Session, actor: User, user_id: Any, start: Any, end: Any, reason: Any
+) -> Absence:
+    """Record an official's absence: by the official, a head of their department, or an admin."""
+    target = session.get(User, user_id) if isinstance(user_id, int) else None
+    if target is None or not target.is_official:
+        raise NotFound("Funcționarul nu există.")
+    if not (
+        actor.is_admin or actor.id == target.id or set(actor.head_of) & set(target.departments)
+    ):
+        raise Forbidden("Absențele le înregistrează funcționarul, șeful lui sau administratorul.")
+    errors = []
+    days = []
+    for name, raw in (("from", start), ("to", end)):
+        try:
+            days.append(date.fromisoformat(str(raw)))
+        except ValueError:
+            errors.append({"field": f"/{name}", "message": "Scrieți data ca AAAA-LL-ZZ."})
+    if len(days) == 2 and days[1] < days[0]:
+        errors.append({"field": "/to", "message": "Absența se termină înainte să înceapă."})
+    text = " ".join(str(reason or "").split())[:200]
+    if not text:
+        errors.append({"field": "/reason", "message": "Scrieți motivul (concediu, delegație)."})
+    if errors:
+        raise Invalid(errors)
+    row = Absence(
+        user_id=target.id, starts_on=days[0], ends_on=days[1], reason=text, created_by_id=actor.id
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, "absence_added", actor_id=actor.id, user=target.id, reason=text)
+    return row
+
+
+def members(session: Session, department: str, *, present_on: date | None = None) -> list[User]:
+    """Return the active officials of a department, by name (only those present that day)."""
+    query = (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.department_code == department, User.active.is_(True))
+        .order_by(User.name)
+    )
+    if present_on is not None:
+        away = select(Absence.user_id).where(
+            Absence.starts_on <= present_on, Absence.ends_on >= present_on
+        )
+        query = query.where(User.id.not_in(away))
+    return list(session.scalars(query))
 
 
 def assign_task(session: Session, head: User, task_id: str, user_id: Any) -> TaskRecord:
@@ -118,6 +167,11 @@ def assign_task(session: Session, head: User, task_id: str, user_id: Any) -> Tas
         )
     if row.role == "head" and row.department not in target.head_of:
         raise Invalid([{"field": "/user_id", "message": "Sarcina este rezervată șefilor."}])
+    away = absence(session, target.id)
+    if away is not None:
+        until = f"{away.ends_on:%d.%m.%Y}"
+        message = f"{target.name} lipsește până la {until} ({away.reason}); alegeți pe altcineva."
+        raise Invalid([{"field": "/user_id", "message": message}])
     before = row.claimed_by_id
     row.claimed_by_id, row.claimed_at = target.id, utcnow()
     audit.record(

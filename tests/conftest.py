@@ -66,6 +66,7 @@ VOLATILE = [
     "registry_counters",
     "api_tokens",
     "bridge_days",
+    "absences",
 ]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_URL") else [])

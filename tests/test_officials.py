@@ -174,3 +174,35 @@ def test_the_inbox_pages_ask_for_a_reason_and_let_the_head_assign_and_redirect(
     assert moved["department"] == "juridic"
     inbox = official.get("/birou/").get_data(as_text=True)
     assert "zile rămase" in inbox
+
+
+def test_an_absent_official_gets_nothing_assigned(client, api_for, people, browser_for):
+    rid = three_petitions(client, api_for)[0]
+    task = ready_task(client, api_for("registry"), rid)
+    today = local_today()
+    absence = {
+        "user_id": people["registry"],
+        "from": (today - timedelta(days=1)).isoformat(),
+        "to": (today + timedelta(days=6)).isoformat(),
+        "reason": "concediu de odihnă",
+    }
+    r = client.post("/api/v1/absences", json=absence, headers=api_for("urbanism_head"))
+    assert r.status_code == 403  # not her head
+    r = client.post(
+        "/api/v1/absences", json={**absence, "reason": ""}, headers=api_for("registry_head")
+    )
+    assert r.status_code == 422 and r.get_json()["errors"][0]["field"] == "/reason"
+    assert (
+        client.post("/api/v1/absences", json=absence, headers=api_for("registry_head")).status_code
+        == 201
+    )
+    r = client.post(
+        f"/api/v1/tasks/{task['id']}/assign",
+        json={"user_id": people["registry"]},
+        headers=api_for("registry_head"),
+    )
+    assert r.status_code == 422
+    until = (today + timedelta(days=6)).strftime("%d.%m.%Y")
+    assert f"Maria Dumitrescu lipsește până la {until}" in r.get_json()["errors"][0]["message"]
+    page = browser_for("registry_head").get(f"/birou/sarcini/{task['id']}").get_data(as_text=True)
+    assert "Doina Preda</option>" in page and "Maria Dumitrescu</option>" not in page

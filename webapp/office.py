@@ -10,6 +10,7 @@ from flask_login import current_user
 from engine import officials, operations, queries
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import TaskRecord, TaskState
+from engine.timeutil import local_today
 from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager
@@ -127,7 +128,9 @@ def _officials_context(row: TaskRecord) -> dict[str, Any]:
     session, user = db.session(), current()
     is_head = row.department in user.head_of
     return {
-        "assignable": officials.members(session, row.department) if is_head else [],
+        "assignable": officials.members(session, row.department, present_on=local_today())
+        if is_head
+        else [],
         "may_redirect": is_head or row.claimed_by_id == user.id,
         "redirect_to": [d for d in queries.departments(session) if d.code != row.department],
         "history": officials.history(session, user, row.request_id),

@@ -29,6 +29,28 @@ def redirect(task_id: str) -> Any:
     return {"id": row.id, "department": row.department, "claimed_by": None}
 
 
+@bp.post("/absences")
+@authenticated
+def add_absence() -> Any:
+    body = json_body()
+    row = officials.add_absence(
+        db.session(),
+        me(),
+        body.get("user_id"),
+        body.get("from"),
+        body.get("to"),
+        body.get("reason"),
+    )
+    db.commit()
+    return {
+        "id": row.id,
+        "user_id": row.user_id,
+        "from": row.starts_on.isoformat(),
+        "to": row.ends_on.isoformat(),
+        "reason": row.reason,
+    }, 201
+
+
 @bp.get("/requests/<int:request_id>/history")
 @authenticated
 def history(request_id: int) -> Any:

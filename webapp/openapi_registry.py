@@ -201,6 +201,20 @@ def registry_paths() -> dict[str, Any]:
                 requestBody=_body({"department": _TEXT, "reason": _TEXT}),
             )
         },
+        "/absences": {
+            "post": _op(
+                "Înregistrează absența unui funcționar (nu i se repartizează nimic)",
+                {"201": _json({"type": "object"}, "Înregistrată"), **_errors(401, 403, 404, 422)},
+                requestBody=_body(
+                    {
+                        "user_id": {"type": "integer"},
+                        "from": {"type": "string", "format": "date"},
+                        "to": {"type": "string", "format": "date"},
+                        "reason": _TEXT,
+                    }
+                ),
+            )
+        },
         "/requests/{id}/history": {
             "get": _op(
                 "Istoricul unei cereri: pași, preluări, redirecționări, documente",

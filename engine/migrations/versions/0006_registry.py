@@ -35,6 +35,24 @@ $$ LANGUAGE plpgsql
 
 
 def upgrade() -> None:
+    op.create_table(
+        "absences",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_absences_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_absences_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_absences")),
+    )
+    with op.batch_alter_table("absences", schema=None) as batch_op:
+        batch_op.create_index("ix_absences_user", ["user_id", "ends_on"], unique=False)
+
     with op.batch_alter_table("registry_entries", schema=None) as batch_op:
         batch_op.add_column(sa.Column("channel", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("issuer_number", sa.String(length=64), nullable=True))
@@ -86,3 +104,6 @@ def downgrade() -> None:
             "channel",
         ):
             batch_op.drop_column(column)
+    with op.batch_alter_table("absences", schema=None) as batch_op:
+        batch_op.drop_index("ix_absences_user")
+    op.drop_table("absences")
