@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.errors import DeploymentError
 from engine.legal_calendar import DeadlineKind
 
 
@@ -101,23 +102,80 @@ class Procedure:
         )
 
 
-class Catalog:
-    """All procedures found in a directory, by id."""
+REQUIRED_KEYS = ("id", "title", "deadline", "bpmn", "process_id", "start_form")
 
-    def __init__(self, procedures: dict[str, Procedure]) -> None:
+
+def read_entry(path: Path) -> dict[str, Any]:
+    """Read and check one catalog entry; DeploymentError names the file and the problem."""
+    name = path.name
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise DeploymentError(
+            f"Intrarea din catalog „{name}” nu este JSON valid "
+            f"(linia {exc.lineno}, coloana {exc.colno})."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeploymentError(
+            f"Intrarea din catalog „{name}” nu poate fi citită ca text UTF-8 ({exc})."
+        ) from None
+    if not isinstance(raw, dict):
+        raise DeploymentError(f"Intrarea din catalog „{name}” trebuie să fie un obiect JSON.")
+    missing = [key for key in REQUIRED_KEYS if not raw.get(key)]
+    if missing:
+        keys = ", ".join(f"„{k}”" for k in missing)
+        raise DeploymentError(f"Intrarea din catalog „{name}” nu are cheile obligatorii {keys}.")
+    try:
+        Procedure.from_dict(raw)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise DeploymentError(
+            f"Intrarea din catalog „{name}” are o valoare greșită ({exc!r}); "
+            "verificați termenul („deadline”: „days” și „kind” calendar sau working) "
+            "și atașamentele."
+        ) from None
+    return raw
+
+
+def read_entries(directory: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Read every catalog entry of a folder as (file name, entry), refusing duplicate ids."""
+    if not directory.is_dir():
+        raise DeploymentError(f"Dosarul catalogului „{directory}” nu există.")
+    seen: dict[str, str] = {}
+    entries = []
+    for path in sorted(directory.glob("*.json")):
+        raw = read_entry(path)
+        if raw["id"] in seen:
+            raise DeploymentError(
+                f"Intrările din catalog „{seen[raw['id']]}” și „{path.name}” au același "
+                f"identificator „{raw['id']}”."
+            )
+        seen[raw["id"]] = path.name
+        entries.append((path.name, raw))
+    return entries
+
+
+class Catalog:
+    """Procedures by id; from the database, each with the id of its current version."""
+
+    def __init__(
+        self, procedures: dict[str, Procedure], versions: dict[str, int] | None = None
+    ) -> None:
         self._procedures = procedures
+        self._versions = versions or {}
 
     @classmethod
     def load(cls, directory: Path) -> Catalog:
-        procedures: dict[str, Procedure] = {}
-        for path in sorted(directory.glob("*.json")):
-            with open(path, encoding="utf-8") as fh:
-                proc = Procedure.from_dict(json.load(fh))
-            procedures[proc.id] = proc
-        return cls(procedures)
+        """Read the catalog in a designers' folder (what `circuit db upgrade` deploys)."""
+        entries = read_entries(directory) if directory.is_dir() else []
+        return cls({raw["id"]: Procedure.from_dict(raw) for _, raw in entries})
 
     def get(self, procedure_id: str) -> Procedure | None:
         return self._procedures.get(procedure_id)
+
+    def version_of(self, procedure_id: str) -> int | None:
+        """Return the id of the procedure's current version (catalogs from the database)."""
+        return self._versions.get(procedure_id)
 
     def all(self) -> list[Procedure]:
         return sorted(self._procedures.values(), key=lambda p: p.title)

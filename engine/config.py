@@ -31,6 +31,7 @@ class Settings:
     token_ttl_hours: int = 12
     session_ttl_hours: int = 8
     max_upload_bytes: int = 25 * 1024 * 1024
+    registry_department: str = "registratura"  # registers what comes in; not a triage choice
 
     @property
     def documents_dir(self) -> Path:
@@ -50,6 +51,12 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+def forms_dir_from(env: Mapping[str, str] | None = None) -> Path:
+    """Return the forms folder the environment names (CIRCUIT_FORMS_DIR), or the repository's."""
+    env = os.environ if env is None else env
+    return Path(env.get("CIRCUIT_FORMS_DIR", PROJECT_ROOT / "forms")).resolve()
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from an environment mapping (default: os.environ)."""
     env = os.environ if env is None else env
@@ -64,7 +71,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         data_dir=data_dir,
         bpmn_dir=Path(env.get("CIRCUIT_BPMN_DIR", root / "bpmn")).resolve(),
-        forms_dir=Path(env.get("CIRCUIT_FORMS_DIR", root / "forms")).resolve(),
+        forms_dir=forms_dir_from(env),
         processes_dir=Path(env.get("CIRCUIT_PROCESSES_DIR", root / "processes")).resolve(),
         database_url=database_url,
         redis_url=env.get("REDIS_URL") or None,
@@ -75,4 +82,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_password=env.get("SMTP_PASSWORD") or None,
         mail_from=env.get("MAIL_FROM", "circuit@localhost"),
         base_url=env.get("CIRCUIT_BASE_URL", "http://127.0.0.1:5000"),
+        registry_department=env.get("CIRCUIT_REGISTRY_DEPARTMENT", "registratura"),
     )

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import definitions, redisconn
-from engine.catalog import Catalog
+from engine.catalog import Catalog, Procedure, read_entries
 from engine.config import Settings
 from engine.db import Database
 from engine.dispatch import Dispatcher
+from engine.errors import DeploymentError
 from engine.legal_calendar import LegalCalendar
 from engine.models import BridgeDay, Department
 
@@ -30,6 +31,8 @@ class Circuit:
 
     settings: Settings
     db: Database
+    # The catalog in the designers' folders, as last read; what users see, and what
+    # requests run on, comes from the database (procedures(), engine.versions).
     catalog: Catalog
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -76,14 +79,36 @@ class Circuit:
         """Choose how jobs are sent after commit (RQ, or in-process for tests)."""
         self.db.sessionmaker.configure(info={"dispatcher": dispatcher})
 
-    def deploy_all(self) -> None:
-        """Record a version for every procedure's BPMN file whose content is new."""
+    def procedures(self, session: Session) -> Catalog:
+        """Return the catalog of current versions, as deployed in the database."""
+        from engine import versions
+
+        return versions.current_catalog(session, self)
+
+    def deploy_all(self) -> list[str]:
+        """Deploy every procedure of the designers' folders and make that content current;
+        procedures no longer in the folders leave the catalog. Return those withdrawn.
+
+        Raises DeploymentError (a Romanian sentence naming the file); nothing is stored then."""
+        settings = self.settings
+        entries = read_entries(settings.processes_dir)
         with self.db.transaction() as session:
-            for proc in self.catalog.all():
-                definitions.deploy(session, self.settings.bpmn_dir, proc.bpmn, proc.process_id)
+            for _, entry in entries:
+                definitions.deploy(session, settings.bpmn_dir, settings.forms_dir, entry)
+            withdrawn = definitions.withdraw_others(session, {raw["id"] for _, raw in entries})
+        self.catalog = Catalog({raw["id"]: Procedure.from_dict(raw) for _, raw in entries})
+        return withdrawn
 
 
 _current: Circuit | None = None
+
+
+def _folder_catalog(settings: Settings) -> Catalog:
+    """Read the folders' catalog; a broken one is reported by `circuit db upgrade`."""
+    try:
+        return Catalog.load(settings.processes_dir)
+    except DeploymentError:
+        return Catalog({})
 
 
 def build(settings: Settings) -> Circuit:
@@ -92,7 +117,7 @@ def build(settings: Settings) -> Circuit:
     circuit = Circuit(
         settings=settings,
         db=Database(settings.database_url),
-        catalog=Catalog.load(settings.processes_dir),
+        catalog=_folder_catalog(settings),
     )
     _current = circuit
     return circuit

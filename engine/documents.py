@@ -35,6 +35,12 @@ def _human(size: int) -> str:
     return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
 
 
+def files_limit_message(limit: int) -> str:
+    """Say the most files a request takes, with Romanian's „de” after 20 and up."""
+    de = "de " if limit % 100 >= 20 or (limit >= 100 and limit % 100 == 0) else ""
+    return f"O cerere poate avea cel mult {limit} {de}fișiere, cu tot cu completările."
+
+
 def check_uploads(specs: tuple[AttachmentSpec, ...], uploads: list[Upload]) -> list[str]:
     """Check every upload against the attachment specs; return the MIME types or raise Invalid."""
     by_name = {s.name: s for s in specs}

@@ -63,3 +63,12 @@ class ProcessFailure(CircuitError):
 
     code = "process_error"
     status = 500
+
+
+class DeploymentError(Exception):
+    """A designer's file that cannot be deployed; the message names the file, in Romanian."""
+
+    def __init__(self, message: str) -> None:
+        message = " ".join(message.split())  # one line, whatever a parser's reason held
+        super().__init__(message)
+        self.message = message

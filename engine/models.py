@@ -116,16 +116,37 @@ class ApiToken(Base):
 
 
 class ProcessVersion(Base):
-    """One deployed version of a BPMN file, identified by the hash of its content."""
+    """One deployed version of a procedure: its process, diagram, forms and catalog entry,
+    identified by the hash of all of them."""
 
     __tablename__ = "process_versions"
+    __table_args__ = (
+        UniqueConstraint(
+            "procedure", "process_id", "content_hash", name="uq_process_versions_identity"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    procedure: Mapped[str] = mapped_column(String(100), index=True)
     process_id: Mapped[str] = mapped_column(String(100), index=True)
-    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(200))
     source: Mapped[bytes] = mapped_column(LargeBinary)
+    # The files of the processes its call activities name, by file name.
+    called_sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    catalog_entry: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # schemas by file name
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProcedureRecord(Base):
+    """A procedure of the catalog and its current version (none once withdrawn)."""
+
+    __tablename__ = "procedures"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    current_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class RegistryCounter(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,12 +18,14 @@ from engine import (
     forms,
     notify,
     officials,
+    organisation,
     registry,
     runtime,
     spifftasks,
     taskindex,
+    versions,
 )
-from engine.catalog import AttachmentSpec, Procedure
+from engine.catalog import AttachmentSpec, Catalog, Procedure
 from engine.context import Circuit
 from engine.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.legal_calendar import LegalCalendar
@@ -36,26 +39,34 @@ from engine.models import (
 )
 from engine.timeutil import BUCHAREST, utcnow
 
-REGISTRY_DEPARTMENT = "registratura"
+CLOSED = (RequestStatus.COMPLETED, RequestStatus.REJECTED, RequestStatus.WITHDRAWN)
 
 
 def form_options(session: Session, circuit: Circuit) -> dict[str, list[tuple[str, str]]]:
-    """Return the live choices that forms may ask for with `x-options`."""
-    departments = circuit.departments(session)
-    return {"departments": [(c, n) for c, n in departments if c != REGISTRY_DEPARTMENT]}
+    """Return the live choices that forms may ask for with `x-options`: departments that
+    have people in them (the registry, which routes, is not a choice)."""
+    registry_code = circuit.settings.registry_department
+    departments = organisation.staffed_departments(session)
+    return {"departments": [(c, n) for c, n in departments if c != registry_code]}
 
 
-def form_schema(session: Session, circuit: Circuit, filename: str) -> dict[str, Any]:
-    """Return a form's JSON Schema with its live choices filled in."""
-    schema = forms.load_form(circuit.settings.forms_dir, filename)
+def form_schema(
+    session: Session, circuit: Circuit, filename: str, version_id: int | None = None
+) -> dict[str, Any]:
+    """Return a form's JSON Schema, as the version has it, with its live choices filled in."""
+    schema = versions.form(session, circuit, filename, version_id)
     if not forms.has_options(schema):
         return schema
     return forms.with_options(schema, form_options(session, circuit))
 
 
-def procedure_or_400(circuit: Circuit, procedure_id: Any) -> Procedure:
-    """Return the procedure with this id or refuse with a clear message."""
-    proc = circuit.catalog.get(procedure_id) if isinstance(procedure_id, str) else None
+def procedure_or_400(
+    circuit: Circuit, procedure_id: Any, catalog: Catalog | None = None
+) -> Procedure:
+    """Return the procedure with this id from the catalog (the folders' if none is given)
+    or refuse with a clear message."""
+    catalog = catalog or circuit.catalog
+    proc = catalog.get(procedure_id) if isinstance(procedure_id, str) else None
     if proc is None:
         raise BadRequest("Procedura cerută nu există în catalog.", code="unknown_procedure")
     return proc
@@ -77,6 +88,7 @@ def _check_submission(
     data: Any,
     specs: tuple[AttachmentSpec, ...],
     uploads: list[documents.Upload],
+    max_files: int = 20,
 ) -> tuple[dict[str, Any], list[str]]:
     """Validate the form and the files together, so every problem is told at once."""
     errors = forms.form_errors(schema, data)
@@ -85,6 +97,10 @@ def _check_submission(
         mimes = documents.check_uploads(specs, uploads)
     except Invalid as exc:
         errors.extend(exc.errors)
+    if len(uploads) > max_files:
+        errors.append(
+            {"field": "/attachments", "message": documents.files_limit_message(max_files)}
+        )
     if errors:
         raise Invalid(errors)
     return dict(data), mimes
@@ -119,18 +135,19 @@ def start_request(
         existing = find_by_idempotency_key(session, applicant, key)
         if existing is not None:
             return existing, False
-    proc = procedure_or_400(circuit, procedure_id)
+    catalog = circuit.procedures(session)  # current versions, read once
+    proc = procedure_or_400(circuit, procedure_id, catalog)
+    version_id = catalog.version_of(proc.id)
+    assert version_id is not None  # a catalog from the database has a version for each
     uploads = uploads or []
     clean, mimes = _check_submission(
-        form_schema(session, circuit, proc.start_form), data, proc.attachments, uploads
+        form_schema(session, circuit, proc.start_form, version_id),
+        data,
+        proc.attachments,
+        uploads,
+        proc.max_files,
     )
-    version = definitions.current_version(session, proc.process_id)
-    if version is None:
-        deployed = definitions.deploy(
-            session, circuit.settings.bpmn_dir, proc.bpmn, proc.process_id
-        )
-        version = (deployed.id, deployed.content_hash)
-    parsed = definitions.definition(session, version[0])
+    parsed = definitions.definition(session, version_id)
 
     # Everything that needs no number is done before the register's counter is locked.
     now = utcnow()
@@ -139,6 +156,7 @@ def start_request(
     due = calendar.deadline(today, proc.deadline_days, proc.deadline_kind)
     summary = str(clean.get(proc.summary_field or "", "") or proc.title)[:500]
     initial = dict(clean)
+    initial.update(copy.deepcopy(proc.variables))  # the designer's data wins over the form's
     initial.update(
         cerere={"data": today.isoformat(), "procedura": proc.id, "termen_legal": due.isoformat()},
         petent=registry.petent(applicant.email if applicant else None, issuer, intake),
@@ -147,7 +165,8 @@ def start_request(
     reminder = _reminder_at(calendar, proc, now)
     if reminder:
         initial["reamintire_la"] = reminder
-    workflow = runtime.new_workflow(parsed, initial)
+    workflow = runtime.new_workflow(parsed, initial, session)
+    organisation.check_routing(session, workflow)
     state = definitions.dump_workflow(workflow)
 
     if not intake.documents:
@@ -159,7 +178,7 @@ def start_request(
         direction="in",
         issuer=issuer,
         summary=summary,
-        department=REGISTRY_DEPARTMENT,
+        department=circuit.settings.registry_department,
         file_code=proc.archive.get("file_code"),
         linked=intake.linked,
         **intake.entry_fields(),
@@ -186,7 +205,7 @@ def start_request(
     session.flush()
     instance = Instance(
         request_id=request.id,
-        process_version_id=version[0],
+        process_version_id=version_id,
         state=state,
         revision=1,
         completed=workflow.is_completed(),
@@ -211,7 +230,7 @@ def start_request(
         number=entry.number,
         year=entry.year,
         procedure=proc.id,
-        process_version=version[1][:12],
+        process_version=version_id,
         documents=len(uploads),
     )
     taskindex.sync(
@@ -222,6 +241,7 @@ def start_request(
         before=taskindex.Snapshot(),
         actor_id=actor_id,
         answer_field=proc.answer_field,
+        procedure_title=proc.title,
         now=now,
     )
     notify.request_status(session, request)
@@ -305,7 +325,8 @@ def _complete(
     session: Session, circuit: Circuit, row: TaskRecord, data: dict[str, Any], actor: User
 ) -> Request:
     """Complete a READY task under the instance lock; refuse if it changed meanwhile."""
-    schema = form_schema(session, circuit, row.form) if row.form else {"type": "object"}
+    version_id = versions.instance_version(session, row.instance_id)
+    schema = form_schema(session, circuit, row.form, version_id) if row.form else {"type": "object"}
     clean = forms.validate_form(schema, data)
     loaded = runtime.load(session, row.instance_id)  # waits for any other writer
     # The instance, read under the lock, is the truth: a colleague may have just finished it.
@@ -316,7 +337,7 @@ def _complete(
         task.data.pop(field, None)
     task.data.update(clean)
     request = row.request
-    proc = circuit.catalog.get(request.procedure)
+    proc = versions.request_procedure(session, circuit, request.procedure, request.id)
     before = request.status
     runtime.advance(
         session,
@@ -326,7 +347,9 @@ def _complete(
         actor_id=actor.id,
         completed_row=row,
         answer_field=proc.answer_field if proc else None,
+        procedure_title=proc.title if proc else None,
     )
+    organisation.check_routing(session, loaded.workflow, loaded.before.ready)
     audit.record(
         session,
         "task_completed",
@@ -347,7 +370,7 @@ def _complete(
             new=request.status.value,
         )
         notify.request_status(session, request)
-    if request.status in (RequestStatus.COMPLETED, RequestStatus.REJECTED):
+    if request.status in CLOSED:
         _close(session, request, actor)
     return request
 
@@ -388,35 +411,6 @@ def complete_task(
     return _complete(session, circuit, row, data, user)
 
 
-def reply(
-    session: Session,
-    circuit: Circuit,
-    user: User,
-    request_id: int,
-    text: Any,
-    uploads: list[documents.Upload] | None = None,
-) -> Request:
-    """Answer what the department asked of the applicant; the workflow resumes."""
-    request = session.get(Request, request_id)
-    if request is None or request.applicant_id != user.id:
-        raise NotFound("Cererea nu există.")
-    row = session.scalar(
-        select(TaskRecord).where(
-            TaskRecord.request_id == request.id,
-            TaskRecord.state == TaskState.READY,
-            TaskRecord.department == spifftasks.APPLICANT_LANE,
-        )
-    )
-    if row is None:
-        raise Conflict("Pentru această cerere nu vi se cere nimic acum.", code="nothing_asked")
-    proc = circuit.catalog.get(request.procedure)
-    uploads = uploads or []
-    specs = proc.reply_attachments if proc else ()
-    mimes = documents.check_uploads(specs, uploads)
-    request = _complete(
-        session, circuit, row, {"text": text if isinstance(text, str) else ""}, user
-    )
-    documents.attach(
-        session, circuit.settings.documents_dir, request.id, "reply", uploads, mimes, user.id
-    )
-    return request
+# A citizen's reply and a withdrawal (engine.applicant) complete and close like any step.
+complete_row = _complete
+close = _close

@@ -21,6 +21,7 @@ from engine.models import (
     TaskState,
     User,
 )
+from engine.spifftasks import APPLICANT_LANE
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def waiting_task(session: Session, request: Request) -> TaskRecord | None:
         select(TaskRecord).where(
             TaskRecord.request_id == request.id,
             TaskRecord.state == TaskState.READY,
-            TaskRecord.department == "solicitant",
+            TaskRecord.department == APPLICANT_LANE,
         )
     )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 
 from redis import Redis
@@ -15,6 +18,23 @@ def embedded_redis(data_dir: Path) -> Redis:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     return LiteRedis(str(data_dir / "redis.db"), serverconfig={"save": ""})
+
+
+def stop_embedded(server: Redis, grace: float = 0.5) -> None:
+    """Stop an embedded Redis at once: it keeps nothing (timers live in the database)."""
+    pid = getattr(server, "pid", None)
+    if not pid:
+        return
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 2.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not Path(f"/proc/{pid}").exists():
+                return
+            time.sleep(0.02)
 
 
 def connect(settings: Settings) -> Redis:

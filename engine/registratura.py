@@ -15,7 +15,7 @@ from engine.context import Circuit
 from engine.errors import Forbidden, Invalid
 from engine.models import RegistryEntry, Request, User
 
-REGISTRY_DEPARTMENT = operations.REGISTRY_DEPARTMENT  # sees every registration (queries)
+REGISTRY_DEPARTMENT = "registratura"  # the default registry department; sees every entry
 READERS = {REGISTRY_DEPARTMENT, "secretar"}  # the register's readers besides administrators
 DIRECTIONS = {"in": "Intrare", "out": "Ieșire"}
 CHANNELS = {

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
@@ -23,19 +24,33 @@ def task_properties(task: Task) -> dict[str, str]:
 
 
 def task_department(task: Task) -> str | None:
-    """Return the department code of a task: its lane, or `{var}` resolved from task data."""
-    lane = task.task_spec.lane
-    if lane and lane.startswith("{") and lane.endswith("}"):
-        value = task.data.get(lane[1:-1].strip())
+    """Return a task's department: its `department` property, else its lane (`{var}` resolved)."""
+    code = task_properties(task).get("department") or task.task_spec.lane
+    if code and code.startswith("{") and code.endswith("}"):
+        value = task.data.get(code[1:-1].strip())
         return str(value) if value else None
-    return lane
+    return code
+
+
+def attached_activity(task: Task) -> Task | None:
+    """Return the activity a boundary event task is attached to (None for other events)."""
+    if not isinstance(task.task_spec, BoundaryEvent) or task.parent is None:
+        return None
+    for sibling in task.parent.children:
+        if not isinstance(sibling.task_spec, BoundaryEvent):
+            return sibling
+    return None
 
 
 def all_tasks(workflow: BpmnWorkflow, **filters: Any) -> list[Task]:
     """Return the tasks of the workflow and of its subprocesses that match the filters."""
-    tasks = workflow.get_tasks(**filters)
+    tasks = workflow.get_tasks(**filters)  # descends into running subprocesses already
+    seen = {t.id for t in tasks}
     for sub in workflow.subprocesses.values():
-        tasks.extend(sub.get_tasks(**filters))
+        for task in sub.get_tasks(**filters):
+            if task.id not in seen:
+                seen.add(task.id)
+                tasks.append(task)
     return tasks
 
 

@@ -11,14 +11,13 @@ from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, notify
 from engine.dispatch import defer
 from engine.models import (
     Instance,
-    Notification,
     Request,
     RequestStatus,
     TaskRecord,
@@ -30,6 +29,7 @@ from engine.spifftasks import (
     APPLICANT_LANE,
     UNASSIGNED,
     all_tasks,
+    attached_activity,
     find_task,
     task_department,
     task_properties,
@@ -86,19 +86,47 @@ def sync(
     actor_id: int | None,
     completed_row: TaskRecord | None = None,
     answer_field: str | None = None,
+    procedure_title: str | None = None,
     now: datetime | None = None,
 ) -> None:
     """Mirror the workflow into the task index, the timer table and the request's status.
 
     `before` says what the index held when the workflow was loaded (it changes only in
-    the same locked transaction), so nothing needs to be read back from the index."""
+    the same locked transaction), so nothing needs to be read back from the index.
+    Messages the diagram asks for (notifyApplicant, timerMessage) are sent from here."""
     with session.no_autoflush:  # the writes go out in one flush at commit
         now = now or utcnow()
         progressed = _sync_tasks(
             session, request, instance, workflow, before, actor_id, completed_row, now
         )
-        _sync_timers(session, request, instance, workflow, before, now)
+        _sync_timers(session, request, instance, workflow, before, now, procedure_title)
         _sync_status(request, workflow, progressed, answer_field, now)
+        _notify_applicant(session, request, workflow, before, procedure_title)
+
+
+def _notify_applicant(
+    session: Session,
+    request: Request,
+    workflow: BpmnWorkflow,
+    before: Snapshot,
+    procedure_title: str | None,
+) -> None:
+    """Send the `notifyApplicant` text of user tasks that became ready and end events reached."""
+    reached = [
+        t
+        for t in all_tasks(workflow, state=SpiffState.READY, manual=True)
+        if str(t.id) not in before.ready
+    ]
+    reached += [
+        t
+        for t in all_tasks(workflow, state=SpiffState.COMPLETED)
+        if isinstance(t.task_spec, EndEvent) and t.last_state_change >= before.at
+    ]
+    for task in reached:
+        template = task_properties(task).get("notifyApplicant")
+        if template:
+            text = notify.fill(template, notify.message_values(request, task.data, procedure_title))
+            notify.post(session, request, "message", text, user_id=request.applicant_id)
 
 
 def _sync_tasks(
@@ -208,6 +236,7 @@ def _sync_timers(
     workflow: BpmnWorkflow,
     before: Snapshot,
     now: datetime,
+    procedure_title: str | None,
 ) -> None:
     for task in timer_tasks(workflow):
         task_id = str(task.id)
@@ -219,7 +248,7 @@ def _sync_timers(
                     .where(Timer.task_id == task_id)
                     .values(status=TimerStatus.FIRED, fired_at=now)
                 )
-                on_timer_fired(session, request, task, now)
+                on_timer_fired(session, request, task, procedure_title)
             continue
         if not waiting and task.last_state_change < before.at:
             continue  # fired in an earlier step: its row says so already
@@ -233,7 +262,7 @@ def _sync_timers(
                 task_id=task_id,
                 bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
                 name=task.task_spec.bpmn_name or "Temporizator",
-                department=task_department(task),
+                department=timer_department(task),
                 due_at=due,
                 status=TimerStatus.WAITING if waiting else TimerStatus.FIRED,
                 fired_at=None if waiting else now,
@@ -243,7 +272,7 @@ def _sync_timers(
         if waiting:
             defer(session, "fire_timer", task_id, at=due, job_id=f"timer-{task_id}")
         else:  # already due when reached: fired in the same step
-            on_timer_fired(session, request, task, now)
+            on_timer_fired(session, request, task, procedure_title)
     # A waiting timer whose task was cancelled (its activity finished first) is done too.
     cancelled = [
         task_id
@@ -259,9 +288,25 @@ def _sync_timers(
         )
 
 
-def on_timer_fired(session: Session, request: Request, task: Task, now: datetime) -> None:
-    """Tell the department once that a deadline is near (idempotent)."""
-    department = task_department(task)
+def timer_department(task: Task) -> str | None:
+    """Return the department a timer speaks for: its own `department`, else its activity's."""
+    activity = attached_activity(task)
+    if "department" in task_properties(task) or activity is None:
+        return task_department(task)
+    return task_department(activity) or task_department(task)
+
+
+DEFAULT_TIMER_MESSAGE = (
+    "Reamintire: cererea nr. {numar} ({procedura}) are termen legal de răspuns {termen}."
+)
+
+
+def on_timer_fired(
+    session: Session, request: Request, task: Task, procedure_title: str | None = None
+) -> None:
+    """Send the timer's message to its recipients, once per recipient and text."""
+    props = task_properties(task)
+    department = timer_department(task)
     due = timer_due(task)
     audit.record(
         session,
@@ -271,31 +316,7 @@ def on_timer_fired(session: Session, request: Request, task: Task, now: datetime
         name=task.task_spec.bpmn_name or "Temporizator",
         due_at=due.isoformat() if due else None,
     )
-    exists = session.scalar(
-        select(Notification.id).where(
-            Notification.request_id == request.id,
-            Notification.kind == "reminder",
-            Notification.department == department,
-        )
-    )
-    pending = any(
-        isinstance(n, Notification)
-        and (n.request_id, n.kind, n.department) == (request.id, "reminder", department)
-        for n in session.new
-    )
-    if exists is not None or pending:
-        return
-    message = (
-        f"Reamintire: cererea nr. {request.registration_display} ({request.summary}) "
-        f"are termen legal de răspuns {request.due_date:%d.%m.%Y}."
-    )
-    note = Notification(
-        department=department,
-        request_id=request.id,
-        kind="reminder",
-        message=message,
-        created_at=utcnow(),
-    )
-    session.add(note)
-    session.flush()
-    defer(session, "send_notification", note.id, job_id=f"notification-{note.id}")
+    values = notify.message_values(request, task.data, procedure_title)
+    text = notify.fill(props.get("timerMessage") or DEFAULT_TIMER_MESSAGE, values)
+    recipients = props.get("timerRecipients") or "department"
+    notify.to_recipients(session, request, "reminder", text, recipients, department)

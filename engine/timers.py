@@ -8,7 +8,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import runtime, spifftasks
+from engine import runtime, spifftasks, versions
 from engine.context import Circuit
 from engine.models import Request, Timer, TimerStatus
 from engine.timeutil import utcnow
@@ -26,7 +26,7 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
     task = spifftasks.find_task(loaded.workflow, timer.task_id)
     request = session.get(Request, timer.request_id)
     assert request is not None
-    proc = circuit.catalog.get(request.procedure)
+    proc = versions.bundle(session, circuit, loaded.row.process_version_id).procedure
     if task is None or not task.has_state(SpiffState.WAITING):
         # The row outlived its timer (the index and the instance disagree): close it.
         fired = task is not None and task.has_state(SpiffState.COMPLETED)
@@ -40,6 +40,7 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
         loaded,
         request,
         answer_field=proc.answer_field if proc else None,
+        procedure_title=proc.title if proc else None,
     )
     return True
 

@@ -1,12 +1,14 @@
-"""The `circuit` command: run, worker, db upgrade, demo, user add, deadline."""
+"""The `circuit` command: run, worker, db upgrade, demo, user and department add, deadline."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from datetime import date
 
 from sqlalchemy import inspect
@@ -21,13 +23,92 @@ def _circuit():  # type: ignore[no-untyped-def]
     return build(load_settings())
 
 
+def _deploy_all(circuit) -> list[str] | None:  # type: ignore[no-untyped-def]
+    """Deploy the designers' folders; print why if refused and return None, else the
+    procedures withdrawn from the catalog."""
+    from engine.bpmncheck import DiagramRefused
+    from engine.errors import DeploymentError
+
+    try:
+        return circuit.deploy_all()  # type: ignore[no-any-return]
+    except DiagramRefused as exc:
+        print("Diagrama nu a fost instalată; de corectat:", file=sys.stderr)
+        for problem in exc.problems:
+            print(problem.line(), file=sys.stderr)
+    except DeploymentError as exc:
+        print(f"Eroare: {exc.message}", file=sys.stderr)
+    return None
+
+
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
     from engine.migrate import upgrade
 
     circuit = _circuit()
     upgrade(circuit.db)
-    circuit.deploy_all()
+    withdrawn = _deploy_all(circuit)
+    if withdrawn is None:
+        return 1
+    for procedure in withdrawn:
+        print(f"Procedura „{procedure}” nu mai este în catalog: lipsește din dosarul catalogului.")
+    _warn_unstaffed(circuit)
     print("Baza de date este la zi.")
+    return 0
+
+
+def cmd_bpmn_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from engine.bpmncheck import check_paths
+    from engine.config import forms_dir_from
+
+    forms = Path(args.forms) if args.forms else forms_dir_from()
+    try:
+        problems = check_paths([Path(p) for p in args.paths], forms)
+    except Exception as exc:  # a lint never ends in a traceback
+        where = " ".join(args.paths)
+        print(f"{where}: - „”: Verificarea a eșuat: {exc}. Remediere: raportați fișierul.")
+        return 1
+    for problem in problems:
+        print(problem.line())
+    if problems:
+        print(f"{len(problems)} probleme; procesele nu pot rula așa.", file=sys.stderr)
+        return 1
+    print("Toate procesele pot rula.", file=sys.stderr)
+    return 0
+
+
+def _warn_unstaffed(circuit) -> None:  # type: ignore[no-untyped-def]
+    """Tell the administrator which departments the diagrams name still have nobody."""
+    from engine import organisation
+
+    with circuit.db.transaction() as session:
+        for procedure, code in organisation.unstaffed_lanes(session, circuit):
+            print(
+                f"Atenție: procedura „{procedure}” trimite lucrări compartimentului „{code}”, "
+                "care nu există sau nu are niciun funcționar (circuit department add, "
+                "circuit user add --department)."
+            )
+
+
+def cmd_department(args: argparse.Namespace) -> int:
+    from engine import organisation
+    from engine.errors import Invalid
+    from engine.migrate import upgrade
+
+    circuit = _circuit()
+    upgrade(circuit.db)  # a fresh install may start here
+    with circuit.db.transaction() as session:
+        if args.department_command == "list":
+            for dept, people in organisation.departments_with_people(session):
+                print(f"{dept.code:24} {dept.name}  ({organisation.people_count(people)})")
+            return 0
+        try:
+            dept = organisation.add_department(session, args.code, args.name)
+        except Invalid as exc:
+            for error in exc.errors:
+                print(f"Eroare: {error['message']}", file=sys.stderr)
+            return 1
+        print(f"Compartiment adăugat: {dept.code} — {dept.name}")
     return 0
 
 
@@ -37,7 +118,8 @@ def cmd_demo(_: argparse.Namespace) -> int:
 
     circuit = _circuit()
     upgrade(circuit.db)
-    circuit.deploy_all()
+    if _deploy_all(circuit) is None:
+        return 1
     circuit.set_dispatcher(None)  # the worker's sweep picks up anything due
     accounts = load_demo(circuit)
     print("Primăria demonstrativă este încărcată. Conturi:")
@@ -57,9 +139,11 @@ def cmd_demo(_: argparse.Namespace) -> int:
 def cmd_user_add(args: argparse.Namespace) -> int:
     from engine import accounts
     from engine.errors import BadRequest
+    from engine.migrate import upgrade
 
     password = sys.stdin.readline().rstrip("\n")
     circuit = _circuit()
+    upgrade(circuit.db)  # a fresh install may start here
     try:
         with circuit.db.transaction() as session:
             user = accounts.create_user(
@@ -140,35 +224,90 @@ def cmd_worker(_: argparse.Namespace) -> int:
     return 0
 
 
+def _port_in_use(host: str, port: int) -> bool:
+    """Tell whether another program already listens on this address."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _stop_all(processes: list[tuple[subprocess.Popen[bytes], int]], grace: float) -> None:
+    """Send each child its stop signal, and end those still running after `grace` seconds."""
+    for process, stop_signal in processes:
+        if process.poll() is None:
+            process.send_signal(stop_signal)
+    deadline = time.monotonic() + grace
+    for process, _ in processes:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from engine.migrate import upgrade
-    from engine.redisconn import embedded_redis
+    from engine.redisconn import embedded_redis, stop_embedded
 
+    if _port_in_use(args.host, args.port):
+        print(
+            f"Eroare: portul {args.port} de pe {args.host} este deja folosit de alt program; "
+            f"alegeți altul cu --port.",
+            file=sys.stderr,
+        )
+        return 1
     circuit = _circuit()
     upgrade(circuit.db)
-    circuit.deploy_all()
+    if _deploy_all(circuit) is None:
+        return 1
     env = dict(os.environ)
     embedded = None
     if not circuit.settings.redis_url:
         embedded = embedded_redis(circuit.settings.data_dir)
         env["REDIS_URL"] = f"unix://{embedded.socket_file}"
-        os.environ["REDIS_URL"] = env["REDIS_URL"]
     env["CIRCUIT_DATA_DIR"] = str(circuit.settings.data_dir)
-    worker = subprocess.Popen([sys.executable, "-m", "scripts.cli", "worker"], env=env)
-    print(f"Circuit rulează la http://{args.host}:{args.port}/  (Ctrl+C pentru oprire)", flush=True)
+    # Web server and worker run as fresh processes in sessions of their own: Ctrl+C reaches
+    # this process alone, which stops them together and then the embedded Redis.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    # SIGTERM is an RQ worker's warm shutdown; SIGINT is gunicorn's quick one.
+    children: list[tuple[subprocess.Popen[bytes], int]] = []
+    code = 0
     try:
-        from scripts.webserver import serve
-
-        serve(args.host, args.port, workers=args.workers)
+        worker = [sys.executable, "-m", "scripts.cli", "worker"]
+        children.append((subprocess.Popen(worker, env=env, start_new_session=True), signal.SIGTERM))
+        web = [sys.executable, "-m", "scripts.webserver", args.host, str(args.port)]
+        children.append(
+            (
+                subprocess.Popen([*web, str(args.workers)], env=env, start_new_session=True),
+                signal.SIGINT,
+            )
+        )
+        print(
+            f"Circuit rulează la http://{args.host}:{args.port}/  (Ctrl+C pentru oprire)",
+            flush=True,
+        )
+        while all(child.poll() is None for child, _ in children):
+            time.sleep(0.2)
+        print("Eroare: un proces al serverului s-a oprit neașteptat.", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        pass
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        _stop_all(children, grace=2.5)
         if embedded is not None:
-            embedded.shutdown()
-    return 0
+            stop_embedded(embedded)
+    print("Circuit s-a oprit.", flush=True)
+    return code
 
 
 def parser() -> argparse.ArgumentParser:
@@ -196,6 +335,13 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--admin", action="store_true")
     add.add_argument("--cnp")
     add.set_defaults(func=cmd_user_add)
+    dept = sub.add_parser("department", help="compartimentele primăriei")
+    dsub = dept.add_subparsers(dest="department_command", required=True)
+    dadd = dsub.add_parser("add", help="adaugă un compartiment (codul din culoarele diagramelor)")
+    dadd.add_argument("code")
+    dadd.add_argument("--name", required=True)
+    dsub.add_parser("list", help="compartimentele și câte persoane lucrează în fiecare")
+    dept.set_defaults(func=cmd_department)
     dl = sub.add_parser("deadline", help="calculează un termen legal")
     dl.add_argument("start")
     dl.add_argument("days", type=int)
@@ -210,6 +356,12 @@ def parser() -> argparse.ArgumentParser:
     brm.add_argument("day")
     bsub.add_parser("list", help="zilele declarate")
     bridge.set_defaults(func=cmd_bridge_day)
+    bpmn = sub.add_parser("bpmn", help="diagramele BPMN")
+    bpmnsub = bpmn.add_subparsers(dest="bpmn_command", required=True)
+    check = bpmnsub.add_parser("check", help="verifică dacă procesele din fișiere pot rula")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument("--forms", help="dosarul formularelor (implicit CIRCUIT_FORMS_DIR)")
+    check.set_defaults(func=cmd_bpmn_check)
     return p
 
 

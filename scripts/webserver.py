@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -31,10 +32,15 @@ def serve(host: str, port: int, workers: int = 3) -> None:
             "worker_class": "gthread",  # threads keep connections alive between requests
             "threads": 4,
             "keepalive": 5,
-            "accesslog": None,
+            "accesslog": "-",  # one line per HTTP request
+            "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
             "errorlog": "-",
             "loglevel": "warning",
             "timeout": 60,
-            "graceful_timeout": 5,
+            "graceful_timeout": 2,
         }
     ).run()
+
+
+if __name__ == "__main__":  # python -m scripts.webserver HOST PORT WORKERS
+    serve(sys.argv[1], int(sys.argv[2]), workers=int(sys.argv[3]))

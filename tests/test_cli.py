@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -157,6 +158,44 @@ def test_demo_then_run_serves_the_demo_city_hall(tmp_path):
         assert [t["name"] for t in tasks] == ["Repartizare petiție"]  # one petition waits
         with urllib.request.urlopen(f"{base}/autentificare", timeout=10) as r:
             assert "Autentificare" in r.read().decode("utf-8")
+        # Ctrl+C: the terminal interrupts the foreground group, here `circuit run` alone.
+        os.killpg(server.pid, signal.SIGINT)
+        output = server.communicate(timeout=30)[0].decode()
+        assert server.returncode == 0, output
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
+    assert "Traceback" not in output, output
+    assert "Circuit s-a oprit." in output
+    assert '"GET /api/v1/tasks HTTP/1.1" 200' in output  # one log line per request
+    assert _processes_of(tmp_path) == [], "web server, worker or Redis left running"
+
+
+def _processes_of(data_dir: Path) -> list[str]:
+    """Return the command lines of processes still running for this data directory."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            env = (proc / "environ").read_bytes().split(b"\0")
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        marker = f"CIRCUIT_DATA_DIR={data_dir}".encode()
+        if proc.name != str(os.getpid()) and (marker in env or str(data_dir) in cmdline):
+            found.append(cmdline)
+    return found
+
+
+def test_run_on_a_port_in_use_says_so_in_one_sentence(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = circuit(["run", "--port", str(port)], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"Eroare: portul {port} de pe 127.0.0.1 este deja folosit de alt program; "
+        "alegeți altul cu --port."
+    )
+    assert "Traceback" not in result.stdout + result.stderr

@@ -41,6 +41,7 @@ def rq_circuit(circuit: Circuit, redis_url: str) -> Iterator[Circuit]:
     )
     c = Circuit(settings=settings, db=circuit.db, catalog=Catalog.load(REMINDER_CATALOG))
     install(c)
+    c.deploy_all()  # the 4-second reminder becomes the current version of the petition
     c.use_rq()
     yield c
     c.set_dispatcher(None)
@@ -192,12 +193,15 @@ def test_with_the_queue_unreachable_a_submission_still_registers(circuit, people
         assert note is not None and note.emailed_at is None  # kept for the sweep to send
 
 
-def test_a_reminder_already_due_fires_in_the_same_step_once(circuit, people):
+def test_a_reminder_already_due_fires_in_the_same_step_once(circuit, people, tmp_path):
     """A petition triaged after its reminder day: the department is reminded at once."""
     import dataclasses
+    import json
 
-    proc = circuit.catalog.get("petitie")
-    circuit.catalog = Catalog({"petitie": dataclasses.replace(proc, reminder_after_seconds=0)})
+    entry = json.loads((circuit.settings.processes_dir / "petitie.json").read_text())
+    (tmp_path / "petitie.json").write_text(json.dumps({**entry, "reminder_after_seconds": 0}))
+    circuit.settings = dataclasses.replace(circuit.settings, processes_dir=tmp_path)
+    circuit.deploy_all()
     rid = register_and_triage(circuit, people)
     with circuit.db.session() as s:
         [timer] = s.scalars(select(Timer).where(Timer.request_id == rid)).all()

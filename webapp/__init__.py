@@ -44,7 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from webapp import api, auth, office, overview, portal, registry
+    from webapp import admin, api, auth, office, overview, portal, registry
 
     auth.init_app(app)
     app.register_blueprint(auth.bp)
@@ -52,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     app.register_blueprint(office.bp)
     app.register_blueprint(registry.bp)
     app.register_blueprint(overview.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # the API takes bearer tokens, never cookies
     from webapp import errors, filters

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, g, jsonify, request, send_file
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from engine import accounts, audit, documents, operations, queries
+from engine import accounts, applicant, audit, documents, operations, queries, readmodel, versions
 from engine.errors import BadRequest, CircuitError, Forbidden, Invalid, Unauthorized
 from engine.legal_calendar import DeadlineKind
 from engine.models import User
@@ -111,8 +111,9 @@ def openapi() -> Any:
 @bp.get("/procedures")
 def procedures() -> Any:
     circuit = db.circuit()
+    catalog = circuit.procedures(db.session())
     out = []
-    for proc in circuit.catalog.all():
+    for proc in catalog.all():
         out.append(
             {
                 "id": proc.id,
@@ -120,7 +121,9 @@ def procedures() -> Any:
                 "description": proc.description,
                 "legal_basis": proc.legal_basis,
                 "deadline": {"days": proc.deadline_days, "kind": proc.deadline_kind.value},
-                "start_form": operations.form_schema(db.session(), circuit, proc.start_form),
+                "start_form": operations.form_schema(
+                    db.session(), circuit, proc.start_form, catalog.version_of(proc.id)
+                ),
                 "attachments": [a.as_api() for a in proc.attachments],
             }
         )
@@ -195,38 +198,44 @@ def list_requests() -> Any:
 @bp.get("/requests/<int:request_id>")
 @authenticated
 def get_request(request_id: int) -> Any:
-    session = db.session()
-    req = queries.request_for(session, me(), request_id)
-    body = serialize.request_summary(req)
-    waiting = queries.waiting_task(session, req)
-    proc = db.circuit().catalog.get(req.procedure)
-    body["summary"] = req.summary
-    body["waiting_for"] = (
-        {
-            "message": waiting.instructions or waiting.name,
-            "attachments": [a.as_api() for a in proc.reply_attachments] if proc else [],
-        }
-        if waiting
-        else None
-    )
-    body["steps"] = [serialize.step(t) for t in queries.steps(session, req.id)]
-    body["documents"] = [serialize.document(d) for d in queries.request_documents(session, req.id)]
-    body["answer"] = req.answer
-    return body
+    page = readmodel.request_page(db.session(), db.circuit(), me(), request_id)
+    return serialize.request_page(page)
+
+
+def _reply_body() -> tuple[Any, Any, list[documents.Upload]]:
+    """Read `data` (or the older `text`) and files from a JSON or multipart reply."""
+    if request.mimetype == "multipart/form-data":
+        uploads = [
+            documents.Upload(name, f.filename or "document", f.read())
+            for name, f in request.files.items(multi=True)
+        ]
+        if "data" not in request.form:
+            return None, request.form.get("text", ""), uploads
+        try:
+            return json.loads(request.form["data"]), None, uploads
+        except ValueError:
+            raise Invalid(
+                [{"field": "/data", "message": "Câmpul „data” nu este JSON valid."}]
+            ) from None
+    body = json_body()
+    if "data" in body:
+        return body["data"], None, []
+    return None, body.get("text"), []
 
 
 @bp.post("/requests/<int:request_id>/reply")
 @authenticated
 def reply(request_id: int) -> Any:
-    if request.mimetype == "multipart/form-data":
-        text: Any = request.form.get("text", "")
-        uploads = [
-            documents.Upload(name, f.filename or "document", f.read())
-            for name, f in request.files.items(multi=True)
-        ]
-    else:
-        text, uploads = json_body().get("text"), []
-    req = operations.reply(db.session(), db.circuit(), me(), request_id, text, uploads)
+    data, text, uploads = _reply_body()
+    req = applicant.reply(db.session(), db.circuit(), me(), request_id, data, uploads, text=text)
+    db.commit()
+    return {"status": req.status.value}
+
+
+@bp.post("/requests/<int:request_id>/withdraw")
+@authenticated
+def withdraw(request_id: int) -> Any:
+    req = applicant.withdraw(db.session(), db.circuit(), me(), request_id)
     db.commit()
     return {"status": req.status.value}
 
@@ -267,13 +276,15 @@ def tasks() -> Any:
         claim=queries.InboxClaim(claim),
         user_id=user.id,
     )
-    forms_cache: dict[str, Any] = {}
+    by_instance = versions.instance_versions(session, [r.task.instance_id for r in rows])
+    forms_cache: dict[tuple[int | None, str], Any] = {}
     out = []
     for row in rows:
         form = row.task.form
-        if form and form not in forms_cache:
-            forms_cache[form] = operations.form_schema(session, db.circuit(), form)
-        out.append(serialize.task(row.task, row.request, forms_cache.get(form or "")))
+        key = (by_instance.get(row.task.instance_id), form or "")
+        if form and key not in forms_cache:
+            forms_cache[key] = operations.form_schema(session, db.circuit(), form, key[0])
+        out.append(serialize.task(row.task, row.request, forms_cache.get(key)))
     return {"tasks": out, "page": page, "per_page": per_page}
 
 

@@ -9,6 +9,7 @@ from flask import Flask, current_app, g
 
 from engine import queries
 from engine.models import RequestStatus, TaskState
+from engine.spifftasks import APPLICANT_LANE, UNASSIGNED
 from engine.timeutil import BUCHAREST, as_aware, local_today
 from webapp import db
 
@@ -32,7 +33,7 @@ TASK_STATE_LABELS = {
 }
 
 # Lanes that are not departments of the city hall.
-PSEUDO_DEPARTMENTS = {"solicitant": "Petent", "nealocat": "Nealocat"}
+PSEUDO_DEPARTMENTS = {APPLICANT_LANE: "Petent", UNASSIGNED: "Nealocat"}
 
 
 def _value(item: Any) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from engine import readmodel
+
 RADIO_MAX_OPTIONS = 4
 TRUE_VALUES = {"1", "true", "on", "da", "yes"}
 
@@ -54,13 +56,7 @@ class Field:
         return " ".join(ids)
 
 
-def _options(prop: Mapping[str, Any]) -> list[tuple[str, str]]:
-    choices = prop.get("oneOf") or prop.get("anyOf")
-    if isinstance(choices, list) and all(isinstance(c, dict) and "const" in c for c in choices):
-        return [(str(c["const"]), str(c.get("title", c["const"]))) for c in choices]
-    if isinstance(prop.get("enum"), list):
-        return [(str(v), str(v)) for v in prop["enum"]]
-    return []
+_options = readmodel.choices
 
 
 def _widget(prop: Mapping[str, Any], options: list[tuple[str, str]]) -> str:
@@ -180,23 +176,5 @@ def parse(schema: Mapping[str, Any], form: MultiDict[str, str]) -> dict[str, Any
     return data
 
 
-def display_value(prop: Mapping[str, Any], value: Any) -> str:
-    """Show a stored value the way the form offered it (choice titles, Da/Nu)."""
-    if isinstance(value, bool):
-        return "Da" if value else "Nu"
-    options = dict(_options(prop.get("items", {}) if prop.get("type") == "array" else prop))
-    if isinstance(value, list):
-        return ", ".join(options.get(str(v), str(v)) for v in value)
-    if value is None:
-        return ""
-    return options.get(str(value), str(value))
-
-
-def summary(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Return (title, value) pairs of submitted data, read-only, in the form's order."""
-    out = []
-    props = schema.get("properties", {})
-    for name, prop in props.items():
-        if name in data and data[name] not in (None, "", []):
-            out.append((str(prop.get("title", name)), display_value(prop, data[name])))
-    return out
+display_value = readmodel.display_value  # one way to show stored values, kept in engine/
+summary = readmodel.form_summary

@@ -7,14 +7,14 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import officials, operations, queries
+from engine import officials, operations, queries, readmodel, versions
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import TaskRecord, TaskState
 from engine.timeutil import local_today
 from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager
-from webapp.portal import page_arg, page_count, registration_text, request_page_context
+from webapp.portal import page_arg, page_context, page_count, registration_text
 
 bp = Blueprint("office", __name__, url_prefix="/birou")
 
@@ -63,7 +63,14 @@ def inbox() -> Any:
         user_id=user.id,
     )
     total = queries.inbox_count(session, user.departments, claim=CLAIMS[claim], user_id=user.id)
-    reminders = [n for n in queries.notifications_for(session, user) if n.department]
+    # The departments' notices and timers' messages to this official, each text once.
+    notes = queries.notifications_for(session, user)
+    unique = {(n.request_id, n.message): n for n in reversed(notes)}
+    reminders = [
+        n
+        for n in notes
+        if unique[(n.request_id, n.message)] is n and (n.department or n.kind == "reminder")
+    ]
     return render_template(
         "office/inbox.html",
         rows=rows,
@@ -72,15 +79,24 @@ def inbox() -> Any:
         pages=page_count(total, PER_PAGE),
         filters={"ordine": order, "preluare": claim},
         reminders=reminders,
-        catalog=db.circuit().catalog,
+        catalog=db.circuit().procedures(session),
         registration_text=registration_text,
     )
 
 
+def _task_form(row: TaskRecord) -> dict[str, Any] | None:
+    """Return the task's form as the request's version has it."""
+    if not row.form:
+        return None
+    session = db.session()
+    version_id = versions.instance_version(session, row.instance_id)
+    return operations.form_schema(session, db.circuit(), row.form, version_id)
+
+
 def _render_task(row: TaskRecord, **kw: Any) -> Any:
     session, circuit = db.session(), db.circuit()
-    req = queries.request_for(session, current(), row.request_id)
-    schema = operations.form_schema(session, circuit, row.form) if row.form else None
+    page = readmodel.request_page(session, circuit, current(), row.request_id, internal=True)
+    schema = _task_form(row)
     fields = formrender.fields(schema, kw.get("values"), kw.get("errors")) if schema else []
     html = render_template(
         "office/task.html",
@@ -91,7 +107,7 @@ def _render_task(row: TaskRecord, **kw: Any) -> Any:
         is_ready=row.state == TaskState.READY,
         claimed_by_me=row.claimed_by_id == current().id,
         **_officials_context(row),
-        **request_page_context(req, internal=True),
+        **page_context(page),
     )
     return html, kw.get("status", 200)
 
@@ -102,7 +118,7 @@ def task(task_id: str) -> Any:
     if request.method == "GET":
         return _render_task(row)
     session = db.session()
-    schema = operations.form_schema(session, db.circuit(), row.form) if row.form else {}
+    schema = _task_form(row) or {}
     data = formrender.parse(schema, request.form)
     try:
         req = operations.complete_task(session, db.circuit(), current(), task_id, data)
@@ -199,8 +215,9 @@ def redirect_task(task_id: str) -> Any:
 
 @bp.route("/cereri/<int:request_id>")
 def request_detail(request_id: int) -> Any:
-    req = queries.request_for(db.session(), current(), request_id)
-    ctx = request_page_context(req, internal=True)
+    page = readmodel.request_page(db.session(), db.circuit(), current(), request_id, internal=True)
     mine = set(current().departments)
     history = officials.history(db.session(), current(), request_id)
-    return render_template("office/request.html", my_departments=mine, history=history, **ctx)
+    return render_template(
+        "office/request.html", my_departments=mine, history=history, **page_context(page)
+    )

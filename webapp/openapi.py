@@ -140,15 +140,40 @@ SCHEMAS: dict[str, Any] = {
                         "nullable": True,
                         "properties": {
                             "message": {"type": "string"},
+                            "form": {"type": "object", "description": "JSON Schema"},
                             "attachments": {"type": "array", "items": _ref("Attachment")},
                         },
                     },
                     "steps": {"type": "array", "items": _ref("Step")},
                     "documents": {"type": "array", "items": _ref("Document")},
                     "answer": {"type": "string", "nullable": True},
+                    "conversation": {"type": "array", "items": _ref("Exchange")},
+                    "deadline": {
+                        "type": "object",
+                        "properties": {
+                            "due_date": {"type": "string", "format": "date"},
+                            "days_left": {"type": "integer", "nullable": True},
+                            "overdue": {"type": "boolean"},
+                        },
+                    },
+                    "withdrawable": {"type": "boolean"},
                 },
             },
         ]
+    },
+    "Exchange": {
+        "type": "object",
+        "description": "A question put to the applicant and the reply, when there is one",
+        "properties": {
+            "question": {"type": "string", "nullable": True},
+            "step": {"type": "string"},
+            "asked_at": {"type": "string", "format": "date-time"},
+            "asked_by": {"type": "string", "nullable": True},
+            "state": {"type": "string", "enum": ["ready", "completed", "cancelled"]},
+            "reply": {"type": "object", "nullable": True},
+            "replied_at": {"type": "string", "format": "date-time", "nullable": True},
+            "documents": {"type": "array", "items": _ref("Document")},
+        },
     },
     "Procedure": {
         "type": "object",
@@ -346,17 +371,44 @@ def openapi_document() -> dict[str, Any]:
                 requestBody={
                     "content": {
                         "application/json": {
-                            "schema": {"type": "object", "properties": {"text": {"type": "string"}}}
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "data": {
+                                        "type": "object",
+                                        "description": "checked against waiting_for.form",
+                                    },
+                                    "text": {
+                                        "type": "string",
+                                        "description": "where the form is one text field",
+                                    },
+                                },
+                            }
                         },
                         "multipart/form-data": {
                             "schema": {
                                 "type": "object",
-                                "properties": {"text": {"type": "string"}},
+                                "properties": {
+                                    "data": {"type": "string", "description": "JSON object"},
+                                    "text": {"type": "string"},
+                                },
                                 "additionalProperties": {"type": "string", "format": "binary"},
                             }
                         },
                     }
                 },
+            )
+        },
+        "/requests/{id}/withdraw": {
+            "post": _op(
+                "Petentul își retrage cererea (unde procedura permite)",
+                {
+                    "200": _json(
+                        {"type": "object", "properties": {"status": _ref("Status")}}, "Retrasă"
+                    ),
+                    **_errors(401, 404, 409),
+                },
+                parameters=[ID],
             )
         },
         "/documents/{id}": {

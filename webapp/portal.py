@@ -11,8 +11,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from engine import documents, operations, queries
-from engine.catalog import AttachmentSpec
+from engine import applicant, documents, operations, queries, readmodel
+from engine.catalog import Catalog
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Request
 from webapp import db, formrender
@@ -49,43 +49,36 @@ def registration_text(req: Request) -> str:
     return f"nr. {req.registration_number} / {ro_date(req.registration_date)}"
 
 
-def request_page_context(req: Request, *, internal: bool = False) -> dict[str, Any]:
-    """Gather what a request's page shows; `internal` adds what each step was completed with."""
-    session, circuit = db.session(), db.circuit()
-    proc = circuit.catalog.get(req.procedure)
-    submitted: list[tuple[str, str]] = []
-    if proc is not None:
-        schema = operations.form_schema(session, circuit, proc.start_form)
-        submitted = formrender.summary(schema, req.data or {})
-    steps = queries.steps(session, req.id)
-    step_data: dict[str, list[tuple[str, str]]] = {}
-    if internal:
-        answers = queries.step_submissions(session, req.id)
-        for step in steps:
-            if step.id in answers and step.form:
-                schema = operations.form_schema(session, circuit, step.form)
-                step_data[step.id] = formrender.summary(schema, answers[step.id])
+def page_context(page: readmodel.RequestPage) -> dict[str, Any]:
+    """Name the parts of a request's read model the way the templates use them."""
     return {
-        "step_data": step_data,
-        "req": req,
-        "proc": proc,
-        "registration": registration_text(req),
-        "submitted": submitted,
-        "steps": steps,
-        "documents": queries.request_documents(session, req.id),
+        "page": page,
+        "req": page.request,
+        "proc": page.procedure,
+        "registration": registration_text(page.request),
+        "submitted": page.submitted,
+        "steps": page.steps,
+        "step_data": page.step_data,
+        "documents": page.documents,
+        "conversation": page.conversation,
     }
+
+
+def _catalog() -> Catalog:
+    """Return the catalog of current versions (a deployment shows without a restart)."""
+    return db.circuit().procedures(db.session())
 
 
 @bp.route("/")
 def home() -> Any:
     if current_user.is_authenticated and current().is_official:
         return redirect(url_for("office.inbox"))
-    return render_template("portal/home.html", procedures=db.circuit().catalog.all())
+    return render_template("portal/home.html", procedures=_catalog().all())
 
 
 @bp.route("/proceduri")
 def catalog() -> Any:
-    return render_template("portal/catalog.html", procedures=db.circuit().catalog.all())
+    return render_template("portal/catalog.html", procedures=_catalog().all())
 
 
 def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any:
@@ -109,10 +102,13 @@ def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any
 @login_required
 def new_request(procedure_id: str) -> Any:
     session, circuit = db.session(), db.circuit()
-    proc = circuit.catalog.get(procedure_id)
+    catalog = _catalog()
+    proc = catalog.get(procedure_id)
     if proc is None:
         abort(404)
-    schema = operations.form_schema(session, circuit, proc.start_form)
+    schema = operations.form_schema(
+        session, circuit, proc.start_form, catalog.version_of(procedure_id)
+    )
     if request.method == "GET":
         return _render_start(proc, schema, uuid.uuid4().hex)
     key = request.form.get("idempotency_key", "")
@@ -163,34 +159,23 @@ def my_requests() -> Any:
         total=total,
         page=page,
         pages=page_count(total, PER_PAGE),
-        catalog=db.circuit().catalog,
+        catalog=_catalog(),
     )
 
 
-def _render_detail(req: Request, *, errors: dict[str, str] | None = None, **kw: Any) -> Any:
-    session = db.session()
-    ctx = request_page_context(req)
-    mine = req.applicant_id == current().id
-    waiting = queries.waiting_task(session, req) if mine else None
-    reply_fields: list[formrender.Field] = []
-    reply_specs: tuple[AttachmentSpec, ...] = ()
-    if waiting is not None:
-        schema = (
-            operations.form_schema(session, db.circuit(), waiting.form)
-            if waiting.form
-            else {"type": "object", "properties": {"text": {"type": "string", "title": "Răspuns"}}}
-        )
-        reply_fields = formrender.fields(schema, kw.get("values"), errors)
-        reply_specs = ctx["proc"].reply_attachments if ctx["proc"] else ()
+def _render_detail(request_id: int, *, errors: dict[str, str] | None = None, **kw: Any) -> Any:
+    page = readmodel.request_page(db.session(), db.circuit(), current(), request_id)
+    mine = page.request.applicant_id == current().id
+    waiting = page.waiting_for if mine else None
     html = render_template(
         "portal/request.html",
         mine=mine,
         waiting=waiting,
-        reply_fields=reply_fields,
-        reply_specs=reply_specs,
+        reply_fields=formrender.fields(waiting.form, kw.get("values"), errors) if waiting else [],
+        reply_specs=waiting.attachments if waiting else (),
         errors=errors or {},
         files_lost=kw.get("files_lost", False),
-        **ctx,
+        **page_context(page),
     )
     return html, kw.get("status", 200)
 
@@ -198,25 +183,25 @@ def _render_detail(req: Request, *, errors: dict[str, str] | None = None, **kw: 
 @bp.route("/cereri/<int:request_id>")
 @login_required
 def request_detail(request_id: int) -> Any:
-    return _render_detail(queries.request_for(db.session(), current(), request_id))
+    return _render_detail(request_id)
 
 
 @bp.route("/cereri/<int:request_id>/completare", methods=["POST"])
 @login_required
 def reply(request_id: int) -> Any:
-    session = db.session()
-    text = request.form.get("text", "").strip().replace("\r\n", "\n")
+    session, circuit = db.session(), db.circuit()
+    form = applicant.waiting_form(session, circuit, current(), request_id)
+    data = formrender.parse(form[0], request.form) if form else {}
     uploads = uploads_from_request()
     try:
-        operations.reply(session, db.circuit(), current(), request_id, text, uploads)
+        applicant.reply(session, circuit, current(), request_id, data, uploads)
         db.commit()
     except Invalid as exc:
         session.rollback()
-        req = queries.request_for(session, current(), request_id)
         return _render_detail(
-            req,
+            request_id,
             errors=formrender.field_errors(exc.errors),
-            values={"text": text},
+            values=data,
             files_lost=bool(uploads),
             status=422,
         )
@@ -225,6 +210,26 @@ def reply(request_id: int) -> Any:
         flash(exc.message, "error")
         return redirect(url_for("portal.request_detail", request_id=request_id))
     flash("Completările au fost trimise. Compartimentul continuă soluționarea cererii.", "success")
+    return redirect(url_for("portal.request_detail", request_id=request_id))
+
+
+@bp.route("/cereri/<int:request_id>/retragere", methods=["GET", "POST"])
+@login_required
+def withdraw(request_id: int) -> Any:
+    session, circuit = db.session(), db.circuit()
+    if request.method == "GET":
+        page = readmodel.request_page(session, circuit, current(), request_id)
+        if page.request.applicant_id != current().id:
+            raise NotFound("Cererea nu există.")
+        return render_template("portal/withdraw.html", **page_context(page))
+    try:
+        req = applicant.withdraw(session, circuit, current(), request_id)
+        db.commit()
+    except Conflict as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("portal.request_detail", request_id=request_id))
+    flash(f"Cererea {registration_text(req)} a fost retrasă.", "success")
     return redirect(url_for("portal.request_detail", request_id=request_id))
 
 

@@ -9,6 +9,7 @@ from flask import url_for
 
 from engine import officials
 from engine.models import Document, Request, TaskRecord
+from engine.readmodel import Exchange, RequestPage
 from engine.timeutil import iso
 
 
@@ -72,3 +73,49 @@ def task(row: TaskRecord, req: Request, form: dict[str, Any] | None) -> dict[str
 def _marks(due: date) -> dict[str, Any]:
     m = officials.marks(due)
     return {"days_left": m.days_left, "at_risk": m.at_risk, "overdue": m.overdue}
+
+
+def waiting_for(page: RequestPage) -> dict[str, Any] | None:
+    waiting = page.waiting_for
+    if waiting is None:
+        return None
+    return {
+        "message": waiting.message,
+        "form": waiting.form,
+        "attachments": [a.as_api() for a in waiting.attachments],
+    }
+
+
+def exchange(item: Exchange) -> dict[str, Any]:
+    return {
+        "question": item.question,
+        "step": item.step,
+        "asked_at": iso(item.asked_at),
+        "asked_by": item.asked_by,
+        "state": item.state.value,
+        "reply": item.reply_data or None,
+        "replied_at": iso(item.replied_at),
+        "documents": [document(d) for d in item.documents],
+    }
+
+
+def request_page(page: RequestPage) -> dict[str, Any]:
+    """Render the request page's read model as GET /requests/{id} answers it."""
+    req = page.request
+    body = request_summary(req)
+    body.update(
+        summary=req.summary,
+        waiting_for=waiting_for(page),
+        steps=[step(t) for t in page.steps],
+        documents=[document(d) for d in page.documents],
+        answer=page.answer,
+        conversation=[exchange(e) for e in page.conversation],
+        deadline={
+            "due_date": page.deadline.due_date.isoformat(),
+            "days_left": page.deadline.days_left,
+            "overdue": page.deadline.overdue,
+        },
+        withdrawable=page.withdrawable,
+        closed_at=iso(req.closed_at),
+    )
+    return body
