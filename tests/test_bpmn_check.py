@@ -117,7 +117,8 @@ def test_deploy_refuses_every_escape_naming_file_and_element(circuit, tmp_path, 
     with circuit.db.transaction() as s:
         before = s.scalar(select(func.count()).select_from(ProcessVersion))
         with pytest.raises(DiagramRefused) as info:
-            definitions.deploy(s, tmp_path, "taxa.bpmn", "taxa", forms_dir=FORMS)
+            entry = {"id": "taxa", "bpmn": "taxa.bpmn", "process_id": "taxa", "start_form": ""}
+            definitions.deploy(s, tmp_path, FORMS, entry)
         assert s.scalar(select(func.count()).select_from(ProcessVersion)) == before
     [problem] = info.value.problems
     assert (problem.element, problem.name) == ("calcul", "Calcul taxă")
