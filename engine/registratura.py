@@ -200,7 +200,8 @@ def register_document(
     mimes = _scans(circuit, uploads, errors)
     proc = None
     if procedure_id:
-        proc = circuit.catalog.get(procedure_id)
+        catalog = circuit.procedures(session)  # current versions, as start_request reads them
+        proc = catalog.get(procedure_id)
         if proc is None or direction == "out":
             errors.append(
                 {
@@ -209,7 +210,8 @@ def register_document(
                 }
             )
         if proc is not None:
-            schema = operations.form_schema(session, circuit, proc.start_form)
+            version_id = catalog.version_of(proc.id)
+            schema = operations.form_schema(session, circuit, proc.start_form, version_id)
             for err in forms.form_errors(schema, _data(raw)):
                 errors.append({**err, "field": "/data" + err["field"]})
         if reply_by not in REPLY_BY:

@@ -117,9 +117,14 @@ def entry_schema(procedures: list[tuple[str, str]], departments: list[tuple[str,
 
 def _render_new(proc: Any, values: dict[str, Any], errors: dict[str, str], status: int) -> Any:
     session, circuit = db.session(), db.circuit()
-    procs = [(p.id, p.title) for p in circuit.catalog.all()]
+    catalog = circuit.procedures(session)
+    procs = [(p.id, p.title) for p in catalog.all()]
     schema = entry_schema(procs, operations.form_options(session, circuit)["departments"])
-    data_schema = operations.form_schema(session, circuit, proc.start_form) if proc else None
+    data_schema = (
+        operations.form_schema(session, circuit, proc.start_form, catalog.version_of(proc.id))
+        if proc
+        else None
+    )
     html = render_template(
         "registry/new_entry.html",
         proc=proc,
@@ -146,16 +151,18 @@ def new_entry() -> Any:
     session, circuit = db.session(), db.circuit()
     if not registratura.may_register(current()):
         raise Forbidden("Numai registratura înregistrează documente.")
-    proc = circuit.catalog.get(request.values.get("procedure", ""))
+    catalog = circuit.procedures(session)
+    proc = catalog.get(request.values.get("procedure", ""))
     if request.method == "GET":
         return _render_new(proc, {"direction": "in", "channel": "counter"}, {}, 200)
-    procs = [(p.id, p.title) for p in circuit.catalog.all()]
+    procs = [(p.id, p.title) for p in catalog.all()]
     schema = entry_schema(procs, [])
     raw: dict[str, Any] = formrender.parse(schema, request.form)
     raw["procedure"] = proc.id if proc else None
     if proc:
         raw["data"] = formrender.parse(
-            operations.form_schema(session, circuit, proc.start_form), request.form
+            operations.form_schema(session, circuit, proc.start_form, catalog.version_of(proc.id)),
+            request.form,
         )
     uploads = uploads_from_request()
     try:
