@@ -206,3 +206,13 @@ def test_an_absent_official_gets_nothing_assigned(client, api_for, people, brows
     assert f"Maria Dumitrescu lipsește până la {until}" in r.get_json()["errors"][0]["message"]
     page = browser_for("registry_head").get(f"/birou/sarcini/{task['id']}").get_data(as_text=True)
     assert "Doina Preda</option>" in page and "Maria Dumitrescu</option>" not in page
+
+
+def test_supervisors_see_every_request_and_other_departments_do_not(client, api_for):
+    rid, _ = submitted_to_urbanism(client, api_for)
+    for who in ("secretar", "primar", "registry", "urbanism"):
+        assert client.get(f"/api/v1/requests/{rid}", headers=api_for(who)).status_code == 200, who
+        listed = client.get("/api/v1/requests", headers=api_for(who)).get_json()["requests"]
+        assert [r["id"] for r in listed] == [rid], who
+    assert client.get(f"/api/v1/requests/{rid}", headers=api_for("taxe")).status_code == 404
+    assert client.get("/api/v1/requests", headers=api_for("taxe")).get_json()["requests"] == []
