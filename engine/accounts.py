@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -11,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from engine import audit
+from engine import audit, sessions
 from engine.cnp import validate_cnp
 from engine.errors import BadRequest
 from engine.models import ApiToken, Department, Membership, User
@@ -20,10 +19,14 @@ from engine.timeutil import utcnow
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("circuit-dummy-password")
 MIN_PASSWORD = 10
+MAX_PASSWORD = 128  # checked before hashing: a megabyte-long password costs seconds of Argon2
+PASSWORD_TOO_LONG = f"Parola poate avea cel mult {MAX_PASSWORD} de caractere."
 
 
 def hash_password(password: str) -> str:
-    """Hash a password with Argon2id."""
+    """Hash a password with Argon2id, refusing one over MAX_PASSWORD characters unhashed."""
+    if len(password) > MAX_PASSWORD:
+        raise BadRequest(PASSWORD_TOO_LONG, code="password_too_long")
     return _hasher.hash(password)
 
 
@@ -80,6 +83,8 @@ def create_user(
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """Return the active user with these credentials; take as long when the e-mail is unknown."""
+    if len(password) > MAX_PASSWORD or len(email) > 254:
+        return None  # no such password can have been set: refused before any hashing
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -93,7 +98,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return sessions.digest(token)
 
 
 def issue_token(session: Session, user: User, ttl: timedelta) -> tuple[str, datetime]:
@@ -102,7 +107,11 @@ def issue_token(session: Session, user: User, ttl: timedelta) -> tuple[str, date
     expires = utcnow() + ttl
     session.add(
         ApiToken(
-            user_id=user.id, token_hash=_digest(token), created_at=utcnow(), expires_at=expires
+            user_id=user.id,
+            token_hash=_digest(token),
+            created_at=utcnow(),
+            expires_at=expires,
+            stamp=sessions.credential_stamp(user),
         )
     )
     return token, expires
@@ -115,10 +124,10 @@ def user_by_id(session: Session, user_id: int) -> User | None:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    """Return the user a bearer token belongs to, if it has not expired (one query)."""
-    return (
+    """Return the user of a live bearer token issued under the current password (one query)."""
+    row = (
         session.execute(
-            select(User)
+            select(User, ApiToken.stamp)
             .join(ApiToken, ApiToken.user_id == User.id)
             .where(
                 ApiToken.token_hash == _digest(token),
@@ -128,8 +137,11 @@ def user_for_token(session: Session, token: str) -> User | None:
             .options(joinedload(User.memberships))
         )
         .unique()
-        .scalar_one_or_none()
+        .one_or_none()
     )
+    if row is None or row[1] != sessions.credential_stamp(row[0]):
+        return None
+    return row[0]
 
 
 def ensure_department(session: Session, code: str, name: str) -> Department:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, documents, forms, notify, operations, runtime, taskindex, versions
 from engine.catalog import AttachmentSpec, form_attachments
 from engine.context import Circuit
 from engine.errors import Conflict, Invalid, NotFound
-from engine.models import Document, Instance, Request, RequestStatus, TaskRecord, TaskState, User
+from engine.models import Instance, Request, RequestStatus, TaskRecord, TaskState, User
 from engine.spifftasks import APPLICANT_LANE
 from engine.timeutil import utcnow
-
-CITIZEN_FILES = ("attachment", "reply")  # what counts toward the catalog's max_files
 
 # The form of a citizen task whose diagram names none: one text box.
 DEFAULT_REPLY_FORM: dict[str, Any] = {
@@ -121,15 +119,8 @@ def reply(
         errors.extend(exc.errors)
     proc = versions.request_procedure(session, circuit, request.procedure, request.id)
     if uploads and proc is not None:
-        stored = session.scalar(
-            select(func.count(Document.id)).where(
-                Document.request_id == request.id, Document.kind.in_(CITIZEN_FILES)
-            )
-        )
-        if (stored or 0) + len(uploads) > proc.max_files:
-            errors.append(
-                {"field": "/attachments", "message": documents.files_limit_message(proc.max_files)}
-            )
+        held = documents.uploaded_count(session, request.id)
+        errors.extend(documents.check_count(proc.max_files, uploads, held))
     if errors:
         raise Invalid(errors)
     clean = dict(data)

@@ -32,6 +32,10 @@ class Settings:
     session_ttl_hours: int = 8
     max_upload_bytes: int = 25 * 1024 * 1024
     registry_department: str = "registratura"  # registers what comes in; not a triage choice
+    proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted
+    login_limit: str = "10 per 5 minutes"  # failed logins per account, web and API together
+    login_ip_limit: str = "30 per 5 minutes"  # failed logins per client address
+    submission_limit: str = "10 per hour"  # requests submitted per account
 
     @property
     def documents_dir(self) -> Path:
@@ -83,4 +87,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mail_from=env.get("MAIL_FROM", "circuit@localhost"),
         base_url=env.get("CIRCUIT_BASE_URL", "http://127.0.0.1:5000"),
         registry_department=env.get("CIRCUIT_REGISTRY_DEPARTMENT", "registratura"),
+        proxies=int(env.get("CIRCUIT_PROXIES", "0")),
+        login_limit=_limit(env, "CIRCUIT_LOGIN_LIMIT", Settings.login_limit),
+        login_ip_limit=_limit(env, "CIRCUIT_LOGIN_IP_LIMIT", Settings.login_ip_limit),
+        submission_limit=_limit(env, "CIRCUIT_SUBMISSION_LIMIT", Settings.submission_limit),
     )
+
+
+def _limit(env: Mapping[str, str], name: str, default: str) -> str:
+    """Return a rate limit such as "10 per hour", refusing at start-up one that cannot parse."""
+    from limits import parse
+
+    value = env.get(name) or default
+    try:
+        parse(value)
+    except ValueError:
+        raise ValueError(f"{name}: not a rate limit like '10 per hour': {value!r}") from None
+    return value

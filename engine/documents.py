@@ -5,15 +5,21 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.catalog import AttachmentSpec
 from engine.errors import Invalid
 from engine.models import Document
+
+_CONTROL = {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"}  # NUL, line breaks, unassigned, surrogates
+_BIDI = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_EQUIVALENT = {"jpg": {"jpg", "jpeg", "jpe"}, "tif": {"tif", "tiff"}}
 
 
 @dataclass(frozen=True)
@@ -35,10 +41,11 @@ def _human(size: int) -> str:
     return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
 
 
-def files_limit_message(limit: int) -> str:
+def files_limit_message(limit: int, left: int | None = None) -> str:
     """Say the most files a request takes, with Romanian's „de” after 20 and up."""
     de = "de " if limit % 100 >= 20 or (limit >= 100 and limit % 100 == 0) else ""
-    return f"O cerere poate avea cel mult {limit} {de}fișiere, cu tot cu completările."
+    message = f"La o cerere se pot atașa cel mult {limit} {de}fișiere"
+    return message + (f"; mai puteți atașa {left}." if left is not None else ".")
 
 
 def check_uploads(specs: tuple[AttachmentSpec, ...], uploads: list[Upload]) -> list[str]:
@@ -119,10 +126,50 @@ def store_bytes(documents_dir: Path, content: bytes) -> str:
     return digest
 
 
-def safe_filename(name: str) -> str:
-    """Keep only the last path component of a client-supplied file name."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "document"
+def safe_filename(name: str, mime: str | None = None) -> str:
+    """Keep the last path component of a client's file name, without control characters,
+    its extension the one of the type the bytes really are."""
+    cleaned = "".join(
+        ch for ch in name if unicodedata.category(ch) not in _CONTROL and ch not in _BIDI
+    )
+    base = cleaned.replace("\\", "/").rsplit("/", 1)[-1].strip().lstrip(".") or "document"
+    kind = filetype.get_type(mime=mime) if mime else None
+    if kind is not None:
+        stem, dot, ext = base.rpartition(".")
+        if not dot:
+            stem = ext
+        if ext.lower() not in _EQUIVALENT.get(kind.extension, {kind.extension}) or not dot:
+            stem, ext = stem or "document", kind.extension
+        return f"{stem[: 199 - len(ext)]}.{ext}"
     return base[:200]
+
+
+def uploaded_count(session: Session, request_id: int) -> int:
+    """Return how many files the applicant has attached to a request so far."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Document)
+            .where(Document.request_id == request_id, Document.kind.in_(("attachment", "reply")))
+        )
+        or 0
+    )
+
+
+def ensure_room(session: Session, request_id: int, max_files: int, uploads: list[Upload]) -> None:
+    """Refuse uploads that would take a request past its procedure's number of files."""
+    if uploads:
+        held = uploaded_count(session, request_id)
+        if too_many := check_count(max_files, uploads, held):
+            raise Invalid(too_many)
+
+
+def check_count(max_files: int, uploads: list[Upload], already: int = 0) -> list[dict[str, str]]:
+    """Return the error for more files on one request than its procedure allows."""
+    if already + len(uploads) <= max_files:
+        return []
+    left = max(0, max_files - already) if already else None
+    return [{"field": "/attachments", "message": files_limit_message(max_files, left)}]
 
 
 def attach(
@@ -142,7 +189,7 @@ def attach(
             request_id=request_id,
             kind=kind,
             field=upload.field,
-            name=safe_filename(upload.filename),
+            name=safe_filename(upload.filename, mime),
             mime=mime,
             size=len(upload.content),
             sha256=digest,

@@ -16,6 +16,7 @@ from engine import (
     definitions,
     documents,
     forms,
+    foureyes,
     notify,
     officials,
     organisation,
@@ -92,15 +93,12 @@ def _check_submission(
 ) -> tuple[dict[str, Any], list[str]]:
     """Validate the form and the files together, so every problem is told at once."""
     errors = forms.form_errors(schema, data)
+    errors.extend(documents.check_count(max_files, uploads))
     mimes: list[str] = []
     try:
         mimes = documents.check_uploads(specs, uploads)
     except Invalid as exc:
         errors.extend(exc.errors)
-    if len(uploads) > max_files:
-        errors.append(
-            {"field": "/attachments", "message": documents.files_limit_message(max_files)}
-        )
     if errors:
         raise Invalid(errors)
     return dict(data), mimes
@@ -333,6 +331,7 @@ def _complete(
     task = spifftasks.find_task(loaded.workflow, row.id)
     if task is None or not task.has_state(SpiffState.READY):
         raise Conflict("Sarcina a fost deja finalizată de altcineva.", code="not_ready")
+    foureyes.ensure_other_person(session, row, task, actor)
     for field in schema.get("properties", {}):  # a form answered again starts clean
         task.data.pop(field, None)
     task.data.update(clean)

@@ -185,7 +185,12 @@ def cmd_deadline(args: argparse.Namespace) -> int:
             calendar = circuit.calendar(session)
     else:  # no database yet: the public holidays alone
         calendar = LegalCalendar()
-    print(calendar.deadline(start, args.days, kind).isoformat())
+    try:
+        due = calendar.deadline(start, args.days, kind)
+    except OverflowError:
+        print("Eroare: termenul ar depăși anul 9999; verificați data de început.", file=sys.stderr)
+        return 2
+    print(due.isoformat())
     return 0
 
 

@@ -65,6 +65,7 @@ VOLATILE = [
     "registry_entries",
     "registry_counters",
     "api_tokens",
+    "web_sessions",
     "bridge_days",
     "absences",
 ]

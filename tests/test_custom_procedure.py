@@ -261,9 +261,12 @@ def test_timer_messages_go_by_email_to_their_recipients(city, api, people, smtp)
 
 
 def test_the_applicant_withdraws_and_open_steps_and_timers_stop(city, api, people):
-    proc = city.catalog.get("aviz_amplasare")
-    later = {**proc.variables, "alerta_la": "2099-01-05T09:00:00+02:00"}
-    city.catalog = Catalog({proc.id: dataclasses.replace(proc, variables=later)})
+    # A later alert: the designer edits the catalog entry and deploys it as a new version.
+    path = city.settings.processes_dir / "aviz_amplasare.json"
+    entry = json.loads(path.read_text(encoding="utf-8"))
+    entry["variables"] = {**entry.get("variables", {}), "alerta_la": "2099-01-05T09:00:00+02:00"}
+    path.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
+    city.deploy_all()
     rid = submit(api)
     complete(api, "registry", rid, {"decizie": "complet"})
     with city.db.session() as s:
@@ -412,7 +415,7 @@ def test_replies_count_toward_the_procedures_file_limit(city, api):
     assert r.get_json()["errors"] == [
         {
             "field": "/attachments",
-            "message": "O cerere poate avea cel mult 3 fișiere, cu tot cu completările.",
+            "message": "La o cerere se pot atașa cel mult 3 fișiere.",
         }
     ]
     assert detail(api, rid)["documents"] == []

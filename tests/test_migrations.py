@@ -12,8 +12,8 @@ from engine.migrate import alembic_config, upgrade
 
 def test_migrations_match_the_models_and_upgrade_is_idempotent(backend):
     upgrade(backend.db)  # already at head: nothing to do, no error
-    head = ScriptDirectory.from_config(alembic_config(backend.db.url)).get_current_head()
     with backend.db.engine.connect() as conn:
         context = MigrationContext.configure(conn)
+        head = ScriptDirectory.from_config(alembic_config(backend.url)).get_current_head()
         assert context.get_current_revision() == head
         assert compare_metadata(context, Base.metadata) == []

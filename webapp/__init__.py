@@ -38,8 +38,11 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     )
     if config:
         app.config.update(config)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["circuit"] = circuit
+    from webapp import security, throttle
+
+    security.init_app(app)  # before the blueprints: their URL rules use its converters
+    throttle.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

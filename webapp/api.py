@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import wraps
@@ -12,12 +11,22 @@ from flask import Blueprint, Response, g, jsonify, request, send_file
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from engine import accounts, applicant, audit, documents, operations, queries, readmodel, versions
+from engine import (
+    accounts,
+    applicant,
+    audit,
+    documents,
+    operations,
+    queries,
+    readmodel,
+    sessions,
+    versions,
+)
 from engine.errors import BadRequest, CircuitError, Forbidden, Invalid, Unauthorized
 from engine.legal_calendar import DeadlineKind
 from engine.models import User
-from webapp import db, serialize, throttle
-from webapp.auth import bearer_user
+from webapp import db, inputs, serialize, throttle
+from webapp.auth import bearer_token, bearer_user
 from webapp.openapi import openapi_document
 
 bp = Blueprint("api", __name__)
@@ -62,23 +71,16 @@ def me() -> User:
 
 
 def json_body() -> dict[str, Any]:
-    """Parse the JSON body, refusing malformed JSON with a clear 400."""
-    raw = request.get_data(cache=True)
-    try:
-        body = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("Corpul cererii nu este JSON valid.", code="malformed_json") from None
-    if not isinstance(body, dict):
-        raise BadRequest("Corpul cererii trebuie să fie un obiect JSON.", code="malformed_json")
-    return body
+    """Parse the JSON body, refusing malformed, too deep or unstorable JSON with a clear 400."""
+    return inputs.json_object(request.get_data(cache=True))
 
 
 def _page_args() -> tuple[int, int]:
+    page = inputs.page_number(request.args.get("page"))
     try:
-        page = max(1, int(request.args.get("page", 1)))
         per_page = min(100, max(1, int(request.args.get("per_page", 20))))
     except ValueError:
-        raise BadRequest("Parametrii page și per_page trebuie să fie numere întregi.") from None
+        raise BadRequest("Parametrul per_page trebuie să fie un număr întreg.") from None
     return page, per_page
 
 
@@ -88,19 +90,29 @@ def token() -> Any:
     email, password = body.get("email"), body.get("password")
     if not isinstance(email, str) or not isinstance(password, str):
         raise BadRequest("Trimiteți „email” și „password”.")
-    if not throttle.allow("token", email):
-        return error(
-            429, "throttled", "Prea multe încercări. Încercați din nou peste câteva minute."
-        )
+    slot = throttle.login(email)
+    if not slot.allowed:
+        response, status = error(429, "throttled", throttle.login_refused_message(slot))
+        response.headers["Retry-After"] = str(slot.retry_after)
+        return response, status
     user = accounts.authenticate(db.session(), email, password)
     if user is None:
-        throttle.failed("token", email)
         raise Unauthorized("Adresa de e-mail sau parola nu este corectă.")
+    throttle.release(slot)
     ttl = timedelta(hours=db.circuit().settings.token_ttl_hours)
     value, expires = accounts.issue_token(db.session(), user, ttl)
     audit.record(db.session(), "login", actor_id=user.id, channel="api")
     db.commit()
     return {"token": value, "expires_at": expires.isoformat(timespec="seconds")}
+
+
+@bp.delete("/auth/token")
+@authenticated
+def revoke_token() -> Any:
+    sessions.revoke_token(db.session(), bearer_token() or "")
+    audit.record(db.session(), "logout", actor_id=me().id, channel="api")
+    db.commit()
+    return "", 204
 
 
 @bp.get("/openapi.json")
@@ -142,7 +154,9 @@ def _submission() -> tuple[Any, Any, list[documents.Upload]]:
     if request.mimetype == "multipart/form-data":
         raw = request.form.get("data", "{}")
         try:
-            data = json.loads(raw)
+            data = inputs.load_json(raw)
+        except inputs.RefusedJSON as exc:
+            raise Invalid([{"field": "/data", "message": str(exc)}]) from None
         except ValueError:
             raise Invalid(
                 [{"field": "/data", "message": "Câmpul „data” nu este JSON valid."}]
@@ -159,6 +173,13 @@ def _submission() -> tuple[Any, Any, list[documents.Upload]]:
 @bp.post("/requests")
 @authenticated
 def create_request() -> Any:
+    slot = throttle.submission(me().id)
+    if not slot.allowed:
+        response, status = error(
+            429, "too_many_submissions", throttle.submission_refused_message(slot)
+        )
+        response.headers["Retry-After"] = str(slot.retry_after)
+        return response, status
     procedure, data, uploads = _submission()
     key = request.headers.get("Idempotency-Key") or None
     circuit = db.circuit()
@@ -212,7 +233,9 @@ def _reply_body() -> tuple[Any, Any, list[documents.Upload]]:
         if "data" not in request.form:
             return None, request.form.get("text", ""), uploads
         try:
-            return json.loads(request.form["data"]), None, uploads
+            return inputs.load_json(request.form["data"]), None, uploads
+        except inputs.RefusedJSON as exc:
+            raise Invalid([{"field": "/data", "message": str(exc)}]) from None
         except ValueError:
             raise Invalid(
                 [{"field": "/data", "message": "Câmpul „data” nu este JSON valid."}]
@@ -317,6 +340,9 @@ def complete(task_id: str) -> Any:
     return {"request": {"id": req.id, "status": req.status.value}}
 
 
+FIRST_YEAR, LAST_YEAR = 1990, 2100  # the legal calendar's holidays are known for these
+
+
 @bp.get("/calendar/deadline")
 def deadline() -> Any:
     args = request.args
@@ -324,6 +350,10 @@ def deadline() -> Any:
         start = date.fromisoformat(args.get("start", ""))
     except ValueError:
         raise BadRequest("Parametrul start trebuie să fie o dată AAAA-LL-ZZ.") from None
+    if not FIRST_YEAR <= start.year <= LAST_YEAR:
+        raise BadRequest(
+            f"Parametrul start trebuie să fie o dată între anii {FIRST_YEAR} și {LAST_YEAR}."
+        )
     try:
         days = int(args.get("days", ""))
     except ValueError:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
-from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from flask_login import (
+    UserMixin,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+    user_logged_in,
+)
 
-from engine import accounts, audit
+from engine import accounts, audit, sessions
 from engine.cnp import birth_date, validate_cnp
 from engine.errors import BadRequest
 from engine.models import User
@@ -38,8 +47,13 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(user_id: str) -> WebUser | None:
-        user = accounts.user_by_id(db.session(), int(user_id)) if user_id.isdigit() else None
+        sid = session.get(SESSION_KEY)
+        if not user_id.isdigit() or not isinstance(sid, str):
+            return None
+        user = sessions.session_user(db.session(), int(user_id), sid)
         return WebUser(user) if user is not None else None
+
+    user_logged_in.connect(_open_server_session, app)
 
     @app.context_processor
     def _inject() -> dict[str, object]:
@@ -47,9 +61,21 @@ def init_app(app: Flask) -> None:
         return {"me": user}
 
 
+SESSION_KEY = "sid"
+
+
+def _open_server_session(_app: Flask, user: WebUser, **_kw: Any) -> None:
+    """Record every sign-in on the server (whichever view logs in), so it can be ended."""
+    ttl = timedelta(hours=db.circuit().settings.session_ttl_hours)
+    session[SESSION_KEY] = sessions.open_session(db.session(), user.user, ttl)
+    db.commit()
+
+
 def _safe_next(target: str | None) -> str | None:
     if not target:
         return None
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None  # browsers read "/\\evil.example" as "//evil.example": another site
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
 
@@ -65,29 +91,38 @@ def login() -> object:
     if current_user.is_authenticated:
         return redirect(home_for(current()))
     error = None
+    status = 200
+    headers: dict[str, str] = {}
     email = request.form.get("email", "").strip()
     if request.method == "POST":
-        if not throttle.allow("login", email):
-            error = "Prea multe încercări. Așteptați câteva minute și încercați din nou."
+        slot = throttle.login(email)
+        if not slot.allowed:
+            error, status = throttle.login_refused_message(slot), 429
+            headers["Retry-After"] = str(slot.retry_after)
         else:
             user = accounts.authenticate(db.session(), email, request.form.get("password", ""))
             if user is None:
-                throttle.failed("login", email)
-                error = "Adresa de e-mail sau parola nu este corectă."
+                error, status = "Adresa de e-mail sau parola nu este corectă.", 401
             else:
+                throttle.release(slot)
                 session.clear()
                 session.permanent = True
                 login_user(WebUser(user))
                 audit.record(db.session(), "login", actor_id=user.id, channel="web")
                 db.commit()
                 return redirect(_safe_next(request.args.get("next")) or home_for(user))
-    status = 401 if error else 200
-    return render_template("auth/login.html", error=error, email=email), status
+    html = render_template("auth/login.html", error=error, email=email[:254])
+    return html, status, headers
 
 
 @bp.route("/iesire", methods=["POST"])
 @login_required
 def logout() -> object:
+    sid = session.get(SESSION_KEY)
+    if isinstance(sid, str):
+        sessions.end_session(db.session(), sid)
+    audit.record(db.session(), "logout", actor_id=current().id, channel="web")
+    db.commit()
     logout_user()
     session.clear()
     flash("V-ați deconectat.", "info")
@@ -139,11 +174,17 @@ def signup() -> object:
     return render_template("auth/signup.html", errors=errors, form=form), status
 
 
-def bearer_user() -> User | None:
-    """Return the user of the request's bearer token, if valid."""
+def bearer_token() -> str | None:
+    """Return the bearer token the request carries, if any."""
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         return None
-    user = accounts.user_for_token(db.session(), header[7:].strip())
+    return header[7:].strip() or None
+
+
+def bearer_user() -> User | None:
+    """Return the user of the request's bearer token, if valid."""
+    token = bearer_token()
+    user = accounts.user_for_token(db.session(), token) if token else None
     g.api_user = user
     return user

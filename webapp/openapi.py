@@ -269,7 +269,11 @@ def openapi_document() -> dict[str, Any]:
                         }
                     },
                 },
-            )
+            ),
+            "delete": _op(
+                "Revocă tokenul folosit: este refuzat de acum înainte",
+                {"204": {"description": "Token revocat"}, **_errors(401)},
+            ),
         },
         "/openapi.json": {
             "get": _op(
@@ -324,7 +328,7 @@ def openapi_document() -> dict[str, Any]:
                 "Depune o cerere",
                 {
                     "201": _json(_ref("RequestSummary"), "Cererea a fost înregistrată"),
-                    **_errors(400, 401, 422),
+                    **_errors(400, 401, 422, 429),
                 },
                 requestBody=req_body,
                 parameters=[
@@ -346,7 +350,7 @@ def openapi_document() -> dict[str, Any]:
                         },
                         "Cereri",
                     ),
-                    **_errors(401),
+                    **_errors(400, 401),
                 },
                 parameters=PAGING,
             ),

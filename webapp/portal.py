@@ -15,7 +15,7 @@ from engine import applicant, documents, operations, queries, readmodel
 from engine.catalog import Catalog
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Request
-from webapp import db, formrender
+from webapp import db, formrender, inputs, throttle
 from webapp.auth import current
 from webapp.filters import ro_date
 
@@ -35,9 +35,8 @@ def uploads_from_request() -> list[documents.Upload]:
 
 
 def page_arg() -> int:
-    """Return the ?pagina= number, 1 when absent or not a number."""
-    raw = request.args.get("pagina", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    """Return the ?pagina= number, 1 when absent; refuse one that is not a page."""
+    return inputs.page_number(request.args.get("pagina"), "pagina")
 
 
 def page_count(total: int, per_page: int) -> int:
@@ -114,6 +113,10 @@ def new_request(procedure_id: str) -> Any:
     key = request.form.get("idempotency_key", "")
     key = key if _KEY.match(key) else uuid.uuid4().hex
     data = formrender.parse(schema, request.form)
+    slot = throttle.submission(current().id)
+    if not slot.allowed:
+        message = throttle.submission_refused_message(slot)
+        return _render_start(proc, schema, key, values=data, errors={"": message}, status=429)
     uploads = uploads_from_request()
     try:
         req, created = operations.start_request(

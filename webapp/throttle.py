@@ -1,40 +1,149 @@
-"""Throttling of failed logins, counted in Redis so every web process shares it."""
+"""Throttles counted atomically in Redis, so every web process shares them: logins, submissions.
+
+A slot is taken before the work it guards (a password check, a registration) and given back
+when the work turns out not to count (a right password, a refused form). A burst sent at
+once therefore gets at most the limit through: counting after the check would let every
+request of the burst pass the check before any of them is counted.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
+import time
+from dataclasses import dataclass, field
 
-from flask import request
+from flask import Flask, Response, g, request
+from limits import RateLimitItem, parse
+from limits.storage import RedisStorage
+from limits.strategies import FixedWindowRateLimiter
 
 from webapp import db
 
 log = logging.getLogger(__name__)
-WINDOW_SECONDS = 300
-MAX_FAILURES = 10
+PREFIX = "circuit:throttle"
+
+Counter = tuple[RateLimitItem, str, str]
 
 
-def _key(scope: str, identity: str) -> str:
-    ident = hashlib.sha256(identity.strip().lower().encode()).hexdigest()[:16]
-    return f"circuit:throttle:{scope}:{request.remote_addr}:{ident}"
+@dataclass
+class Slot:
+    """The counters one attempt was counted in; `allowed` is False when one was full."""
+
+    allowed: bool
+    counters: list[Counter] = field(default_factory=list)
+    retry_after: int = 0
+
+    @property
+    def minutes(self) -> int:
+        """Return the wait, in whole minutes (at least one)."""
+        return max(1, math.ceil(self.retry_after / 60))
 
 
-def allow(scope: str, identity: str) -> bool:
-    """Tell whether this address may try this identity again (under MAX_FAILURES)."""
+def _limiter() -> FixedWindowRateLimiter:
+    circuit = db.circuit()
+    limiter = circuit.extras.get("limiter")
+    if limiter is None:
+        storage = RedisStorage(
+            "redis://", connection_pool=circuit.redis().connection_pool, key_prefix=PREFIX
+        )
+        limiter = FixedWindowRateLimiter(storage)
+        circuit.extras["limiter"] = limiter
+    return limiter  # type: ignore[no-any-return]
+
+
+def _digest(identity: str) -> str:
+    return hashlib.sha256(identity.strip().lower().encode()).hexdigest()[:32]
+
+
+def _take(counters: list[Counter]) -> Slot:
+    """Count one attempt in every counter; if any is full, count it in none."""
     try:
-        count = db.circuit().redis().get(_key(scope, identity))
-    except Exception:  # Redis down: let people log in rather than lock everyone out
-        log.warning("login throttle unavailable", exc_info=True)
-        return True
-    return count is None or int(count) < MAX_FAILURES  # type: ignore[arg-type]
+        limiter = _limiter()
+        taken: list[Counter] = []
+        for counter in counters:
+            taken.append(counter)
+            if not limiter.hit(*counter):
+                item, *ids = counter
+                wait = limiter.get_window_stats(item, *ids).reset_time - time.time()
+                _give_back(limiter, taken)
+                return Slot(False, retry_after=max(1, math.ceil(wait)))
+        return Slot(True, taken)
+    except Exception:  # Redis down: let people in rather than lock everyone out
+        log.warning("throttle unavailable", exc_info=True)
+        return Slot(True)
 
 
-def failed(scope: str, identity: str) -> None:
-    """Count a failed attempt for the window."""
+def _give_back(limiter: FixedWindowRateLimiter, counters: list[Counter]) -> None:
+    for item, *ids in counters:
+        limiter.hit(item, *ids, cost=-1)
+
+
+def release(slot: Slot) -> None:
+    """Give back the counts of an attempt that must not count (a success, a refused form)."""
+    if not slot.counters:
+        return
     try:
-        redis = db.circuit().redis()
-        key = _key(scope, identity)
-        if redis.incr(key) == 1:
-            redis.expire(key, WINDOW_SECONDS)
+        _give_back(_limiter(), slot.counters)
     except Exception:
-        log.warning("login throttle unavailable", exc_info=True)
+        log.warning("throttle unavailable", exc_info=True)
+    slot.counters = []
+
+
+def login(email: str) -> Slot:
+    """Take a slot for a password check: one counter per account, one per client address."""
+    settings = db.circuit().settings
+    return _take(
+        [
+            (parse(settings.login_limit), "login-account", _digest(email)),
+            (parse(settings.login_ip_limit), "login-address", request.remote_addr or "-"),
+        ]
+    )
+
+
+def submission(user_id: int) -> Slot:
+    """Take a slot for registering a request on this account (given back if it is refused)."""
+    item = parse(db.circuit().settings.submission_limit)
+    slot = _take([(item, "submission", str(user_id))])
+    g.submission_slot = slot
+    return slot
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _give_back_refused(response: Response) -> Response:
+        # A submission answered with an error (a form to correct) registered nothing.
+        slot = g.pop("submission_slot", None)
+        if slot is not None and response.status_code >= 400:
+            release(slot)
+        return response
+
+
+def login_refused_message(slot: Slot) -> str:
+    return (
+        "Prea multe încercări de autentificare nereușite. "
+        f"Așteptați {_minutes(slot.minutes)} și încercați din nou."
+    )
+
+
+def submission_refused_message(slot: Slot) -> str:
+    item = parse(db.circuit().settings.submission_limit)
+    return (
+        f"Ați trimis deja numărul maxim de cereri permis ({item.amount} într-un interval de "
+        f"{_window(item)}). Puteți trimite o nouă cerere peste {_minutes(slot.minutes)}."
+    )
+
+
+def _minutes(n: int) -> str:
+    if n == 1:
+        return "un minut"
+    return f"{n} {'de ' if n % 100 >= 20 or n % 100 == 0 else ''}minute"
+
+
+def _window(item: RateLimitItem) -> str:
+    seconds = item.get_expiry()
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return "o oră" if hours == 1 else f"{hours} {'de ' if hours >= 20 else ''}ore"
+    return _minutes(max(1, seconds // 60))
