@@ -202,6 +202,8 @@ class RegistryEntry(Base):
     annexes: Mapped[int | None] = mapped_column(Integer)
     documents: Mapped[list[Any] | None] = mapped_column(JSON)  # [{name, mime, size, sha256}]
     search_text: Mapped[str | None] = mapped_column(Text)  # folded: no case, no diacritics
+    # A retried registration (a double click, a client's retry) finds its first number.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     @property
     def display(self) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, conexare, documents, forms, operations, registry
@@ -37,6 +38,7 @@ class Registered:
 
     entry: RegistryEntry
     request: Request | None
+    created: bool = True
 
 
 def may_register(user: User) -> bool:
@@ -166,6 +168,13 @@ def register_document(
     Every field is checked first and every problem told at once; nothing is stored then."""
     if not may_register(official):
         raise Forbidden("Numai registratura înregistrează documente.")
+    key = _text(raw, "idempotency_key")[:64] or None
+    if key:
+        registry.lock_register(session)  # a retry waits for the first and finds its number
+        first = session.scalar(select(RegistryEntry).where(RegistryEntry.idempotency_key == key))
+        if first is not None:
+            request = session.scalar(select(Request).where(Request.registry_entry_id == first.id))
+            return Registered(first, request, created=False)
     uploads = uploads or []
     errors: list[dict[str, str]] = []
     direction = _text(raw, "direction") or "in"
@@ -261,6 +270,7 @@ def register_document(
         linked=linked,
         documents=files,
         actor_id=official.id,
+        idempotency_key=key,
     )
     request: Request | None = None
     if proc is not None and earlier is None:

@@ -40,6 +40,7 @@ class Intake:
     department: str | None = None
     documents: list[dict[str, Any]] = field(default_factory=list)
     actor_id: int | None = None  # the registry official who registers it
+    idempotency_key: str | None = None  # a retry finds the first registration
 
     def entry_fields(self) -> dict[str, Any]:
         """Return the keyword arguments of `register` this intake fills."""
@@ -50,6 +51,7 @@ class Intake:
             "pages": self.pages,
             "annexes": self.annexes,
             "documents": self.documents,
+            "idempotency_key": self.idempotency_key,
         }
 
 
@@ -82,7 +84,7 @@ def describe(name: str, mime: str, content: bytes) -> dict[str, Any]:
     }
 
 
-def _lock_register(session: Session) -> None:
+def lock_register(session: Session) -> None:
     """Serialise registrations until commit, so number order is time order."""
     conn = session.connection()  # on SQLite this begins the transaction: BEGIN IMMEDIATE
     if conn.dialect.name == "postgresql":
@@ -158,12 +160,13 @@ def register(
     pages: int | None = None,
     annexes: int | None = None,
     documents: list[dict[str, Any]] | None = None,
+    idempotency_key: str | None = None,
 ) -> RegistryEntry:
     """Write a line in the register with the next number of the year (Romania's local time).
 
     The time is read after the register is locked (unless `at` is given), so numbers
     follow the clock; the year turns at midnight of 31 December in Europe/Bucharest."""
-    _lock_register(session)
+    lock_register(session)
     at = at if at is not None else (clock or utcnow)()
     local = as_aware(at).astimezone(BUCHAREST)
     number = _next_number(session, local.year)
@@ -188,6 +191,7 @@ def register(
         linked_year=linked.year if linked else None,
         file_code=file_code,
         documents=list(documents or []),
+        idempotency_key=idempotency_key,
         prev_hash=previous.entry_hash if previous else GENESIS,
         entry_hash="",
     )

@@ -310,3 +310,17 @@ def test_openapi_lists_the_register_paths(client):
     validate(doc)
     assert set(doc["paths"]["/registry/entries"]) == {"get", "post"}
     assert "/registry/export" in doc["paths"] and "/registry/verify" in doc["paths"]
+
+
+def test_a_retried_registration_keeps_its_first_number(client, api_for, circuit):
+    registry = dict(api_for("registry"), **{"Idempotency-Key": "scrisoare-7f3a"})
+    letter = {"channel": "post", "issuer": "Ion Pop", "summary": "Cerere de audiență"}
+    first = client.post(ENTRIES, json=letter, headers=registry)
+    again = client.post(ENTRIES, json=letter, headers=registry)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["display"] == first.get_json()["display"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = client.post(ENTRIES, json=letter, headers=api_for("registry")).get_json()
+    assert other["number"] == first.get_json()["number"] + 1
+    with circuit.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(RegistryEntry)) == 2

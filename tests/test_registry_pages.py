@@ -100,3 +100,25 @@ def test_only_registry_and_auditors_open_the_register(browser_for):
     for who in ("citizen", "urbanism"):
         assert browser_for(who).get("/registratura/").status_code == 403, who
     assert browser_for("secretar").get(NEW).status_code == 403
+
+
+def test_a_double_click_on_the_registration_form_registers_once(browser_for, circuit):
+    registry = browser_for("registry")
+    html = registry.get(NEW).get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', html).group(1)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    form = {
+        "csrf_token": token,
+        "idempotency_key": key,
+        "direction": "in",
+        "channel": "counter",
+        "issuer": "Ion Pop",
+        "summary": "Cerere de audiență",
+    }
+    first, second = registry.client.post(NEW, data=form), registry.client.post(NEW, data=form)
+    assert first.status_code == second.status_code == 302
+    assert "fusese deja înregistrat cu nr. 1/" in registry.get(second.location).get_data(
+        as_text=True
+    )
+    with circuit.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(RegistryEntry)) == 1

@@ -137,6 +137,9 @@ def registry_paths() -> dict[str, Any]:
             "post": _op(
                 "Înregistrează un document intrat sau ieșit",
                 {"201": _json(created, "Înregistrat"), **_errors(400, 401, 403, 422)},
+                parameters=[
+                    {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
+                ],
                 requestBody={
                     "required": True,
                     "content": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -134,6 +135,7 @@ def _render_new(proc: Any, values: dict[str, Any], errors: dict[str, str], statu
         if data_schema
         else [],
         errors=errors,
+        idempotency_key=values.get("idempotency_key") or uuid.uuid4().hex,
     )
     return html, status
 
@@ -159,6 +161,7 @@ def new_entry() -> Any:
     schema = entry_schema(procs, [])
     raw: dict[str, Any] = formrender.parse(schema, request.form)
     raw["procedure"] = proc.id if proc else None
+    raw["idempotency_key"] = request.form.get("idempotency_key", "")
     if proc:
         raw["data"] = formrender.parse(
             operations.form_schema(session, circuit, proc.start_form, catalog.version_of(proc.id)),
@@ -172,6 +175,8 @@ def new_entry() -> Any:
         session.rollback()
         return _render_new(proc, raw, _errors(exc), 422)
     message = f"Documentul a fost înregistrat cu nr. {done.entry.display}."
+    if not done.created:
+        message = f"Documentul fusese deja înregistrat cu nr. {done.entry.display}."
     if done.request is not None:
         message += " Procedura a pornit; cererea apare în lista de sarcini."
     flash(message, "success")

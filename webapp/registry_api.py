@@ -87,6 +87,7 @@ def _entry_input() -> tuple[dict[str, Any], list[documents.Upload]]:
 @authenticated
 def registry_register() -> Any:
     raw, uploads = _entry_input()
+    raw["idempotency_key"] = request.headers.get("Idempotency-Key") or raw.get("idempotency_key")
     done = registratura.register_document(db.session(), db.circuit(), _official(), raw, uploads)
     db.commit()
     e = done.entry
@@ -100,6 +101,8 @@ def registry_register() -> Any:
         }
     )
     response.status_code = 201
+    if not done.created:
+        response.headers["Idempotent-Replayed"] = "true"
     return response
 
 

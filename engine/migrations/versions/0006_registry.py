@@ -61,6 +61,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("annexes", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("documents", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("search_text", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("idempotency_key", sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_registry_entries_idempotency_key"), ["idempotency_key"]
+        )
 
     with op.batch_alter_table("requests", schema=None) as batch_op:
         batch_op.alter_column("applicant_id", existing_type=sa.Integer(), nullable=True)
@@ -94,7 +98,9 @@ def downgrade() -> None:
         batch_op.alter_column("applicant_id", existing_type=sa.Integer(), nullable=False)
 
     with op.batch_alter_table("registry_entries", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_registry_entries_idempotency_key"), type_="unique")
         for column in (
+            "idempotency_key",
             "search_text",
             "documents",
             "annexes",
