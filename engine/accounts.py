@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from engine import audit, sessions
-from engine.cnp import validate_cnp
+from engine import account_rules, audit, personal, sessions
 from engine.errors import BadRequest
 from engine.models import ApiToken, Department, Membership, User
-from engine.timeutil import utcnow
+from engine.timeutil import local_today, utcnow
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("circuit-dummy-password")
-MIN_PASSWORD = 10
+MIN_PASSWORD = account_rules.PASSWORD_MIN
 MAX_PASSWORD = 128  # checked before hashing: a megabyte-long password costs seconds of Argon2
 PASSWORD_TOO_LONG = f"Parola poate avea cel mult {MAX_PASSWORD} de caractere."
 
@@ -41,33 +40,36 @@ def create_user(
     password: str,
     *,
     departments: list[str] = (),  # type: ignore[assignment]
-    heads: list[str] = (),
+    heads: list[str] = (),  # type: ignore[assignment]
     is_admin: bool = False,
-    cnp: str | None = None,  # type: ignore[assignment]
+    cnp: str | None = None,
+    birth_date: date | str | None = None,
+    id_document: str | None = None,
+    verified: bool = True,
 ) -> User:
-    """Create an account; with departments an official, else a citizen."""
-    email = normalize_email(email)
-    if "@" not in email or len(email) > 254:
-        raise BadRequest("Adresa de e-mail nu este validă.")
-    if len(password) < MIN_PASSWORD:
-        raise BadRequest(f"Parola trebuie să aibă cel puțin {MIN_PASSWORD} caractere.")
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise BadRequest("Există deja un cont cu această adresă de e-mail.")
-    if cnp:
-        validate_cnp(cnp)
-    user = User(
+    """Create an account an administrator vouches for (verified); with departments an official."""
+    checked = account_rules.check_account(
+        name=name,
         email=email,
-        name=name.strip(),
-        password_hash=hash_password(password),
-        is_admin=is_admin,
+        password=password,
         cnp=cnp,
-        created_at=utcnow(),
+        birth_date=birth_date,
+        id_document=id_document,
+        today=local_today(),
+        identity_required=False,
     )
+    if not checked.errors:
+        if session.scalar(select(User.id).where(User.email == checked.email)) is not None:
+            checked.errors["email"] = "Există deja un cont cu această adresă de e-mail."
+        if checked.identity.cnp and cnp_taken(session, checked.identity.cnp):
+            checked.errors["cnp"] = "Există deja un cont cu acest CNP."
+    if checked.errors:
+        raise BadRequest(" ".join(checked.errors.values()), errors=checked.errors)
+    user = new_user(session, checked, password, verified=verified, is_admin=is_admin)
     for code in dict.fromkeys([*departments, *heads]):
         if session.get(Department, code) is None:
             raise BadRequest(f"Compartimentul „{code}” nu există.")
         user.memberships.append(Membership(department_code=code, is_head=code in heads))
-    session.add(user)
     session.flush()
     audit.record(
         session,
@@ -79,6 +81,47 @@ def create_user(
         admin=is_admin,
     )
     return user
+
+
+def cnp_taken(session: Session, cnp: str) -> bool:
+    """Tell whether an account already has this CNP (found by its keyed hash)."""
+    digest = personal.vault().lookup_hash(cnp)
+    return session.scalar(select(User.id).where(User.cnp_hash == digest)) is not None
+
+
+def new_user(
+    session: Session,
+    checked: account_rules.Checked,
+    password: str,
+    *,
+    verified: bool,
+    is_admin: bool = False,
+) -> User:
+    """Add a user from checked values, the CNP and document encrypted."""
+    ident = checked.identity
+    vault = personal.vault() if ident.cnp or ident.id_document else None
+    user = User(
+        email=checked.email,
+        name=checked.name,
+        password_hash=hash_password(password),
+        is_admin=is_admin,
+        birth_date=ident.birth_date,
+        created_at=utcnow(),
+        email_verified_at=utcnow() if verified else None,
+    )
+    if vault is not None and ident.cnp:
+        user.cnp_encrypted = vault.encrypt(ident.cnp)
+        user.cnp_hash = vault.lookup_hash(ident.cnp)
+    if vault is not None and ident.id_document:
+        user.id_document_encrypted = vault.encrypt(ident.id_document)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def public_id(user_id: int) -> str:
+    """Return the opaque id the API shows for an account (ids are not counted from outside)."""
+    return "u" + personal.vault().lookup_hash(f"user:{user_id}")[:20]
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

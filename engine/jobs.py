@@ -29,6 +29,15 @@ def send_notification(notification_id: int) -> bool:
         return notify.send(session, circuit, notification_id)
 
 
+def send_account_mail(kind: str, user_id: int, email: str | None = None) -> bool:
+    """E-mail a link or a warning about an account (signed at sending time, never stored)."""
+    from engine import account_mail
+
+    circuit = current()
+    with circuit.db.transaction() as session:
+        return account_mail.send(session, circuit, kind, user_id, email)
+
+
 def sweep(dispatcher: RQDispatcher) -> int:
     """Re-enqueue due timers and unsent e-mails whose job Redis no longer has."""
     circuit = current()
@@ -37,11 +46,11 @@ def sweep(dispatcher: RQDispatcher) -> int:
             PendingJob("fire_timer", (t.task_id,), None, f"timer-{t.task_id}")
             for t in timers.due_timers(session)
         ]
-        if circuit.settings.smtp_host:
-            pending += [
-                PendingJob("send_notification", (n,), None, f"notification-{n}")
-                for n in notify.unsent(session)
-            ]
+        # Without SMTP mail goes to the outbox, so a lost job is re-sent either way.
+        pending += [
+            PendingJob("send_notification", (n,), None, f"notification-{n}")
+            for n in notify.unsent(session)
+        ]
     sent = 0
     for job in pending:
         assert job.job_id is not None

@@ -73,7 +73,12 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    cnp: Mapped[str | None] = mapped_column(String(13))
+    # The CNP and identity document are encrypted (engine.personal); cnp_hash finds duplicates.
+    cnp_encrypted: Mapped[str | None] = mapped_column(Text)
+    cnp_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    id_document_encrypted: Mapped[str | None] = mapped_column(Text)
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -93,6 +98,10 @@ class User(Base):
     @property
     def is_official(self) -> bool:
         return bool(self.memberships)
+
+    @property
+    def verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class Membership(Base):
@@ -233,6 +242,7 @@ class Request(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     answer_entry_id: Mapped[int | None] = mapped_column(ForeignKey("registry_entries.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -247,6 +257,7 @@ class Request(Base):
     applicant: Mapped[User | None] = relationship(foreign_keys=[applicant_id])
     registry_entry: Mapped[RegistryEntry] = relationship(foreign_keys=[registry_entry_id])
     answer_entry: Mapped[RegistryEntry | None] = relationship(foreign_keys=[answer_entry_id])
+    company: Mapped[Company | None] = relationship(foreign_keys=[company_id])
 
     @property
     def registration_display(self) -> str:
@@ -419,3 +430,46 @@ class BridgeDay(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+
+
+class Company(Base):
+    """A company a person acts for; its CUI is checked when added."""
+
+    __tablename__ = "companies"
+    __table_args__ = (UniqueConstraint("user_id", "cui", name="uq_companies_user_cui"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    cui: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UsedLink(Base):
+    """A single-use link (e-mail confirmation, password reset) that has been used."""
+
+    __tablename__ = "used_links"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AccessLogEntry(Base):
+    """An official opened or changed a person's data (GDPR art. 15: who saw what, when)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_subject", "subject_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    official_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    department: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    action: Mapped[str] = mapped_column(String(32))  # opened, downloaded, changed
+    what: Mapped[str] = mapped_column(String(300))
+
+    official: Mapped[User] = relationship(foreign_keys=[official_id])

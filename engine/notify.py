@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-import smtplib
 from collections.abc import Mapping
 from datetime import timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import mailer
 from engine.context import Circuit
 from engine.dispatch import defer
 from engine.models import Membership, Notification, Request, RequestStatus, User
@@ -25,6 +24,8 @@ STATUS_MESSAGES = {
         "Cererea dumneavoastră „{summary}” a fost înregistrată cu nr. {number}. "
         "Termenul legal de răspuns este {due}."
     ),
+    RequestStatus.IN_PROGRESS: "Cererea nr. {number} este în lucru la compartimentul de "
+    "specialitate.",
     RequestStatus.WAITING_FOR_CITIZEN: "Pentru cererea nr. {number} vi se cer completări. "
     "Intrați în cont pentru a răspunde.",
     RequestStatus.COMPLETED: "Cererea nr. {number} a fost soluționată. Răspunsul este în contul "
@@ -217,25 +218,19 @@ def recipients(session: Session, note: Notification) -> list[str]:
 
 
 def send(session: Session, circuit: Circuit, notification_id: int) -> bool:
-    """Send a notification by e-mail if SMTP is configured and it was not sent yet."""
+    """E-mail a notification (or write it to the outbox without SMTP) if not sent yet."""
     note = session.get(Notification, notification_id)
     settings = circuit.settings
-    if note is None or note.emailed_at is not None or not settings.smtp_host:
+    if note is None or note.emailed_at is not None:
         return False
     to = recipients(session, note)
     if not to:
         note.emailed_at = utcnow()  # nobody to write to: done, so the sweep stops retrying
         return False
-    msg = EmailMessage()
-    msg["Subject"] = "Primăria — notificare Circuit"
-    msg["From"] = settings.mail_from
-    msg["To"] = ", ".join(to)
     link = f"{settings.base_url.rstrip('/')}/cereri/{note.request_id}" if note.request_id else ""
-    msg.set_content(f"{note.message}\n\n{link}\n")
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
-        if settings.smtp_user and settings.smtp_password:
-            smtp.starttls()
-            smtp.login(settings.smtp_user, settings.smtp_password)
-        smtp.send_message(msg)
+    msg = mailer.compose(
+        settings, to, "Primăria — notificare Circuit", f"{note.message}\n\n{link}\n"
+    )
+    mailer.deliver(settings, msg)
     note.emailed_at = utcnow()
     return True

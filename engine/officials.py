@@ -254,11 +254,16 @@ def _hours(start: datetime | None, end: datetime | None) -> float | None:
     return round((as_aware(end) - as_aware(start)).total_seconds() / 3600, 1)
 
 
-def history(session: Session, user: User, request_id: int) -> dict[str, Any]:
-    """Return every step, claim, redirect, message and document of a request, with who and why."""
+def history(
+    session: Session, user: User, request_id: int, *, log_access: bool = True
+) -> dict[str, Any]:
+    """Return every step, claim, redirect, message and document of a request, with who and why.
+
+    A page that already logged the official's look passes `log_access=False`."""
     if not user.is_official and not user.is_admin:
         raise NotFound("Cererea nu există.")
-    request = queries.request_for(session, user, request_id)
+    find = queries.request_for if log_access else queries._visible_request
+    request = find(session, user, request_id)
     names = dict(session.execute(select(User.id, User.name)).all())
     events = []
     for e in session.scalars(

@@ -17,9 +17,11 @@ from engine import (
     documents,
     forms,
     foureyes,
+    mydata,
     notify,
     officials,
     organisation,
+    profile,
     registry,
     runtime,
     spifftasks,
@@ -120,6 +122,7 @@ def start_request(
     uploads: list[documents.Upload] | None = None,
     idempotency_key: str | None = None,
     intake: registry.Intake | None = None,
+    company: str | None = None,
 ) -> tuple[Request, bool]:
     """Register a request and start its workflow; return it and whether it is new.
 
@@ -133,6 +136,14 @@ def start_request(
         existing = find_by_idempotency_key(session, applicant, key)
         if existing is not None:
             return existing, False
+    if applicant is not None and not applicant.verified:
+        raise Forbidden(
+            "Confirmați adresa de e-mail înainte de a depune o cerere: deschideți linkul "
+            "primit pe e-mail sau cereți altul din pagina contului.",
+            code="email_not_verified",
+        )
+    # `company`: a CUI they act for
+    firm = profile.company_for(session, applicant, company) if applicant else None
     catalog = circuit.procedures(session)  # current versions, read once
     proc = procedure_or_400(circuit, procedure_id, catalog)
     version_id = catalog.version_of(proc.id)
@@ -157,7 +168,8 @@ def start_request(
     initial.update(copy.deepcopy(proc.variables))  # the designer's data wins over the form's
     initial.update(
         cerere={"data": today.isoformat(), "procedura": proc.id, "termen_legal": due.isoformat()},
-        petent=registry.petent(applicant.email if applicant else None, issuer, intake),
+        petent=registry.petent(applicant.email if applicant else None, issuer, intake)
+        | ({"firma": firm.name, "cui": firm.cui} if firm else {}),
         termen_legal=due.isoformat(),
     )
     reminder = _reminder_at(calendar, proc, now)
@@ -174,7 +186,7 @@ def start_request(
     entry = registry.register(
         session,
         direction="in",
-        issuer=issuer,
+        issuer=f"{firm.name} (CUI {firm.cui})" if firm else issuer,
         summary=summary,
         department=circuit.settings.registry_department,
         file_code=proc.archive.get("file_code"),
@@ -196,6 +208,7 @@ def start_request(
         summary=summary,
         data=clean,
         idempotency_key=key,
+        company_id=firm.id if firm else None,
         created_at=now,
         updated_at=now,
     )
@@ -348,6 +361,9 @@ def _complete(
         answer_field=proc.answer_field if proc else None,
         procedure_title=proc.title if proc else None,
     )
+    mydata.record_access(
+        session, actor, request, mydata.CHANGED, f"pasul {row.name}", department=row.department
+    )
     organisation.check_routing(session, loaded.workflow, loaded.before.ready)
     audit.record(
         session,
@@ -381,7 +397,7 @@ def _close(session: Session, request: Request, actor: User) -> None:
             session,
             direction="out",
             issuer="Primăria",
-            recipient=request.petitioner_name,
+            recipient=request.company.name if request.company else request.petitioner_name,
             summary=f"Răspuns: {request.summary}",
             department=actor.departments[0] if actor.departments else None,
             request_id=request.id,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, defer, joinedload
 
+from engine import mydata
 from engine.errors import NotFound
 from engine.models import (
     AuditEvent,
@@ -146,6 +147,13 @@ def visible_requests(
 
 def request_for(session: Session, user: User, request_id: int) -> Request:
     """Return the request if this user may see it; otherwise NotFound, as for a missing id."""
+    # An official's look is logged for the applicant to see (engine.mydata).
+    request = _visible_request(session, user, request_id)
+    mydata.record_access(session, user, request, mydata.OPENED, f"cererea {request.summary}")
+    return request
+
+
+def _visible_request(session: Session, user: User, request_id: int) -> Request:
     request = session.get(Request, request_id, options=[joinedload(Request.registry_entry)])
     if request is None:
         raise NotFound("Cererea nu există.")
@@ -200,7 +208,10 @@ def document_for(session: Session, user: User, document_id: int) -> Document:
     doc = session.get(Document, document_id)
     if doc is None:
         raise NotFound("Documentul nu există.")
-    request_for(session, user, doc.request_id)
+    request = _visible_request(session, user, doc.request_id)
+    mydata.record_access(
+        session, user, request, mydata.DOWNLOADED, f"documentul {doc.name}", document_id=doc.id
+    )
     return doc
 
 

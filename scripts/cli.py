@@ -133,6 +133,9 @@ def cmd_demo(_: argparse.Namespace) -> int:
             for acc in accounts:
                 fh.write(f"{acc.email}\t{acc.password}\t{acc.role}\n")
         print(f"Parolele sunt păstrate și în {path}")
+    from engine.mailer import describe
+
+    print(describe(circuit.settings))
     return 0
 
 
@@ -155,6 +158,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
                 heads=args.head or [],
                 is_admin=args.admin,
                 cnp=args.cnp,
+                birth_date=args.birth_date,
             )
             print(f"Utilizator creat: {user.email} (id {user.id})")
     except BadRequest as exc:
@@ -301,6 +305,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"Circuit rulează la http://{args.host}:{args.port}/  (Ctrl+C pentru oprire)",
             flush=True,
         )
+        from engine.mailer import describe
+
+        print(describe(circuit.settings), flush=True)
         while all(child.poll() is None for child, _ in children):
             time.sleep(0.2)
         print("Eroare: un proces al serverului s-a oprit neașteptat.", file=sys.stderr)
@@ -339,6 +346,7 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--head", action="append")
     add.add_argument("--admin", action="store_true")
     add.add_argument("--cnp")
+    add.add_argument("--birth-date", help="AAAA-LL-ZZ; necesară pentru CNP-urile cu 7, 8 sau 9")
     add.set_defaults(func=cmd_user_add)
     dept = sub.add_parser("department", help="compartimentele primăriei")
     dsub = dept.add_subparsers(dest="department_command", required=True)

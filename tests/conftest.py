@@ -55,6 +55,8 @@ PEOPLE = {
 # Departments with nobody in them: stare_civila, asistenta_sociala, proiecte.
 # Tables emptied between tests; departments, the seeded people and process versions stay.
 VOLATILE = [
+    "access_log",
+    "used_links",
     "audit_events",
     "notifications",
     "documents",
@@ -63,6 +65,7 @@ VOLATILE = [
     "instances",
     "requests",
     "registry_entries",
+    "companies",
     "registry_counters",
     "api_tokens",
     "web_sessions",
@@ -152,6 +155,8 @@ class JobLog:
                     jobs.fire_timer(*job.args)
                 elif job.name == "send_notification":
                     jobs.send_notification(*job.args)
+                elif job.name == "send_account_mail":
+                    jobs.send_account_mail(*job.args)
 
     def named(self, name: str) -> list[PendingJob]:
         return [j for j in self.sent if j.name == name]

@@ -286,5 +286,11 @@ def test_openapi_document_is_valid_and_lists_every_path(client):
         "/tasks/{id}/claim",
         "/tasks/{id}/complete",
         "/calendar/deadline",
+        "/accounts",
+        "/accounts/verify",
+        "/me",
+        "/me/notifications",
+        "/me/access-log",
+        "/me/export",
     ]:
         assert path in doc["paths"], path

@@ -114,6 +114,7 @@ def test_demo_then_run_serves_the_demo_city_hall(tmp_path):
         line.split()[0]: line.split()[1] for line in demo.stdout.splitlines() if "@" in line
     }
     assert "ion.popescu@example.ro" in accounts and "registratura@primaria-demo.ro" in accounts
+    assert f"fișiere .eml în {tmp_path.resolve() / 'outbox'}" in demo.stdout  # no SMTP set
     port = _free_port()
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     environ["CIRCUIT_DATA_DIR"] = str(tmp_path)
@@ -168,6 +169,7 @@ def test_demo_then_run_serves_the_demo_city_hall(tmp_path):
             server.wait(timeout=30)
     assert "Traceback" not in output, output
     assert "Circuit s-a oprit." in output
+    assert output.count("e-mailurile se scriu ca fișiere .eml în") == 1  # said once, at start
     assert '"GET /api/v1/tasks HTTP/1.1" 200' in output  # one log line per request
     assert _processes_of(tmp_path) == [], "web server, worker or Redis left running"
 

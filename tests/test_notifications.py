@@ -63,12 +63,17 @@ def test_registration_and_answer_are_emailed_to_the_citizen(circuit, people, smt
     assert "a fost clasată" in inbox.messages[1].get_payload(decode=True).decode("utf-8")
 
 
-def test_without_smtp_nothing_is_sent_and_the_notification_stays(circuit, people, job_log):
+def test_without_smtp_mail_is_written_to_the_outbox(circuit, people, job_log):
     req = submit_petition(circuit, people["citizen"])
     assert [j.name for j in job_log.sent if j.at is None] == ["send_notification"]
+    [eml] = list((circuit.settings.data_dir / "outbox").glob("*.eml"))
+    mail = message_from_bytes(eml.read_bytes())
+    assert mail["To"] == "ion.popescu@example.ro"
+    body = mail.get_payload(decode=True).decode("utf-8")
+    assert "înregistrată" in body and req.registration_display in body
     with circuit.db.session() as s:
         note = s.scalar(select(Notification).where(Notification.request_id == req.id))
-        assert note.emailed_at is None and "înregistrată" in note.message
+        assert note.emailed_at is not None  # written once: the sweep does not repeat it
 
 
 def test_the_sweep_resends_an_email_whose_job_was_lost(circuit, people, smtp):

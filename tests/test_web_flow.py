@@ -270,7 +270,7 @@ def test_citizens_stay_out_of_the_office(browser_for: Any, client: Any, pages: P
     official_home = browser_for("registry").get("/")
     assert official_home.status_code == 302 and official_home.location.endswith("/birou/")
     signup = pages.html(client.get("/cont-nou"))
-    assert "CNP (opțional)" in signup and "mascat" in signup
+    assert "CNP" in signup and "mascat" in signup and 'inputmode="numeric"' in signup
     assert "Adresa de e-mail" in pages.html(client.get("/autentificare"))
     missing = pages.html(client.get("/nu-exista"), 404)
     assert "Pagina nu există" in missing

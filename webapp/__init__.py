@@ -47,10 +47,22 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from webapp import admin, api, auth, office, overview, portal, registry
+    from webapp import (  # noqa: F401
+        account,
+        admin,
+        api,
+        api_accounts,
+        auth,
+        office,
+        overview,
+        portal,
+        registry,
+    )
 
     auth.init_app(app)
+    account.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(office.bp)
     app.register_blueprint(registry.bp)

@@ -185,8 +185,11 @@ def create_request() -> Any:
     circuit = db.circuit()
     session = db.session()
     try:
+        company = (request.form if request.mimetype == "multipart/form-data" else json_body()).get(
+            "company"
+        )
         req, created = operations.start_request(
-            session, circuit, me(), procedure, data, uploads, key
+            session, circuit, me(), procedure, data, uploads, key, company=company or None
         )
         db.commit()
     except IntegrityError:
@@ -220,7 +223,10 @@ def list_requests() -> Any:
 @authenticated
 def get_request(request_id: int) -> Any:
     page = readmodel.request_page(db.session(), db.circuit(), me(), request_id)
-    return serialize.request_page(page)
+    body = serialize.request_page(page)
+    firm = page.request.company
+    body["company"] = {"cui": firm.cui, "name": firm.name} if firm else None
+    return body
 
 
 def _reply_body() -> tuple[Any, Any, list[documents.Upload]]:

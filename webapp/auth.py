@@ -15,13 +15,12 @@ from flask_login import (
     logout_user,
     user_logged_in,
 )
+from sqlalchemy.exc import IntegrityError
 
-from engine import accounts, audit, sessions
-from engine.cnp import birth_date, validate_cnp
-from engine.errors import BadRequest
+from engine import accounts, audit, sessions, signup
+from engine.errors import Invalid
 from engine.models import User
-from engine.timeutil import local_today
-from webapp import db, throttle
+from webapp import db, formrender, throttle
 from webapp.extensions import login_manager
 
 bp = Blueprint("auth", __name__)
@@ -129,47 +128,50 @@ def logout() -> object:
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/cont-nou", methods=["GET", "POST"])
-def signup() -> object:
+def signup_form(form: Any) -> signup.SignUp:
+    """Read the sign-up fields of a web form or a JSON body."""
+    company = form.get("company") if isinstance(form.get("company"), dict) else {}
+
+    def text(name: str, default: Any = "") -> str:
+        value = form.get(name, default)
+        return value if isinstance(value, str) else ""
+
+    return signup.SignUp(
+        name=text("name"),
+        email=text("email"),
+        password=text("password"),
+        cnp=text("cnp").strip() or None,
+        birth_date=text("birth_date").strip() or None,
+        id_document=text("id_document").strip() or None,
+        company_cui=text("company_cui") or str(company.get("cui") or "") or None,
+        company_name=text("company_name") or str(company.get("name") or "") or None,
+    )
+
+
+@bp.route("/cont-nou", methods=["GET", "POST"], endpoint="signup")
+def signup_page() -> object:
     errors: dict[str, str] = {}
     form = request.form
     if request.method == "POST":
-        name = form.get("name", "").strip()
-        email = form.get("email", "").strip()
-        password = form.get("password", "")
-        cnp = form.get("cnp", "").strip() or None
-        if len(name) < 3:
-            errors["name"] = "Scrieți numele complet."
-        if password != form.get("password2", ""):
+        slot = throttle.signup()
+        if not slot.allowed:
+            errors[""] = throttle.signup_refused_message(slot)
+            return render_template("auth/signup.html", errors=errors, form=form), 429
+        if form.get("password", "") != form.get("password2", ""):
             errors["password2"] = "Parolele nu coincid."
-        if cnp:
-            try:
-                validate_cnp(cnp)
-                born = birth_date(cnp)
-                today = local_today()
-                if (
-                    born is not None
-                    and (
-                        today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-                    )
-                    < 18
-                ):
-                    errors["cnp"] = "Contul poate fi creat doar de persoane majore (18 ani)."
-            except BadRequest as exc:
-                errors["cnp"] = exc.message
-        if not errors:
-            try:
-                user = accounts.create_user(db.session(), email, name, password, cnp=cnp)
-            except BadRequest as exc:
-                field = "password" if "Parola" in exc.message else "email"
-                errors[field] = exc.message
-            else:
-                db.commit()
-                session.clear()
-                session.permanent = True
-                login_user(WebUser(user))
-                flash("Contul a fost creat. Bine ați venit!", "success")
-                return redirect(url_for("portal.catalog"))
+        try:
+            result = signup.sign_up(db.session(), signup_form(form))
+            if errors:
+                raise Invalid([])
+            db.commit()
+        except Invalid as exc:
+            db.session().rollback()
+            errors = {**formrender.field_errors(exc.errors), **errors}
+        except IntegrityError:  # the same address signed up twice at once: same answer
+            db.session().rollback()
+            return render_template("auth/signup_sent.html", email=form.get("email", ""))
+        else:
+            return render_template("auth/signup_sent.html", email=result.email)
     status = 422 if errors else 200
     return render_template("auth/signup.html", errors=errors, form=form), status
 

@@ -149,7 +149,7 @@ def _officials_context(row: TaskRecord) -> dict[str, Any]:
         else [],
         "may_redirect": is_head or row.claimed_by_id == user.id,
         "redirect_to": [d for d in queries.departments(session) if d.code != row.department],
-        "history": officials.history(session, user, row.request_id),
+        "history": officials.history(session, user, row.request_id, log_access=False),
     }
 
 
@@ -217,7 +217,7 @@ def redirect_task(task_id: str) -> Any:
 def request_detail(request_id: int) -> Any:
     page = readmodel.request_page(db.session(), db.circuit(), current(), request_id, internal=True)
     mine = set(current().departments)
-    history = officials.history(db.session(), current(), request_id)
+    history = officials.history(db.session(), current(), request_id, log_access=False)
     return render_template(
         "office/request.html", my_departments=mine, history=history, **page_context(page)
     )

@@ -221,7 +221,11 @@ def openapi_document() -> dict[str, Any]:
                 "schema": {
                     "type": "object",
                     "required": ["procedure", "data"],
-                    "properties": {"procedure": {"type": "string"}, "data": {"type": "object"}},
+                    "properties": {
+                        "procedure": {"type": "string"},
+                        "data": {"type": "object"},
+                        "company": {"type": "string", "description": "CUI to act for"},
+                    },
                 }
             },
             "multipart/form-data": {
@@ -552,6 +556,9 @@ def openapi_document() -> dict[str, Any]:
             )
         },
     }
+    from webapp.openapi_accounts import account_paths
+
+    paths.update(account_paths())
     from webapp.openapi_registry import registry_paths
 
     paths.update(registry_paths())

@@ -11,9 +11,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from engine import applicant, documents, operations, queries, readmodel
+from engine import applicant, documents, operations, profile, queries, readmodel
 from engine.catalog import Catalog
-from engine.errors import Conflict, Invalid, NotFound
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Request
 from webapp import db, formrender, inputs, throttle
 from webapp.auth import current
@@ -93,6 +93,7 @@ def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any
         errors=errors,
         idempotency_key=key,
         files_lost=kw.pop("files_lost", False),
+        companies=profile.companies(db.session(), current()),
     )
     return html, status
 
@@ -120,7 +121,14 @@ def new_request(procedure_id: str) -> Any:
     uploads = uploads_from_request()
     try:
         req, created = operations.start_request(
-            session, circuit, current(), proc.id, data, uploads, idempotency_key=key
+            session,
+            circuit,
+            current(),
+            proc.id,
+            data,
+            uploads,
+            idempotency_key=key,
+            company=request.form.get("company") or None,
         )
         db.commit()
     except Invalid as exc:
@@ -134,6 +142,9 @@ def new_request(procedure_id: str) -> Any:
             files_lost=bool(uploads),
             status=422,
         )
+    except Forbidden as exc:  # e-mail not confirmed yet: the page says so, with a way to resend
+        session.rollback()
+        return _render_start(proc, schema, key, values=data, errors={"": exc.message}, status=403)
     except IntegrityError:  # a double click registered it first under the same key
         session.rollback()
         found = operations.find_by_idempotency_key(session, current(), key)

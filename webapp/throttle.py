@@ -102,6 +102,19 @@ def login(email: str) -> Slot:
     )
 
 
+def signup() -> Slot:
+    """Take a slot for making an account from this client address (sign-ups and their mail)."""
+    item = parse(db.circuit().settings.login_ip_limit)
+    return _take([(item, "signup-address", request.remote_addr or "-")])
+
+
+def signup_refused_message(slot: Slot) -> str:
+    return (
+        "Prea multe conturi noi cerute de la această adresă. "
+        f"Așteptați {_minutes(slot.minutes)} și încercați din nou."
+    )
+
+
 def submission(user_id: int) -> Slot:
     """Take a slot for registering a request on this account (given back if it is refused)."""
     item = parse(db.circuit().settings.submission_limit)

@@ -1,7 +1,7 @@
 """registry: channels, issuer references, scans, search; requests without an account; conexare
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0004
 Create Date: 2026-11-28
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,140 @@
+"""The API's accounts and personal data: sign up, confirm, reset, /me and what it holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from sqlalchemy.exc import IntegrityError
+
+from engine import links, mydata, profile, signup
+from engine.errors import BadRequest
+from webapp import db, throttle
+from webapp.api import authenticated, bp, error, json_body, me
+from webapp.auth import signup_form
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    return value if isinstance(value, str) else ""
+
+
+@bp.post("/accounts")
+def create_account() -> Any:
+    body = json_body()
+    slot = throttle.signup()
+    if not slot.allowed:
+        response, status = error(429, "throttled", throttle.signup_refused_message(slot))
+        response.headers["Retry-After"] = str(slot.retry_after)
+        return response, status
+    try:
+        result = signup.sign_up(db.session(), signup_form(body))
+        db.commit()
+        answer = {"id": result.public_id, "email": result.email, "verified": False}
+    except IntegrityError:  # the same address or CNP signed up twice at once: same answer
+        db.session().rollback()
+        answer = {"id": signup.decoy_id(), "email": _text(body, "email"), "verified": False}
+    return jsonify(answer), 201
+
+
+@bp.post("/accounts/verify")
+def verify_account() -> Any:
+    token = _text(json_body(), "token")
+    try:
+        user = signup.verify_email(db.session(), db.circuit().settings.secret_key, token)
+        db.commit()
+    except IntegrityError:
+        db.session().rollback()
+        raise BadRequest(links.INVALID, code="invalid_token") from None
+    return {"verified": True, "email": user.email}
+
+
+@bp.post("/accounts/verify/resend")
+@authenticated
+def resend_verification() -> Any:
+    sent = signup.resend_verification(db.session(), me())
+    db.commit()
+    return {"sent": sent}, 202
+
+
+@bp.post("/accounts/password-reset")
+def password_reset() -> Any:
+    slot = throttle.signup()  # each asks for an e-mail: counted like sign-ups
+    if not slot.allowed:
+        response, status = error(429, "throttled", throttle.signup_refused_message(slot))
+        response.headers["Retry-After"] = str(slot.retry_after)
+        return response, status
+    signup.request_password_reset(db.session(), _text(json_body(), "email"))
+    db.commit()
+    return {"message": "Dacă există un cont cu această adresă, i-am trimis un link."}, 202
+
+
+@bp.post("/accounts/password-reset/confirm")
+def password_reset_confirm() -> Any:
+    body = json_body()
+    secret = db.circuit().settings.secret_key
+    try:
+        signup.reset_password(db.session(), secret, _text(body, "token"), _text(body, "password"))
+        db.commit()
+    except IntegrityError:
+        db.session().rollback()
+        raise BadRequest(links.INVALID, code="invalid_token") from None
+    return {"ok": True}
+
+
+@bp.get("/me")
+@authenticated
+def get_me() -> Any:
+    return mydata.me(db.session(), me())
+
+
+@bp.patch("/me")
+@authenticated
+def patch_me() -> Any:
+    body, session, user = json_body(), db.session(), me()
+    if "name" in body:
+        profile.change_name(session, user, _text(body, "name"))
+    if "password" in body:
+        profile.change_password(
+            session, user, _text(body, "current_password"), _text(body, "password")
+        )
+    pending = profile.change_email(session, user, _text(body, "email")) if "email" in body else None
+    db.commit()
+    return {**mydata.me(session, user), "pending_email": pending}
+
+
+@bp.post("/me/companies")
+@authenticated
+def add_company() -> Any:
+    body = json_body()
+    company = signup.add_company(db.session(), me(), _text(body, "cui"), _text(body, "name"))
+    db.commit()
+    return {"cui": company.cui, "name": company.name}, 201
+
+
+@bp.get("/me/notifications")
+@authenticated
+def my_notifications() -> Any:
+    notes = mydata.notifications(db.session(), me())
+    return {"notifications": [mydata.notification_entry(n) for n in notes]}
+
+
+@bp.post("/me/notifications/read")
+@authenticated
+def read_notifications() -> Any:
+    count = mydata.mark_read(db.session(), me())
+    db.commit()
+    return {"marked": count}
+
+
+@bp.get("/me/access-log")
+@authenticated
+def my_access_log() -> Any:
+    entries = mydata.access_log(db.session(), me())
+    return {"entries": [mydata.access_entry(e) for e in entries]}
+
+
+@bp.get("/me/export")
+@authenticated
+def my_export() -> Any:
+    return mydata.export(db.session(), me())
