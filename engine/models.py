@@ -203,6 +203,16 @@ class RegistryEntry(Base):
     file_code: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+    # The registry's own columns (engine/registry.py): how it came, the issuer's reference.
+    channel: Mapped[str | None] = mapped_column(String(16))
+    issuer_number: Mapped[str | None] = mapped_column(String(64))
+    issuer_date: Mapped[date | None] = mapped_column(Date)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    annexes: Mapped[int | None] = mapped_column(Integer)
+    documents: Mapped[list[Any] | None] = mapped_column(JSON)  # [{name, mime, size, sha256}]
+    search_text: Mapped[str | None] = mapped_column(Text)  # folded: no case, no diacritics
+    # A retried registration (a double click, a client's retry) finds its first number.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     @property
     def display(self) -> str:
@@ -221,7 +231,7 @@ class Request(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     procedure: Mapped[str] = mapped_column(String(100), index=True)
-    applicant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    applicant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus), index=True)
     registry_entry_id: Mapped[int] = mapped_column(ForeignKey("registry_entries.id"))
     registration_number: Mapped[int] = mapped_column(Integer)
@@ -236,8 +246,15 @@ class Request(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A request the registry registered for someone without an account (applicant_id None):
+    # the answer goes by post or e-mail to this contact.
+    issuer_name: Mapped[str | None] = mapped_column(String(300))
+    issuer_contact: Mapped[str | None] = mapped_column(String(300))
+    reply_by: Mapped[str | None] = mapped_column(String(16))  # "post" or "email"
+    # Conexare (OG 27/2002): an identical petition of the same person, answered with this one.
+    joined_to_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
 
-    applicant: Mapped[User] = relationship(foreign_keys=[applicant_id])
+    applicant: Mapped[User | None] = relationship(foreign_keys=[applicant_id])
     registry_entry: Mapped[RegistryEntry] = relationship(foreign_keys=[registry_entry_id])
     answer_entry: Mapped[RegistryEntry | None] = relationship(foreign_keys=[answer_entry_id])
     company: Mapped[Company | None] = relationship(foreign_keys=[company_id])
@@ -245,6 +262,10 @@ class Request(Base):
     @property
     def registration_display(self) -> str:
         return f"{self.registration_number}/{self.registration_date:%d.%m.%Y}"
+
+    @property
+    def petitioner_name(self) -> str:
+        return self.applicant.name if self.applicant else (self.issuer_name or "")
 
 
 class Instance(Base):
@@ -385,6 +406,21 @@ class AuditEvent(Base):
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Absence(Base):
+    """An official away (leave, sick leave) for a range of days: nothing is assigned to them."""
+
+    __tablename__ = "absences"
+    __table_args__ = (Index("ix_absences_user", "user_id", "ends_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class BridgeDay(Base):

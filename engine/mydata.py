@@ -38,8 +38,8 @@ def record_access(
     document_id: int | None = None,
 ) -> None:
     """Log that someone other than the applicant opened or changed the applicant's data."""
-    if official.id == request.applicant_id:
-        return
+    if official.id == request.applicant_id or request.applicant_id is None:
+        return  # no account (registered at the registry): nobody to show the log to
     if department is None:
         department = _department_for(session, official, request.id)
     session.info[ACCESS_LOGGED] = True  # a page that only reads commits the log (webapp)

@@ -108,6 +108,8 @@ def post(
     With `once`, the same message to the same recipient about the same request is not
     repeated (a reminder reached again when a step is redone)."""
     message = message[:MESSAGE_MAX]
+    if user_id is None and department is None:  # an applicant without an account: by post
+        return None
     if once and _pending_or_stored(session, request.id, kind, user_id, department, message):
         return None
     note = Notification(
@@ -172,7 +174,7 @@ def to_recipients(
 def request_status(session: Session, request: Request) -> Notification | None:
     """Tell the applicant about the request's new status (when it is worth telling)."""
     template = STATUS_MESSAGES.get(request.status)
-    if template is None:
+    if template is None or request.applicant_id is None:  # no account: answered by post/e-mail
         return None
     message = template.format(  # our own templates; the summary is only a value
         summary=request.summary,

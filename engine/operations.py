@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session, joinedload
 
 from engine import (
     audit,
+    conexare,
     definitions,
     documents,
     forms,
     foureyes,
     mydata,
     notify,
+    officials,
     organisation,
     profile,
     registry,
@@ -114,26 +116,34 @@ def find_by_idempotency_key(session: Session, applicant: User, key: str) -> Requ
 def start_request(
     session: Session,
     circuit: Circuit,
-    applicant: User,
+    applicant: User | None,
     procedure_id: Any,
     data: Any,
     uploads: list[documents.Upload] | None = None,
     idempotency_key: str | None = None,
+    intake: registry.Intake | None = None,
     company: str | None = None,
 ) -> tuple[Request, bool]:
-    """Register a request and start its workflow; return it and whether it is new."""
+    """Register a request and start its workflow; return it and whether it is new.
+
+    Without an applicant (the registry registering for someone with no account) the
+    intake names the issuer and where the answer goes."""
+    intake = intake or registry.Intake()
+    issuer = applicant.name if applicant else (intake.issuer or "")
+    actor_id = applicant.id if applicant else intake.actor_id
     key = idempotency_key[:200] if idempotency_key else None
-    if key:
+    if key and applicant:
         existing = find_by_idempotency_key(session, applicant, key)
         if existing is not None:
             return existing, False
-    if not applicant.verified:
+    if applicant is not None and not applicant.verified:
         raise Forbidden(
             "Confirmați adresa de e-mail înainte de a depune o cerere: deschideți linkul "
             "primit pe e-mail sau cereți altul din pagina contului.",
             code="email_not_verified",
         )
-    firm = profile.company_for(session, applicant, company)  # `company`: a CUI they act for
+    # `company`: a CUI they act for
+    firm = profile.company_for(session, applicant, company) if applicant else None
     catalog = circuit.procedures(session)  # current versions, read once
     proc = procedure_or_400(circuit, procedure_id, catalog)
     version_id = catalog.version_of(proc.id)
@@ -158,7 +168,7 @@ def start_request(
     initial.update(copy.deepcopy(proc.variables))  # the designer's data wins over the form's
     initial.update(
         cerere={"data": today.isoformat(), "procedura": proc.id, "termen_legal": due.isoformat()},
-        petent={"nume": applicant.name, "email": applicant.email}
+        petent=registry.petent(applicant.email if applicant else None, issuer, intake)
         | ({"firma": firm.name, "cui": firm.cui} if firm else {}),
         termen_legal=due.isoformat(),
     )
@@ -169,18 +179,27 @@ def start_request(
     organisation.check_routing(session, workflow)
     state = definitions.dump_workflow(workflow)
 
+    if not intake.documents:
+        intake.documents = [
+            registry.describe(u.filename, m, u.content) for u, m in zip(uploads, mimes, strict=True)
+        ]
     entry = registry.register(
         session,
-        at=now,
         direction="in",
-        issuer=f"{firm.name} (CUI {firm.cui})" if firm else applicant.name,
+        issuer=f"{firm.name} (CUI {firm.cui})" if firm else issuer,
         summary=summary,
         department=circuit.settings.registry_department,
         file_code=proc.archive.get("file_code"),
+        linked=intake.linked,
+        **intake.entry_fields(),
     )
+    now = entry.registered_at  # taken under the register's lock: requests queue in its order
     request = Request(
         procedure=proc.id,
-        applicant_id=applicant.id,
+        applicant_id=applicant.id if applicant else None,
+        issuer_name=None if applicant else issuer,
+        issuer_contact=None if applicant else intake.contact,
+        reply_by=None if applicant else intake.reply_by,
         status=RequestStatus.REGISTERED,
         registry_entry_id=entry.id,
         registration_number=entry.number,
@@ -212,12 +231,12 @@ def start_request(
         "attachment",
         uploads,
         mimes,
-        applicant.id,
+        actor_id,
     )
     audit.record(
         session,
         "request_registered",
-        actor_id=applicant.id,
+        actor_id=actor_id,
         request_id=request.id,
         number=entry.number,
         year=entry.year,
@@ -231,7 +250,7 @@ def start_request(
         instance,
         workflow,
         before=taskindex.Snapshot(),
-        actor_id=applicant.id,
+        actor_id=actor_id,
         answer_field=proc.answer_field,
         procedure_title=proc.title,
         now=now,
@@ -264,8 +283,10 @@ def ensure_workable(row: TaskRecord, user: User) -> None:
         )
 
 
-def claim_task(session: Session, user: User, task_id: str) -> TaskRecord:
-    """Take a task from the department's inbox so colleagues see who works on it."""
+def claim_task(session: Session, user: User, task_id: str, reason: str | None = None) -> TaskRecord:
+    """Take a task from the department's inbox so colleagues see who works on it.
+
+    Skipping an older free task of the same department needs a reason, which is recorded."""
     row = task_for_official(session, user, task_id)
     row = (
         session.scalar(
@@ -278,6 +299,7 @@ def claim_task(session: Session, user: User, task_id: str) -> TaskRecord:
     )
     ensure_workable(row, user)
     if row.claimed_by_id is None:
+        skipped = officials.check_claim_order(session, user, row, reason)
         row.claimed_by_id = user.id
         row.claimed_at = utcnow()
         audit.record(
@@ -287,6 +309,8 @@ def claim_task(session: Session, user: User, task_id: str) -> TaskRecord:
             request_id=row.request_id,
             task=row.id,
             name=row.name,
+            department=row.department,
+            **({"reason": skipped} if skipped else {}),
         )
     return row
 
@@ -371,10 +395,9 @@ def _close(session: Session, request: Request, actor: User) -> None:
     if request.status == RequestStatus.COMPLETED and request.answer_entry_id is None:
         entry = registry.register(
             session,
-            at=utcnow(),
             direction="out",
             issuer="Primăria",
-            recipient=request.company.name if request.company else request.applicant.name,
+            recipient=request.company.name if request.company else request.petitioner_name,
             summary=f"Răspuns: {request.summary}",
             department=actor.departments[0] if actor.departments else None,
             request_id=request.id,
@@ -382,6 +405,7 @@ def _close(session: Session, request: Request, actor: User) -> None:
             file_code=request.registry_entry.file_code,
         )
         request.answer_entry_id = entry.id
+    conexare.close_joined(session, request, actor)
     audit.record(
         session,
         "request_closed",

@@ -359,7 +359,7 @@ def insert_backlog(circuit: Circuit, count: int, applicants: list[int]) -> float
     rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in COLUMNS}
     entry_names = COLUMNS["registry_entries"].split()[:-1]
     numbers: dict[int, int] = {}  # per year: registration numbers are gap-free within a year
-    chain: dict[int, str] = {}  # per year: the hash of the year's last entry
+    chain: dict[int, str] = {}  # the hash of the last entry: one chain across the years
     dues: dict[Any, Any] = {}
     for k, (at, dept) in enumerate(zip(stamps, depts, strict=True), start=1):
         local = at.astimezone(BUCHAREST)
@@ -368,12 +368,23 @@ def insert_backlog(circuit: Circuit, count: int, applicants: list[int]) -> float
         if day not in dues:
             dues[day] = calendar.deadline(day, proc.deadline_days, proc.deadline_kind)
         data, due, issuer = petition(k), dues[day], f"Petent {k % 9}"
-        subject, prev = data["subiect"], chain.get(year, registry.GENESIS)
+        subject, prev = data["subiect"], chain.get(0, registry.GENESIS)
         entry = (k, year, n, day, at, "in", issuer, subject, "registratura", "II-5", prev, k)
         named = dict(zip(entry_names, entry, strict=True))
-        fields = SimpleNamespace(recipient=None, linked_year=None, linked_number=None, **named)
-        chain[year] = registry.entry_digest(fields)  # type: ignore[arg-type]
-        rows["registry_entries"].append((*entry, chain[year]))
+        fields = SimpleNamespace(
+            recipient=None,
+            linked_year=None,
+            linked_number=None,
+            channel=None,
+            issuer_number=None,
+            issuer_date=None,
+            pages=None,
+            annexes=None,
+            documents=None,
+            **named,
+        )
+        chain[0] = registry.entry_digest(fields)  # type: ignore[arg-type]
+        rows["registry_entries"].append((*entry, chain[0]))
         step = "triere" if dept == "registratura" else rng.choice(["redactare"] * 4 + ["aprobare"])
         status, who = "registered" if step == "triere" else "in_progress", rng.choice(applicants)
         rows["requests"].append((k, "petitie", who, status, k, n, day, due, subject, data, at, at))

@@ -70,6 +70,7 @@ VOLATILE = [
     "api_tokens",
     "web_sessions",
     "bridge_days",
+    "absences",
 ]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_URL") else [])

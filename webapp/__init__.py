@@ -47,7 +47,17 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from webapp import account, admin, api, api_accounts, auth, office, portal  # noqa: F401
+    from webapp import (  # noqa: F401
+        account,
+        admin,
+        api,
+        api_accounts,
+        auth,
+        office,
+        overview,
+        portal,
+        registry,
+    )
 
     auth.init_app(app)
     account.init_app(app)
@@ -55,6 +65,8 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     app.register_blueprint(account.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(office.bp)
+    app.register_blueprint(registry.bp)
+    app.register_blueprint(overview.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # the API takes bearer tokens, never cookies

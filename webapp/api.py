@@ -339,7 +339,10 @@ def tasks() -> Any:
 @bp.post("/tasks/<task_id>/claim")
 @authenticated
 def claim(task_id: str) -> Any:
-    row = operations.claim_task(db.session(), _official(), task_id)
+    reason = json_body().get("reason")
+    row = operations.claim_task(
+        db.session(), _official(), task_id, reason if isinstance(reason, str) else None
+    )
     db.commit()
     return {"id": row.id, "claimed_by": me().name}
 
@@ -387,3 +390,6 @@ def deadline() -> Any:
         raise BadRequest("Parametrul days trebuie să fie între 1 și 3650.")
     due = db.circuit().calendar(db.session()).deadline(start, days, kind)
     return {"due_date": due.isoformat()}
+
+
+from webapp import officials_api, registry_api  # noqa: E402,F401  (routes on this blueprint)

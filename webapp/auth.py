@@ -80,7 +80,9 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
-    return url_for("office.inbox") if user.is_official else url_for("portal.my_requests")
+    if user.is_official:
+        return url_for("office.inbox")
+    return url_for("overview.index") if user.is_admin else url_for("portal.my_requests")
 
 
 @bp.route("/autentificare", methods=["GET", "POST"])

@@ -92,6 +92,25 @@ def deadline_class(due: date | None, today: date | None = None) -> str:
     return "ok"
 
 
+def _days(n: int) -> str:
+    """Count days the Romanian way: 1 zi, 2 zile, 20 de zile."""
+    if n == 1:
+        return "1 zi"
+    return f"{n} de zile" if n % 100 >= 20 or n % 100 == 0 else f"{n} zile"
+
+
+def days_left(due: date | None) -> str:
+    """Say how many days are left until a due date, or by how many it is overdue."""
+    if due is None:
+        return ""
+    left = (due - local_today()).days
+    if left < 0:
+        return f"depășit cu {_days(-left)}"
+    if left == 0:
+        return "expiră azi"
+    return f"{_days(left)} rămase" if left > 1 else "1 zi rămasă"
+
+
 def deadline_text(days: int, kind: Any) -> str:
     """Say a legal term in words: „30 de zile calendaristice”."""
     unit = "lucrătoare" if _value(kind) == "working" else "calendaristice"
@@ -148,6 +167,7 @@ def init_app(app: Flask) -> None:
         department_name=department_name,
         deadline_class=deadline_class,
         deadline_text=deadline_text,
+        days_left=days_left,
         filesize=filesize,
         accept_attr=accept_attr,
         type_names=type_names,

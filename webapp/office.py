@@ -7,9 +7,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import operations, queries, readmodel, versions
+from engine import officials, operations, queries, readmodel, versions
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import TaskRecord, TaskState
+from engine.timeutil import local_today
 from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager
@@ -105,6 +106,7 @@ def _render_task(row: TaskRecord, **kw: Any) -> Any:
         errors=kw.get("errors") or {},
         is_ready=row.state == TaskState.READY,
         claimed_by_me=row.claimed_by_id == current().id,
+        **_officials_context(row),
         **page_context(page),
     )
     return html, kw.get("status", 200)
@@ -137,13 +139,33 @@ def task(task_id: str) -> Any:
     return redirect(url_for("office.inbox"))
 
 
+def _officials_context(row: TaskRecord) -> dict[str, Any]:
+    """What the task page needs to assign or redirect the task, and the request's history."""
+    session, user = db.session(), current()
+    is_head = row.department in user.head_of
+    return {
+        "assignable": officials.members(session, row.department, present_on=local_today())
+        if is_head
+        else [],
+        "may_redirect": is_head or row.claimed_by_id == user.id,
+        "redirect_to": [d for d in queries.departments(session) if d.code != row.department],
+        "history": officials.history(session, user, row.request_id, log_access=False),
+    }
+
+
 @bp.route("/sarcini/<task_id>/preluare", methods=["POST"])
 def claim(task_id: str) -> Any:
     try:
-        row = operations.claim_task(db.session(), current(), task_id)
+        row = operations.claim_task(
+            db.session(), current(), task_id, request.form.get("reason") or None
+        )
         db.commit()
     except Conflict as exc:
         db.session().rollback()
+        if exc.code == "out_of_order":
+            older = exc.extra["older_task"]
+            html = render_template("office/claim_reason.html", task=_task(task_id), older=older)
+            return html, 409
         flash(exc.message, "error")
         return redirect(url_for("office.inbox"))
     flash(f"Ați preluat sarcina „{row.name}”.", "success")
@@ -158,8 +180,44 @@ def release(task_id: str) -> Any:
     return redirect(url_for("office.inbox"))
 
 
+@bp.route("/sarcini/<task_id>/repartizare", methods=["POST"])
+def assign(task_id: str) -> Any:
+    raw = request.form.get("user_id", "")
+    user_id = int(raw) if raw.isdigit() else None
+    try:
+        row = officials.assign_task(db.session(), current(), task_id, user_id)
+        db.commit()
+    except (Conflict, Invalid) as exc:
+        db.session().rollback()
+        flash(exc.errors[0]["message"] if isinstance(exc, Invalid) else exc.message, "error")
+        return redirect(url_for("office.task", task_id=task_id))
+    holder = row.claimed_by.name if row.claimed_by else ""
+    flash(f"Sarcina „{row.name}” a fost repartizată lui {holder}.", "success")
+    return redirect(url_for("office.task", task_id=task_id))
+
+
+@bp.route("/sarcini/<task_id>/redirectionare", methods=["POST"])
+def redirect_task(task_id: str) -> Any:
+    form = request.form
+    try:
+        row = officials.redirect_task(
+            db.session(), current(), task_id, form.get("department"), form.get("reason")
+        )
+        db.commit()
+    except (Conflict, Invalid) as exc:
+        db.session().rollback()
+        messages = [e["message"] for e in exc.errors] if isinstance(exc, Invalid) else []
+        flash(" ".join(messages) or exc.message, "error")
+        return redirect(url_for("office.task", task_id=task_id))
+    flash(f"Sarcina „{row.name}” a fost trimisă compartimentului {row.department}.", "success")
+    return redirect(url_for("office.inbox"))
+
+
 @bp.route("/cereri/<int:request_id>")
 def request_detail(request_id: int) -> Any:
     page = readmodel.request_page(db.session(), db.circuit(), current(), request_id, internal=True)
     mine = set(current().departments)
-    return render_template("office/request.html", my_departments=mine, **page_context(page))
+    history = officials.history(db.session(), current(), request_id, log_access=False)
+    return render_template(
+        "office/request.html", my_departments=mine, history=history, **page_context(page)
+    )

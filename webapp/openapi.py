@@ -206,6 +206,9 @@ SCHEMAS: dict[str, Any] = {
             "department": {"type": "string"},
             "form": {"type": "object", "nullable": True},
             "due_date": {"type": "string", "format": "date"},
+            "days_left": {"type": "integer"},
+            "at_risk": {"type": "boolean", "description": "under 5 days left"},
+            "overdue": {"type": "boolean"},
             "claimed_by": {"type": "string", "nullable": True},
         },
     },
@@ -484,6 +487,16 @@ def openapi_document() -> dict[str, Any]:
                 "Preia o sarcină",
                 {"200": _json({"type": "object"}, "Preluată"), **_errors(401, 403, 404, 409)},
                 parameters=[TASK_ID],
+                requestBody={
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"reason": {"type": "string"}},
+                            }
+                        }
+                    }
+                },
             )
         },
         "/tasks/{id}/release": {
@@ -564,6 +577,9 @@ def openapi_document() -> dict[str, Any]:
     from webapp.openapi_accounts import account_paths
 
     paths.update(account_paths())
+    from webapp.openapi_registry import registry_paths
+
+    paths.update(registry_paths())
     return {
         "openapi": "3.0.3",
         "info": {

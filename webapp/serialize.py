@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import url_for
 
+from engine import officials
 from engine.models import Document, Request, TaskRecord
 from engine.readmodel import Exchange, RequestPage
 from engine.timeutil import iso
@@ -63,8 +65,14 @@ def task(row: TaskRecord, req: Request, form: dict[str, Any] | None) -> dict[str
         "role": row.role,
         "form": form,
         "due_date": row.due_date.isoformat(),
+        **_marks(row.due_date),
         "claimed_by": row.claimed_by.name if row.claimed_by else None,
     }
+
+
+def _marks(due: date) -> dict[str, Any]:
+    m = officials.marks(due)
+    return {"days_left": m.days_left, "at_risk": m.at_risk, "overdue": m.overdue}
 
 
 def waiting_for(page: RequestPage) -> dict[str, Any] | None:

@@ -1,0 +1,31 @@
+"""The administrators' landing page: open, at-risk and overdue tasks per department."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from engine import officials, queries
+from webapp import db
+from webapp.auth import current
+from webapp.extensions import login_manager
+
+bp = Blueprint("overview", __name__, url_prefix="/administrare")
+
+
+@bp.before_request
+def _signed_in() -> Any:
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.route("/")
+def index() -> Any:
+    session = db.session()
+    rows = officials.overview(session, current())
+    return render_template(
+        "overview/index.html", rows=rows, names=queries.department_names(session)
+    )

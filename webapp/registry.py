@@ -1,0 +1,236 @@
+"""The registry's pages: register a document, read and print the register, check its chain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from engine import operations, queries, register_book, register_pdf, registratura
+from engine.errors import BadRequest, Forbidden, Invalid
+from engine.timeutil import local_today
+from webapp import db, formrender
+from webapp.auth import current
+from webapp.extensions import login_manager
+from webapp.filters import DEFAULT_SITE_NAME
+from webapp.portal import page_arg, page_count, uploads_from_request
+
+bp = Blueprint("registry", __name__, url_prefix="/registratura")
+
+PER_PAGE = 50
+
+
+@bp.before_request
+def _staff_only() -> Any:
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not registratura.may_read_register(current()):
+        raise Forbidden("Registrul poate fi consultat numai de registratură și de auditori.")
+    return None
+
+
+def entry_schema(procedures: list[tuple[str, str]], departments: list[tuple[str, str]]) -> dict:
+    """Describe the registration form as a JSON Schema, so it renders like every other form."""
+
+    def choices(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
+        return [{"const": k, "title": v} for k, v in pairs]
+
+    return {
+        "type": "object",
+        "required": ["direction", "channel"],
+        "properties": {
+            "direction": {
+                "type": "string",
+                "title": "Intrare sau ieșire",
+                "oneOf": choices(list(registratura.DIRECTIONS.items())),
+            },
+            "channel": {
+                "type": "string",
+                "title": "Canalul",
+                "x-widget": "select",
+                "oneOf": choices(list(registratura.CHANNELS.items())),
+            },
+            "issuer": {
+                "type": "string",
+                "title": "Emitent (persoană sau instituție)",
+                "description": "La ieșire, implicit primăria.",
+                "maxLength": 300,
+            },
+            "issuer_number": {"type": "string", "title": "Nr. documentului emitentului"},
+            "issuer_date": {
+                "type": "string",
+                "format": "date",
+                "title": "Data documentului emitentului",
+            },
+            "pages": {"type": "integer", "title": "Nr. file", "minimum": 0},
+            "annexes": {"type": "integer", "title": "Nr. anexe", "minimum": 0},
+            "summary": {
+                "type": "string",
+                "title": "Conținut pe scurt",
+                "maxLength": 500,
+                "x-widget": "textarea",
+            },
+            "recipient": {
+                "type": "string",
+                "title": "Destinatar",
+                "description": "Obligatoriu la ieșire.",
+            },
+            "department": {
+                "type": "string",
+                "title": "Compartimentul căruia i se repartizează (corespondență)",
+                "x-widget": "select",
+                "oneOf": choices(departments),
+            },
+            "related_to": {
+                "type": "string",
+                "title": "Conexat la nr. / răspunde la nr.",
+                "description": "Numărul de înregistrare anterior, ca 17/27.11.2026.",
+            },
+            "issuer_contact": {
+                "type": "string",
+                "title": "Adresa petentului (poștală sau e-mail)",
+                "description": "Petentul fără cont primește răspunsul aici.",
+            },
+            "reply_by": {
+                "type": "string",
+                "title": "Răspunsul se transmite",
+                "oneOf": choices([("post", "Prin poștă"), ("email", "Prin e-mail")]),
+            },
+            "join": {
+                "type": "boolean",
+                "title": "Petiție identică a aceleiași persoane: conexați-o la cea anterioară",
+            },
+        },
+    }
+
+
+def _render_new(proc: Any, values: dict[str, Any], errors: dict[str, str], status: int) -> Any:
+    session, circuit = db.session(), db.circuit()
+    catalog = circuit.procedures(session)
+    procs = [(p.id, p.title) for p in catalog.all()]
+    schema = entry_schema(procs, operations.form_options(session, circuit)["departments"])
+    data_schema = (
+        operations.form_schema(session, circuit, proc.start_form, catalog.version_of(proc.id))
+        if proc
+        else None
+    )
+    html = render_template(
+        "registry/new_entry.html",
+        proc=proc,
+        procedures=procs,
+        fields=formrender.fields(schema, values, errors),
+        data_fields=formrender.fields(data_schema, values.get("data"), errors.get("data_fields"))
+        if data_schema
+        else [],
+        errors=errors,
+        idempotency_key=values.get("idempotency_key") or uuid.uuid4().hex,
+    )
+    return html, status
+
+
+def _errors(exc: Invalid) -> dict[str, Any]:
+    own = [e for e in exc.errors if not e["field"].startswith("/data/")]
+    data = [{**e, "field": e["field"][5:]} for e in exc.errors if e["field"].startswith("/data/")]
+    out: dict[str, Any] = formrender.field_errors(own)
+    out["data_fields"] = formrender.field_errors(data)
+    return out
+
+
+@bp.route("/inregistrare", methods=["GET", "POST"])
+def new_entry() -> Any:
+    session, circuit = db.session(), db.circuit()
+    if not registratura.may_register(current()):
+        raise Forbidden("Numai registratura înregistrează documente.")
+    catalog = circuit.procedures(session)
+    proc = catalog.get(request.values.get("procedure", ""))
+    if request.method == "GET":
+        return _render_new(proc, {"direction": "in", "channel": "counter"}, {}, 200)
+    procs = [(p.id, p.title) for p in catalog.all()]
+    schema = entry_schema(procs, [])
+    raw: dict[str, Any] = formrender.parse(schema, request.form)
+    raw["procedure"] = proc.id if proc else None
+    raw["idempotency_key"] = request.form.get("idempotency_key", "")
+    if proc:
+        raw["data"] = formrender.parse(
+            operations.form_schema(session, circuit, proc.start_form, catalog.version_of(proc.id)),
+            request.form,
+        )
+    uploads = uploads_from_request()
+    try:
+        done = registratura.register_document(session, circuit, current(), raw, uploads)
+        db.commit()
+    except Invalid as exc:
+        session.rollback()
+        return _render_new(proc, raw, _errors(exc), 422)
+    message = f"Documentul a fost înregistrat cu nr. {done.entry.display}."
+    if not done.created:
+        message = f"Documentul fusese deja înregistrat cu nr. {done.entry.display}."
+    if done.request is not None:
+        message += " Procedura a pornit; cererea apare în lista de sarcini."
+    flash(message, "success")
+    return redirect(url_for("registry.register", q=str(done.entry.number)))
+
+
+def _date(name: str, default: date) -> date:
+    raw = request.args.get(name) or ""
+    try:
+        return date.fromisoformat(raw) if raw else default
+    except ValueError:
+        raise BadRequest("Scrieți datele perioadei ca AAAA-LL-ZZ.") from None
+
+
+@bp.route("/")
+def register() -> Any:
+    today = local_today()
+    start, end = _date("de_la", today.replace(month=1, day=1)), _date("pana_la", today)
+    q = request.args.get("q", "").strip()
+    page = page_arg()
+    rows, total = register_book.listing(
+        db.session(), current(), start, end, q, page=page, per_page=PER_PAGE
+    )
+    return render_template(
+        "registry/register.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=page_count(total, PER_PAGE),
+        filters={"de_la": start.isoformat(), "pana_la": end.isoformat(), "q": q},
+        today=today.isoformat(),
+        names=queries.department_names(db.session()),
+        may_register=registratura.may_register(current()),
+    )
+
+
+@bp.route("/export")
+def export() -> Any:
+    today = local_today()
+    start, end = _date("de_la", today), _date("pana_la", today)
+    session, names = db.session(), queries.department_names(db.session())
+    name = f"registru-{start:%Y%m%d}-{end:%Y%m%d}"
+    if request.args.get("format") == "pdf":
+        institution = current_app.config.get("CITY_HALL_NAME", DEFAULT_SITE_NAME)
+        body = register_pdf.to_pdf(session, current(), start, end, names, institution)
+        mime, filename = "application/pdf", f"{name}.pdf"
+    else:
+        body = register_book.to_csv(session, current(), start, end, names)
+        mime, filename = "text/csv; charset=utf-8", f"{name}.csv"
+    disposition = f'attachment; filename="{filename}"'
+    return Response(body, mimetype=mime, headers={"Content-Disposition": disposition})
+
+
+@bp.route("/verificare")
+def verify() -> Any:
+    check = registratura.verify(db.session(), current())
+    return render_template("registry/verify.html", check=check)

@@ -1,0 +1,170 @@
+"""The register in the JSON API: register, list, export and verify (routes on api.bp)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+
+from engine import documents, queries, register_book, register_pdf, registratura
+from engine.errors import BadRequest, Invalid
+from engine.timeutil import iso, local_today
+from webapp import db
+from webapp.api import _official, authenticated, bp, json_body, me
+from webapp.filters import DEFAULT_SITE_NAME
+
+
+def _date_arg(name: str, default: date) -> date:
+    raw = request.args.get(name)
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"Parametrul {name} trebuie să fie o dată AAAA-LL-ZZ.") from None
+
+
+def period(default_start: date | None = None) -> tuple[date, date]:
+    """Read ?from=&to= (YYYY-MM-DD); by default the given start (or this year) to today."""
+    today = local_today()
+    start = _date_arg("from", default_start or today.replace(month=1, day=1))
+    end = _date_arg("to", today if default_start is None else default_start)
+    if end < start:
+        raise BadRequest("Perioada cerută se termină înainte să înceapă.")
+    return start, end
+
+
+def entry_json(row: register_book.RegisterRow) -> dict[str, Any]:
+    """Serialize a line of the register with the columns of the register book."""
+    e = row.entry
+    return {
+        "number": e.number,
+        "date": e.registered_on.isoformat(),
+        "display": e.display,
+        "registered_at": iso(e.registered_at),
+        "direction": e.direction,
+        "channel": e.channel,
+        "issuer": e.issuer,
+        "issuer_number": e.issuer_number,
+        "issuer_date": e.issuer_date.isoformat() if e.issuer_date else None,
+        "pages": e.pages,
+        "annexes": e.annexes,
+        "summary": e.summary,
+        "department": row.department or None,
+        "dispatch_date": row.dispatch_date.isoformat() if row.dispatch_date else None,
+        "resolution": row.resolution,
+        "recipient": row.recipient or None,
+        "related_to": row.linked_display or None,
+        "answered_by": row.answer.display if row.answer else None,
+        "file_code": e.file_code,
+        "request_id": row.request.id if row.request else None,
+        "documents": [{"name": d["name"], "sha256": d["sha256"]} for d in e.documents or []],
+        "hash": e.entry_hash,
+    }
+
+
+def _entry_input() -> tuple[dict[str, Any], list[documents.Upload]]:
+    if request.mimetype != "multipart/form-data":
+        return json_body(), []
+    raw: dict[str, Any] = {k: v for k, v in request.form.items()}
+    if "data" in raw:
+        try:
+            raw["data"] = json.loads(raw["data"] or "{}")
+        except ValueError:
+            raise Invalid(
+                [{"field": "/data", "message": "Câmpul „data” nu este JSON valid."}]
+            ) from None
+    uploads = [
+        documents.Upload("files", f.filename or "document", f.read())
+        for f in request.files.getlist("files")
+    ]
+    return raw, uploads
+
+
+@bp.post("/registry/entries")
+@authenticated
+def registry_register() -> Any:
+    raw, uploads = _entry_input()
+    raw["idempotency_key"] = request.headers.get("Idempotency-Key") or raw.get("idempotency_key")
+    done = registratura.register_document(db.session(), db.circuit(), _official(), raw, uploads)
+    db.commit()
+    e = done.entry
+    response = jsonify(
+        {
+            "number": e.number,
+            "date": e.registered_on.isoformat(),
+            "display": e.display,
+            "request_id": done.request.id if done.request else None,
+            "hash": e.entry_hash,
+        }
+    )
+    response.status_code = 201
+    if not done.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/registry/entries")
+@authenticated
+def registry_entries() -> Any:
+    start, end = period()
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+        per_page = min(200, max(1, int(request.args.get("per_page", 50))))
+    except ValueError:
+        raise BadRequest("Parametrii page și per_page trebuie să fie numere întregi.") from None
+    rows, total = register_book.listing(
+        db.session(), me(), start, end, request.args.get("q"), page=page, per_page=per_page
+    )
+    return {
+        "entries": [entry_json(r) for r in rows],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }
+
+
+@bp.get("/registry/export")
+@authenticated
+def registry_export() -> Any:
+    start, end = period(default_start=local_today())
+    fmt = request.args.get("format", "csv")
+    session = db.session()
+    names = queries.department_names(session)
+    name = f"registru-{start:%Y%m%d}-{end:%Y%m%d}"
+    if fmt == "csv":
+        body = register_book.to_csv(session, me(), start, end, names)
+        mime, filename = "text/csv; charset=utf-8", f"{name}.csv"
+    elif fmt == "pdf":
+        institution = current_app.config.get("CITY_HALL_NAME", DEFAULT_SITE_NAME)
+        body = register_pdf.to_pdf(session, me(), start, end, names, institution)
+        mime, filename = "application/pdf", f"{name}.pdf"
+    else:
+        raise BadRequest("Parametrul format trebuie să fie „csv” sau „pdf”.")
+    return Response(
+        body,
+        mimetype=mime,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/registry/verify")
+@authenticated
+def registry_verify() -> Any:
+    check = registratura.verify(db.session(), me())
+    if check.ok:
+        return {"ok": True, "entries": check.entries}
+    bad = check.first_bad
+    assert bad is not None
+    return {
+        "ok": False,
+        "entries": check.entries,
+        "first_bad": {
+            "number": bad.number,
+            "date": bad.registered_on.isoformat(),
+            "display": bad.display,
+            "reason": check.reason,
+        },
+    }
