@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import operations, queries
+from engine import operations, queries, registry
 from engine.context import Circuit
 from engine.models import Timer, TimerStatus, User
 from engine.timeutil import BUCHAREST, as_aware, utcnow
@@ -143,7 +143,9 @@ class Scenario:
 def registered_days_ago(monkeypatch: Any, days: int) -> Iterator[None]:
     """Register requests inside this block as if on a day `days` ago (terms already run)."""
     with monkeypatch.context() as m:
-        m.setattr(operations, "utcnow", lambda: utcnow() - timedelta(days=days))
+        earlier = lambda: utcnow() - timedelta(days=days)  # noqa: E731
+        m.setattr(operations, "utcnow", earlier)
+        m.setattr(registry, "utcnow", earlier)  # the register reads its clock under its lock
         yield
 
 

@@ -58,19 +58,21 @@ def admin(app, circuit):
 
 
 def test_the_admin_page_adds_departments_and_counts_their_people(admin, browser_for, app):
-    page = admin.get("/admin/compartimente")
+    page = admin.get("/administrare/compartimente")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and 'href="/admin/compartimente"' in html
+    assert page.status_code == 200 and 'href="/administrare/compartimente"' in html
     assert "Urbanism și Amenajarea Teritoriului" in html
     assert "niciuna — nu poate primi cereri" in html  # stare_civila has nobody
 
-    r = admin.submit("/admin/compartimente", {"code": "evidenta", "name": "Evidența Persoanelor"})
+    r = admin.submit(
+        "/administrare/compartimente", {"code": "evidenta", "name": "Evidența Persoanelor"}
+    )
     assert r.status_code == 302
-    html = admin.get("/admin/compartimente").get_data(as_text=True)
+    html = admin.get("/administrare/compartimente").get_data(as_text=True)
     assert "Compartimentul „Evidența Persoanelor” (evidenta) a fost adăugat." in html
     assert "<code>evidenta</code>" in html
 
-    r = admin.submit("/admin/compartimente", {"code": "Evidență", "name": "  "})
+    r = admin.submit("/administrare/compartimente", {"code": "Evidență", "name": "  "})
     html = r.get_data(as_text=True)
     assert r.status_code == 422
     assert "Codul trebuie să aibă" in html and "Denumirea este obligatorie." in html
@@ -78,10 +80,10 @@ def test_the_admin_page_adds_departments_and_counts_their_people(admin, browser_
 
     no_token = app.test_client()
     Browser(no_token).login("admin@primarie.ro")
-    r = no_token.post("/admin/compartimente", data={"code": "fara_csrf", "name": "X"})
+    r = no_token.post("/administrare/compartimente", data={"code": "fara_csrf", "name": "X"})
     assert r.status_code == 400
-    assert browser_for("registry").get("/admin/compartimente").status_code == 403
-    assert app.test_client().get("/admin/compartimente").status_code == 302
+    assert browser_for("registry").get("/administrare/compartimente").status_code == 403
+    assert app.test_client().get("/administrare/compartimente").status_code == 302
 
 
 def test_triage_offers_only_departments_with_active_people(client, api_for, circuit):

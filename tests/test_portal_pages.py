@@ -76,7 +76,7 @@ def test_request_page_tells_internal_id_from_registration_number(
     assert f"nr. {req.registration_display}</a>" in listing
 
 
-def test_admin_lands_on_all_requests_without_new_request_button(
+def test_admin_lands_on_the_overview_without_new_request_button(
     app: Any, circuit: Any, people: dict[str, int], browser_for: Any
 ) -> None:
     steps.submit_petition(circuit, people["citizen"])
@@ -86,8 +86,10 @@ def test_admin_lands_on_all_requests_without_new_request_button(
     landed = admin.login("admin@primarie.ro")
     assert landed.status_code == 302
     page = admin.get(landed.location).get_data(as_text=True)
-    assert "<h1>Toate cererile" in page and "Cererile mele" not in page
+    assert "<h1>Privire de ansamblu" in page and "Cererile mele" not in page
     assert "Cerere nouă" not in page
+    everything = admin.get("/cereri").get_data(as_text=True)
+    assert "<h1>Toate cererile" in everything and "Cerere nouă" not in everything
     assert "Cerere nouă" in browser_for("citizen").get("/cereri").get_data(as_text=True)
 
 

@@ -13,7 +13,7 @@ from webapp import db
 from webapp.auth import current
 from webapp.extensions import login_manager
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("admin", __name__, url_prefix="/administrare")
 
 
 @bp.before_request
