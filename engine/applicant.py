@@ -7,13 +7,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit, documents, forms, notify, operations, runtime, taskindex, versions
+from engine import audit, documents, forms, notify, operations, runtime, versions
 from engine.catalog import AttachmentSpec, form_attachments
 from engine.context import Circuit
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Instance, Request, RequestStatus, TaskRecord, TaskState, User
 from engine.spifftasks import APPLICANT_LANE
-from engine.timeutil import utcnow
 
 # The form of a citizen task whose diagram names none: one text box.
 DEFAULT_REPLY_FORM: dict[str, Any] = {
@@ -164,26 +163,7 @@ def withdraw(session: Session, circuit: Circuit, user: User, request_id: int) ->
             )
         }
     )
-    before = request.status
-    loaded.workflow.cancel()
-    runtime.save(session, loaded)
-    taskindex.sync(
-        session, request, loaded.row, loaded.workflow, before=loaded.before, actor_id=user.id
-    )
-    now = utcnow()
-    request.status = RequestStatus.WITHDRAWN
-    request.closed_at = now
-    request.updated_at = now
-    audit.record(
-        session,
-        "status_changed",
-        actor_id=user.id,
-        request_id=request.id,
-        old=before.value,
-        new=request.status.value,
-    )
-    operations.close(session, request, user)
-    notify.request_status(session, request)
+    operations.end_early(session, loaded, request, user, RequestStatus.WITHDRAWN)
     for department in open_departments:
         notify.post(
             session,

@@ -241,11 +241,21 @@ ACTIONS = {
     "task_released": "Sarcină eliberată",
     "task_assigned": "Sarcină repartizată de șef",
     "task_redirected": "Sarcină redirecționată",
+    "request_forwarded": "Transmisă autorității competente",
     "task_completed": "Sarcină finalizată",
     "status_changed": "Stare schimbată",
     "request_closed": "Cerere închisă",
 }
-DETAIL_KEYS = ("name", "department", "source", "reason", "assigned_to_name", "old", "new")
+DETAIL_KEYS = (
+    "name",
+    "department",
+    "source",
+    "authority",
+    "reason",
+    "assigned_to_name",
+    "old",
+    "new",
+)
 
 
 def _hours(start: datetime | None, end: datetime | None) -> float | None:

@@ -390,6 +390,35 @@ def _complete(
     return request
 
 
+def end_early(
+    session: Session,
+    loaded: runtime.LoadedInstance,
+    request: Request,
+    actor: User,
+    status: RequestStatus,
+) -> None:
+    """Stop a locked instance before its end (every open step and timer cancelled) and close
+    the request with this status: a withdrawal, a petition sent to another authority."""
+    before = request.status
+    loaded.workflow.cancel()
+    runtime.save(session, loaded)
+    taskindex.sync(
+        session, request, loaded.row, loaded.workflow, before=loaded.before, actor_id=actor.id
+    )
+    now = utcnow()
+    request.status, request.closed_at, request.updated_at = status, now, now
+    audit.record(
+        session,
+        "status_changed",
+        actor_id=actor.id,
+        request_id=request.id,
+        old=before.value,
+        new=request.status.value,
+    )
+    _close(session, request, actor)
+    notify.request_status(session, request)
+
+
 def _close(session: Session, request: Request, actor: User) -> None:
     """Register the outgoing answer, linked to the request's number."""
     if request.status == RequestStatus.COMPLETED and request.answer_entry_id is None:

@@ -216,3 +216,58 @@ def test_supervisors_see_every_request_and_other_departments_do_not(client, api_
         assert [r["id"] for r in listed] == [rid], who
     assert client.get(f"/api/v1/requests/{rid}", headers=api_for("taxe")).status_code == 404
     assert client.get("/api/v1/requests", headers=api_for("taxe")).get_json()["requests"] == []
+
+
+def test_a_petition_for_another_authority_is_forwarded_and_the_citizen_told(
+    client, api_for, circuit, people
+):
+    rid, task = submitted_to_urbanism(client, api_for)
+    urbanism, citizen = api_for("urbanism"), api_for("citizen")
+    url = f"/api/v1/tasks/{task['id']}/forward"
+    # Only the department that holds the task may forward it.
+    assert client.post(url, json={"authority": "X"}, headers=api_for("taxe")).status_code == 404
+    assert claim(client, urbanism, task["id"]).status_code == 200
+    r = client.post(url, json={"authority": " ", "reason": ""}, headers=urbanism)
+    assert r.status_code == 422
+    assert [e["field"] for e in r.get_json()["errors"]] == ["/authority", "/reason"]
+    authority = "Administrația Bazinală de Apă Jiu"
+    reason = "Albia râului ține de administrația apelor, nu de primărie."
+    r = client.post(url, json={"authority": authority, "reason": reason}, headers=urbanism)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["request"]["status"] == "completed"
+
+    seen = client.get(f"/api/v1/requests/{rid}", headers=citizen).get_json()
+    assert seen["status"] == "completed" and authority in seen["answer"]
+    assert "art. 6 alin. (2)" in seen["answer"] and reason in seen["answer"]
+    notes = client.get("/api/v1/me/notifications", headers=citizen).get_json()["notifications"]
+    assert any("transmisă către " + authority in n["text"] for n in notes)
+    assert not client.get("/api/v1/tasks", headers=urbanism).get_json()["tasks"]
+    # The letter to the authority is an outgoing register entry linked to the petition.
+    rows = client.get("/api/v1/registry/entries", headers=api_for("registry")).get_json()
+    [letter] = [e for e in rows["entries"] if e["direction"] == "out"]
+    [petition] = [e for e in rows["entries"] if e["direction"] == "in"]
+    assert letter["recipient"] == authority
+    assert petition["answered_by"] == letter["display"]
+    history = client.get(f"/api/v1/requests/{rid}/history", headers=urbanism).get_json()
+    forwarded = [e for e in history["events"] if e["action"] == "request_forwarded"]
+    assert forwarded and forwarded[0]["authority"] == authority
+    assert forwarded[0]["reason"] == reason and forwarded[0]["by"] == "Andrei Stan"
+    again = client.post(url, json={"authority": authority, "reason": reason}, headers=urbanism)
+    assert again.status_code == 409
+
+
+def test_the_task_page_forwards_to_another_authority(client, api_for, browser_for):
+    rid, task = submitted_to_urbanism(client, api_for)
+    official = browser_for("urbanism_head")
+    page = official.get(f"/birou/sarcini/{task['id']}").get_data(as_text=True)
+    assert "Transmitere către altă autoritate" in page
+    r = official.submit(
+        f"/birou/sarcini/{task['id']}",
+        {"authority": "Consiliul Județean Hunedoara", "reason": "Drumul județean DJ 666."},
+        action=f"/birou/sarcini/{task['id']}/transmitere",
+    )
+    assert r.status_code == 302
+    inbox = official.get(r.location).get_data(as_text=True)
+    assert "a fost transmisă autorității competente" in inbox
+    seen = client.get(f"/api/v1/requests/{rid}", headers=api_for("citizen")).get_json()
+    assert "Consiliul Județean Hunedoara" in seen["answer"]

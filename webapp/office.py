@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import officials, operations, queries, readmodel, versions
+from engine import forwarding, officials, operations, queries, readmodel, versions
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import TaskRecord, TaskState
 from engine.timeutil import local_today
@@ -210,6 +210,27 @@ def redirect_task(task_id: str) -> Any:
         flash(" ".join(messages) or exc.message, "error")
         return redirect(url_for("office.task", task_id=task_id))
     flash(f"Sarcina „{row.name}” a fost trimisă compartimentului {row.department}.", "success")
+    return redirect(url_for("office.inbox"))
+
+
+@bp.post("/sarcini/<task_id>/transmitere")
+def forward_task(task_id: str) -> Any:
+    form = request.form
+    try:
+        req = forwarding.forward_to_authority(
+            db.session(), current(), task_id, form.get("authority"), form.get("reason")
+        )
+        db.commit()
+    except (Conflict, Invalid) as exc:
+        db.session().rollback()
+        messages = [e["message"] for e in exc.errors] if isinstance(exc, Invalid) else []
+        flash(" ".join(messages) or exc.message, "error")
+        return redirect(url_for("office.task", task_id=task_id))
+    flash(
+        f"Cererea {registration_text(req)} a fost transmisă autorității competente; "
+        "solicitantul a fost anunțat.",
+        "success",
+    )
     return redirect(url_for("office.inbox"))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import officials
+from engine import forwarding, officials
 from engine.timeutil import iso
 from webapp import db
 from webapp.api import _official, authenticated, bp, json_body, me
@@ -27,6 +27,17 @@ def redirect(task_id: str) -> Any:
     )
     db.commit()
     return {"id": row.id, "department": row.department, "claimed_by": None}
+
+
+@bp.post("/tasks/<task_id>/forward")
+@authenticated
+def forward(task_id: str) -> Any:
+    body = json_body()
+    req = forwarding.forward_to_authority(
+        db.session(), _official(), task_id, body.get("authority"), body.get("reason")
+    )
+    db.commit()
+    return {"request": {"id": req.id, "status": req.status.value}, "answer": req.answer}
 
 
 @bp.post("/absences")

@@ -204,6 +204,17 @@ def registry_paths() -> dict[str, Any]:
                 requestBody=_body({"department": _TEXT, "reason": _TEXT}),
             )
         },
+        "/tasks/{id}/forward": {
+            "post": _op(
+                "Transmite cererea autorității competente (OG 27/2002 art. 6) și o închide",
+                {
+                    "200": _json({"type": "object"}, "Transmisă; solicitantul este anunțat"),
+                    **_errors(401, 403, 404, 409, 422),
+                },
+                parameters=[_TASK_ID],
+                requestBody=_body({"authority": _TEXT, "reason": _TEXT}),
+            )
+        },
         "/absences": {
             "post": _op(
                 "Înregistrează absența unui funcționar (nu i se repartizează nimic)",
