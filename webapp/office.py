@@ -180,6 +180,14 @@ def release(task_id: str) -> Any:
     return redirect(url_for("office.inbox"))
 
 
+def _refused(exc: Conflict | Invalid, task_id: str) -> Any:
+    """Undo the attempt and show, on the task's page, why it was refused."""
+    db.session().rollback()
+    messages = [e["message"] for e in exc.errors] if isinstance(exc, Invalid) else []
+    flash(" ".join(messages) or exc.message, "error")
+    return redirect(url_for("office.task", task_id=task_id))
+
+
 @bp.route("/sarcini/<task_id>/repartizare", methods=["POST"])
 def assign(task_id: str) -> Any:
     raw = request.form.get("user_id", "")
@@ -188,9 +196,7 @@ def assign(task_id: str) -> Any:
         row = officials.assign_task(db.session(), current(), task_id, user_id)
         db.commit()
     except (Conflict, Invalid) as exc:
-        db.session().rollback()
-        flash(exc.errors[0]["message"] if isinstance(exc, Invalid) else exc.message, "error")
-        return redirect(url_for("office.task", task_id=task_id))
+        return _refused(exc, task_id)
     holder = row.claimed_by.name if row.claimed_by else ""
     flash(f"Sarcina „{row.name}” a fost repartizată lui {holder}.", "success")
     return redirect(url_for("office.task", task_id=task_id))
@@ -205,10 +211,7 @@ def redirect_task(task_id: str) -> Any:
         )
         db.commit()
     except (Conflict, Invalid) as exc:
-        db.session().rollback()
-        messages = [e["message"] for e in exc.errors] if isinstance(exc, Invalid) else []
-        flash(" ".join(messages) or exc.message, "error")
-        return redirect(url_for("office.task", task_id=task_id))
+        return _refused(exc, task_id)
     flash(f"Sarcina „{row.name}” a fost trimisă compartimentului {row.department}.", "success")
     return redirect(url_for("office.inbox"))
 
@@ -222,10 +225,7 @@ def forward_task(task_id: str) -> Any:
         )
         db.commit()
     except (Conflict, Invalid) as exc:
-        db.session().rollback()
-        messages = [e["message"] for e in exc.errors] if isinstance(exc, Invalid) else []
-        flash(" ".join(messages) or exc.message, "error")
-        return redirect(url_for("office.task", task_id=task_id))
+        return _refused(exc, task_id)
     flash(
         f"Cererea {registration_text(req)} a fost transmisă autorității competente; "
         "solicitantul a fost anunțat.",
