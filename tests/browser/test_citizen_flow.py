@@ -11,6 +11,7 @@ from typing import Any
 from pypdf import PdfReader
 
 from tests import engine_steps as steps
+from tests.browser.focus import wait_for_focus
 from tests.citizen_helpers import ADULT_CNP, GOOD_PASSWORD, link, outbox
 from tests.test_web_flow import PDF
 
@@ -51,7 +52,7 @@ def sign_up_and_verify(c: Any, data_dir: Path) -> None:
     page.get_by_role("button", name="Creează contul").click()
     summary = page.locator(".error-summary")
     summary.wait_for()
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    wait_for_focus(page, "error-summary")
     assert summary.locator("li").count() >= 3, "every error of the sign-up form at once"
     c.axe("contul nou, cu erori")
     c.shot("cont-nou-erori")
@@ -91,9 +92,7 @@ def submit_petition(c: Any) -> tuple[int, str]:
     page.get_by_role("button", name="Trimite cererea").click()
     summary = page.locator(".error-summary")
     summary.wait_for()
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')"), (
-        "focus moves to the error summary after a failed submit"
-    )
+    wait_for_focus(page, "error-summary")
     assert summary.locator("li").count() >= 2, "every error of the form at once"
     c.axe("formularul cu erori")
     c.shot("erori")
