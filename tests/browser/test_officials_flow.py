@@ -75,7 +75,9 @@ def test_registry_registers_a_paper_petition_with_a_scan(page_at: Any, circuit: 
     page.get_by_role("button", name="Înregistrează").click()
     summary = page.locator(".error-summary")
     summary.wait_for()
-    assert summary.locator("li").count() >= 2, summary.inner_text()
+    listed = summary.locator("li").all_inner_texts()
+    assert len(listed) >= 3 and any("Subiectul petiției" in t for t in listed), listed
+    assert not [t for t in listed if "{" in t], "each error in words, none as a raw dictionary"
     c.axe("înregistrarea cu erori")
     c.shot("inregistrare-erori")
 
