@@ -125,6 +125,11 @@ def test_registry_registers_a_paper_petition_with_a_scan(page_at: Any, circuit: 
     text = " ".join(pdf_text(open(info.value.path(), "rb").read()).split())  # noqa: SIM115
     assert ISSUER in text and number in text
     assert info.value.suggested_filename.endswith(".pdf")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="perioada aleasă (CSV)").click()
+    csv = open(info.value.path(), "rb").read()  # noqa: SIM115
+    assert csv.startswith(b"\xef\xbb\xbf"), "UTF-8 with a BOM, for spreadsheets"
+    assert ISSUER in csv.decode("utf-8-sig") and SUMMARY in csv.decode("utf-8-sig")
 
 
 def seed_inbox(circuit: Any, people: dict[str, int]) -> list[int]:
