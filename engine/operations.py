@@ -187,7 +187,7 @@ def start_request(
         session,
         direction="in",
         issuer=f"{firm.name} (CUI {firm.cui})" if firm else issuer,
-        summary=summary,
+        summary=intake.summary or summary,
         department=circuit.settings.registry_department,
         file_code=proc.archive.get("file_code"),
         linked=intake.linked,

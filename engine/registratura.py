@@ -271,6 +271,7 @@ def register_document(
         documents=files,
         actor_id=official.id,
         idempotency_key=key,
+        summary=summary or None,
     )
     request: Request | None = None
     if proc is not None and earlier is None:

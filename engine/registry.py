@@ -41,6 +41,7 @@ class Intake:
     documents: list[dict[str, Any]] = field(default_factory=list)
     actor_id: int | None = None  # the registry official who registers it
     idempotency_key: str | None = None  # a retry finds the first registration
+    summary: str | None = None  # the registry's own summary of a paper document
 
     def entry_fields(self) -> dict[str, Any]:
         """Return the keyword arguments of `register` this intake fills."""

@@ -67,6 +67,16 @@ def test_paper_petition_without_an_account_starts_the_procedure(client, api_for,
     assert len(row["documents"]) == 1 and len(row["documents"][0]["sha256"]) == 64
 
 
+def test_a_paper_petition_keeps_the_registry_summary_in_the_register(client, api_for):
+    registry = api_for("registry")
+    r = counter_petition(client, registry, summary="Sesizare: trei stâlpi stinși pe str. Școlii")
+    assert r.status_code == 201, r.get_json()
+    row = register_entries(client, registry)[0]
+    assert row["summary"] == "Sesizare: trei stâlpi stinși pe str. Școlii"
+    detail = client.get(f"/api/v1/requests/{r.get_json()['request_id']}", headers=registry)
+    assert detail.get_json()["summary"] == "Iluminat stradal defect", "the request keeps its own"
+
+
 def test_request_page_says_the_answer_goes_by_post(client, api_for, browser_for):
     rid = counter_petition(client, api_for("registry")).get_json()["request_id"]
     html = browser_for("registry").get(f"/birou/cereri/{rid}").get_data(as_text=True)
