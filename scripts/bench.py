@@ -153,8 +153,12 @@ def build_circuit(url: str, data_dir: Path) -> Circuit:
 
 
 def seed_people(circuit: Circuit, tag: str) -> dict[str, tuple[int, str]]:
-    """Create the departments, a citizen, a registry official and the backlog's applicants."""
-    people = {"citizen": ("cetatean", []), "registry": ("registratura", ["registratura"])}
+    """Create the departments, a citizen, officials and the backlog's applicants."""
+    people = {
+        "citizen": ("cetatean", []),
+        "registry": ("registratura", ["registratura"]),
+        "urbanism": ("urbanism", ["urbanism"]),  # triage routes only to staffed departments
+    }
     people.update({f"applicant{k}": (f"petent{k}", []) for k in range(8)})
     with circuit.db.transaction() as s:
         for code, (name, _) in DEPARTMENTS.items():
