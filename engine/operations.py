@@ -349,7 +349,7 @@ def _complete(
         task.data.pop(field, None)
     task.data.update(clean)
     request = row.request
-    proc = versions.request_procedure(session, circuit, request.procedure, request.id)
+    proc = versions.procedure_of(session, circuit, version_id, request.procedure)
     before = request.status
     runtime.advance(
         session,

@@ -92,8 +92,16 @@ def people_count(n: int) -> str:
 
 
 def staffed_departments(session: Session) -> list[tuple[str, str]]:
-    """Return (code, name) of the departments that have active people, by name."""
-    return [(d.code, d.name) for d, count in departments_with_people(session) if count]
+    """Return (code, name) of the departments that have active people, by name.
+
+    Read once per transaction: a form's choices and the routing check that follows agree."""
+    transaction = session.get_transaction()
+    cached = session.info.get("staffed_departments")
+    if cached is not None and cached[0] is transaction:
+        return cached[1]  # type: ignore[no-any-return]
+    staffed = [(d.code, d.name) for d, count in departments_with_people(session) if count]
+    session.info["staffed_departments"] = (transaction, staffed)
+    return staffed
 
 
 def staffed_codes(session: Session, codes: Iterable[str]) -> set[str]:
@@ -101,14 +109,7 @@ def staffed_codes(session: Session, codes: Iterable[str]) -> set[str]:
     wanted = set(codes)
     if not wanted:
         return set()
-    return set(
-        session.scalars(
-            select(Membership.department_code)
-            .join(User, User.id == Membership.user_id)
-            .where(User.active.is_(True), Membership.department_code.in_(wanted))
-            .distinct()
-        )
-    )
+    return wanted & {code for code, _ in staffed_departments(session)}
 
 
 def unstaffed_lanes(session: Session, circuit: Circuit) -> list[tuple[str, str]]:

@@ -110,13 +110,19 @@ def request_version(session: Session, request_id: int) -> int | None:
     )
 
 
-def request_procedure(
-    session: Session, circuit: Circuit, procedure_id: str, request_id: int
+def procedure_of(
+    session: Session, circuit: Circuit, version_id: int | None, procedure_id: str
 ) -> Procedure | None:
-    """Return the catalog entry a request was started with."""
-    version_id = request_version(session, request_id)
+    """Return the catalog entry of a version (the current one if the version has none)."""
     if version_id is not None:
         proc = bundle(session, circuit, version_id).procedure
         if proc is not None:
             return proc
     return current_catalog(session, circuit).get(procedure_id)
+
+
+def request_procedure(
+    session: Session, circuit: Circuit, procedure_id: str, request_id: int
+) -> Procedure | None:
+    """Return the catalog entry a request was started with."""
+    return procedure_of(session, circuit, request_version(session, request_id), procedure_id)
