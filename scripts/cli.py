@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import inspect
@@ -245,18 +246,27 @@ def _port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def _stop_all(processes: list[tuple[subprocess.Popen[bytes], int]], grace: float) -> None:
-    """Send each child its stop signal, and end those still running after `grace` seconds."""
+def _stop_all(
+    processes: list[tuple[subprocess.Popen[bytes], int]],
+    grace: float,
+    after_first: Callable[[], None] = lambda: None,
+) -> None:
+    """Send each child its stop signal, and end those still running after `grace` seconds;
+    `after_first` runs once the first child is gone, while the others still stop."""
     for process, stop_signal in processes:
         if process.poll() is None:
             process.send_signal(stop_signal)
+    if not processes:
+        after_first()
     deadline = time.monotonic() + grace
-    for process, _ in processes:
+    for index, (process, _) in enumerate(processes):
         try:
             process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if index == 0:
+            after_first()
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -315,9 +325,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        _stop_all(children, grace=2.5)
-        if embedded is not None:
-            stop_embedded(embedded)
+        # The worker goes first; its Redis (which keeps nothing) then stops at once, while
+        # gunicorn's workers finish their last requests.
+        _stop_all(
+            children,
+            grace=2.5,
+            after_first=lambda: stop_embedded(embedded, grace=0) if embedded else None,
+        )
     print("Circuit s-a oprit.", flush=True)
     return code
 
