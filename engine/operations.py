@@ -376,18 +376,24 @@ def _complete(
         data=clean,
     )
     if request.status != before:
-        audit.record(
-            session,
-            "status_changed",
-            actor_id=actor.id,
-            request_id=request.id,
-            old=before.value,
-            new=request.status.value,
-        )
+        _record_status_change(session, request, actor, before)
         notify.request_status(session, request)
     if request.status in CLOSED:
         _close(session, request, actor)
     return request
+
+
+def _record_status_change(
+    session: Session, request: Request, actor: User, before: RequestStatus
+) -> None:
+    audit.record(
+        session,
+        "status_changed",
+        actor_id=actor.id,
+        request_id=request.id,
+        old=before.value,
+        new=request.status.value,
+    )
 
 
 def end_early(
@@ -407,14 +413,7 @@ def end_early(
     )
     now = utcnow()
     request.status, request.closed_at, request.updated_at = status, now, now
-    audit.record(
-        session,
-        "status_changed",
-        actor_id=actor.id,
-        request_id=request.id,
-        old=before.value,
-        new=request.status.value,
-    )
+    _record_status_change(session, request, actor, before)
     _close(session, request, actor)
     notify.request_status(session, request)
 
