@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from engine import definitions, runtime, scripting
+from engine import definitions, runtime, scriptfunctions, scripting
 from engine.catalog import Catalog
 from engine.config import PROJECT_ROOT
 from engine.errors import ProcessFailure
 from engine.models import Instance, RegistryEntry, Request
+from engine.timeutil import local_today
 from engine.scripting import ExpressionError, evaluate, execute, parse_expression, parse_script
 
 DATA = PROJECT_ROOT / "tests" / "data" / "expr"
@@ -110,9 +112,14 @@ def start_timer(circuit, expression: str):
 
 
 def test_timers_take_an_instant_from_their_expression(circuit):
-    workflow = start_timer(circuit, 'moment(termen("2026-11-24", 5))')
+    # A term that starts a year from today, so the timer is pending on whatever day this runs.
+    start = (local_today() + timedelta(days=365)).isoformat()
+    workflow = start_timer(circuit, f'moment(termen("{start}", 5))')
     pending = workflow.waiting_events()
-    assert [e.value for e in pending] == ["2026-12-02T09:00:00+02:00"]
+    due = scriptfunctions.termen(start, 5)
+    assert [e.value for e in pending] == [scriptfunctions.moment(due)]
+    assert pending[0].value.startswith(f"{due}T09:00:00+0")
+    assert date.fromisoformat(due) > date.fromisoformat(start)
     assert not workflow.is_completed()
     with pytest.raises(ProcessFailure) as info:
         start_timer(circuit, 'termen("2026-11-24", 5)')  # a date, not an instant
