@@ -24,7 +24,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import bpmncheck, forms
+from engine import bounds, bpmncheck, forms
 from engine.errors import DeploymentError
 from engine.models import ProcedureRecord, ProcessVersion
 from engine.spifftasks import APPLICANT_LANE
@@ -39,6 +39,7 @@ class ParsedDefinition:
     process_id: str
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
+    max_instances: int = bounds.MAX_INSTANCES  # the catalog entry's bound on loops
 
 
 class _LeanWorkflowConverter(BpmnWorkflowConverter):
@@ -298,7 +299,9 @@ def definition(session: Session, version_id: int) -> ParsedDefinition:
     spec, subprocess_specs = parse_bpmn(
         version.source, version.process_id, version.filename, called
     )
-    parsed = ParsedDefinition(version.id, version.process_id, spec, subprocess_specs)
+    bounds.guard(spec, *subprocess_specs.values())
+    limit = int((version.catalog_entry or {}).get("max_instances", bounds.MAX_INSTANCES))
+    parsed = ParsedDefinition(version.id, version.process_id, spec, subprocess_specs, limit)
     with _cache_lock:
         _cache.setdefault(key, parsed)
     return _cache[key]

@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import orm, select
 from sqlalchemy.orm import Session
 
-from engine import context, definitions, scripting, taskindex
+from engine import bounds, context, definitions, scripting, taskindex
 from engine.errors import CircuitError, ProcessFailure
 from engine.legal_calendar import LegalCalendar
 from engine.models import Instance, Request, TaskRecord
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 SCRIPT_ENGINE = make_script_engine()
 # The session each workflow was loaded in, for the calendar its scripts read.
 _sessions: weakref.WeakKeyDictionary[BpmnWorkflow, Session] = weakref.WeakKeyDictionary()
+# The bound on loops and multi-instance tasks of each workflow's version (catalog entry).
+_bounds: weakref.WeakKeyDictionary[BpmnWorkflow, int] = weakref.WeakKeyDictionary()
+# The most tasks one engine step may run, however it loops (gateways, loops, instances).
+MAX_STEP_TASKS = 2_000
 
 
 def new_workflow(
@@ -39,6 +43,7 @@ def new_workflow(
     workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=SCRIPT_ENGINE)
     if session is not None:
         _sessions[workflow] = session
+    _bounds[workflow] = parsed.max_instances
     for task in workflow.get_tasks(state=SpiffState.READY):
         task.data.update(data)
     run_engine_steps(workflow)
@@ -60,20 +65,32 @@ def run_engine_steps(
 ) -> None:
     """Run `task` (a completed user task), due timers if asked, and the engine steps after.
 
-    The whole step has scripting.STEP_SECONDS; scripts see the legal calendar."""
+    The whole step has scripting.STEP_SECONDS and runs at most MAX_STEP_TASKS tasks; loops
+    and multi-instance tasks are bounded by the version's `max_instances` (engine.bounds);
+    scripts see the legal calendar."""
     running: list[Task] = [task] if task is not None else []
+    ran = [0]
 
     def started(next_task: Task) -> None:
         running[:] = [next_task]
+        _check_step(next_task)
 
     def finished(done: Task) -> None:
-        try:
-            scripting.check_time()
-        except scripting.StepTimeout as exc:  # a loop with no expression to stop it
-            raise WorkflowTaskException(str(exc), task=done, exception=exc) from exc
+        ran[0] += 1
+        if ran[0] > MAX_STEP_TASKS:  # a cycle through gateways, however fast each turn is
+            raise WorkflowTaskException(
+                f"Pasul a rulat peste {MAX_STEP_TASKS} de sarcini (o buclă fără sfârșit în "
+                "diagramă) și a fost oprit.",
+                task=done,
+            )
+        _check_step(done)
 
     try:
-        with scripting.time_limit(), use_calendar(partial(_step_calendar, workflow)):
+        with (
+            scripting.time_limit(),
+            bounds.max_instances(_bounds.get(workflow)),
+            use_calendar(partial(_step_calendar, workflow)),
+        ):
             if refresh_timers:
                 workflow.refresh_timers()
             if task is not None:
@@ -89,6 +106,14 @@ def run_engine_steps(
             "Nu s-a salvat nimic; administratorul trebuie să corecteze diagrama.",
             element=getattr(spec, "bpmn_id", None),
         ) from exc
+
+
+def _check_step(task: Task) -> None:
+    """Stop the step once its time is up, between any two tasks the engine runs."""
+    try:
+        scripting.check_time()
+    except scripting.StepTimeout as exc:  # a loop with no expression to stop it
+        raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
 
 
 @dataclass
@@ -125,6 +150,7 @@ def load(session: Session, instance_id: int) -> LoadedInstance:
     workflow = definitions.load_workflow(row.state, parsed)
     workflow.script_engine = SCRIPT_ENGINE
     _sessions[workflow] = session
+    _bounds[workflow] = parsed.max_instances
     return LoadedInstance(row, workflow, taskindex.snapshot(workflow))
 
 

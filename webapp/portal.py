@@ -144,6 +144,7 @@ def new_request(procedure_id: str) -> Any:
         db.commit()
     except Invalid as exc:
         session.rollback()
+        throttle.attempt_failed(exc)
         return _render_start(
             proc,
             schema,
