@@ -32,6 +32,9 @@ _sessions: weakref.WeakKeyDictionary[BpmnWorkflow, Session] = weakref.WeakKeyDic
 _bounds: weakref.WeakKeyDictionary[BpmnWorkflow, int] = weakref.WeakKeyDictionary()
 # The most tasks one engine step may run, however it loops (gateways, loops, instances).
 MAX_STEP_TASKS = 2_000
+# SpiffWorkflow no longer sees tasks deeper than 1,000 in its tree (each turn of a loop goes
+# deeper): past that a looping process would look finished. It is stopped before.
+MAX_TASK_DEPTH = 900
 
 
 def new_workflow(
@@ -77,10 +80,10 @@ def run_engine_steps(
 
     def finished(done: Task) -> None:
         ran[0] += 1
-        if ran[0] > MAX_STEP_TASKS:  # a cycle through gateways, however fast each turn is
-            raise WorkflowTaskException(
-                f"Pasul a rulat peste {MAX_STEP_TASKS} de sarcini (o buclă fără sfârșit în "
-                "diagramă) și a fost oprit.",
+        if ran[0] > MAX_STEP_TASKS or done.depth > MAX_TASK_DEPTH:
+            raise WorkflowTaskException(  # a cycle through gateways, however fast each turn
+                "Pasul a rulat prea multe sarcini sau a trecut de prea multe ori prin aceeași "
+                "buclă a diagramei și a fost oprit.",
                 task=done,
             )
         _check_step(done)

@@ -117,6 +117,15 @@ def test_a_cycle_through_a_gateway_is_stopped_by_the_step_limit(
     assert r.status_code == 201, r.get_json()
 
 
+def test_a_cycle_never_ends_the_process_silently(client, api_for, circuit, monkeypatch):
+    # SpiffWorkflow stops seeing tasks 1,000 levels deep and would call the process finished.
+    monkeypatch.setattr(scripting, "STEP_SECONDS", 600.0)
+    r = submit(client, api_for("citizen"), "proba_ciclu", 1)
+    assert r.status_code == 500
+    assert r.get_json()["error"] == "process_error"
+    assert rows(circuit) == (0, 0)
+
+
 def test_a_cycle_is_stopped_by_the_clock_too(client, api_for, circuit, monkeypatch):
     monkeypatch.setattr(scripting, "STEP_SECONDS", 0.2)
     monkeypatch.setattr(runtime, "MAX_STEP_TASKS", 10**9)
