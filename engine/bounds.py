@@ -126,7 +126,9 @@ def _guard_sequential(spec: SequentialMultiInstanceTask) -> None:
         if "cardinality" in data:
             _check_count(spec, my_task, data["cardinality"])
         else:
-            _check_count(spec, my_task, len(data.get("merged", [])) + len(data.get("remaining", [])))
+            _check_count(
+                spec, my_task, len(data.get("merged", [])) + len(data.get("remaining", []))
+            )
         return original(my_task)
 
     spec.add_next_child = add_next_child

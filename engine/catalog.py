@@ -74,6 +74,9 @@ class Procedure:
     archive: dict[str, Any] = field(default_factory=dict)
     max_files: int = 20  # files on one request, all steps together
     max_instances: int = 100  # instances of a multi-instance task, repetitions of a loop
+    # Fields naming the taxpayer a request is about (`cnp_field`, `cui_field`): when it is
+    # not the applicant, an accepted representation of that person or company is needed.
+    represented: dict[str, str] = field(default_factory=dict)
     withdrawable: bool = False  # the applicant may withdraw it while it is open
     variables: dict[str, Any] = field(default_factory=dict)  # data every instance starts with
 
@@ -99,6 +102,7 @@ class Procedure:
             archive=raw.get("archive", {}),
             max_files=int(raw.get("max_files", 20)),
             max_instances=int(raw.get("max_instances", 100)),
+            represented={str(k): str(v) for k, v in dict(raw.get("represented", {})).items()},
             withdrawable=bool(raw.get("withdrawable", False)),
             variables=dict(raw.get("variables", {})),
         )

@@ -21,8 +21,8 @@ from engine import (
     notify,
     officials,
     organisation,
-    profile,
     registry,
+    representation,
     runtime,
     spifftasks,
     taskindex,
@@ -142,8 +142,8 @@ def start_request(
             "primit pe e-mail sau cereți altul din pagina contului.",
             code="email_not_verified",
         )
-    # `company`: a CUI they act for
-    firm = profile.company_for(session, applicant, company) if applicant else None
+    # `company`: a CUI they act for, once the registry accepted their proof
+    firm = representation.company_for(session, applicant, company) if applicant else None
     catalog = circuit.procedures(session)  # current versions, read once
     proc = procedure_or_400(circuit, procedure_id, catalog)
     version_id = catalog.version_of(proc.id)
@@ -156,6 +156,8 @@ def start_request(
         uploads,
         proc.max_files,
     )
+    if applicant is not None:  # a taxpayer other than the applicant needs an împuternicire
+        representation.check_parties(session, applicant, proc, clean)
     parsed = definitions.definition(session, version_id)
 
     # Everything that needs no number is done before the register's counter is locked.

@@ -104,7 +104,7 @@ def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any
         errors=errors,
         idempotency_key=key,
         files_lost=kw.pop("files_lost", False),
-        companies=profile.companies(db.session(), current()),
+        companies=profile.companies(db.session(), current(), accepted_only=True),
     )
     return html, status
 
