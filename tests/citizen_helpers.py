@@ -93,7 +93,13 @@ PROOF_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n
 
 
 def represent(
-    client: Any, api_for: Any, who: str, name: str, *, cnp: str | None = None, cui: str | None = None
+    client: Any,
+    api_for: Any,
+    who: str,
+    name: str,
+    *,
+    cnp: str | None = None,
+    cui: str | None = None,
 ) -> dict[str, Any]:
     """Claim, as `who`, to act for a person (CNP) or a company (CUI) with a proof, and have the
     registry accept it, through the API; return the accepted claim."""

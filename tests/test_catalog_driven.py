@@ -11,7 +11,6 @@ import pytest
 from jsonschema import Draft202012Validator
 from lxml import etree
 
-from tests.citizen_helpers import represent
 from tests.api_drive import (
     FINAL,
     checked,
@@ -25,6 +24,7 @@ from tests.api_drive import (
     tasks_of,
     waiting_timers,
 )
+from tests.citizen_helpers import represent
 from tests.conftest import DEPARTMENTS, PEOPLE
 
 OURS = {"sesizare", "adeverinta_arhiva", "audienta_primar"}  # this branch's procedures
