@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
 from engine import registry
@@ -106,12 +106,15 @@ def _filter(start: date | None, end: date | None, q: str | None) -> Any:
     folded = registry.fold(q).strip()
     if folded:
         like = RegistryEntry.search_text.contains(folded, autoescape=True)
-        cond.append(
-            or_(like, RegistryEntry.number == int(folded))
-            if folded.isdigit() and len(folded) < 8
-            else like
-        )
+        number = _searched_number(q)
+        cond.append(or_(like, RegistryEntry.number == number) if number is not None else like)
     return and_(*cond) if cond else True
+
+
+def _searched_number(q: str | None) -> int | None:
+    """Return the registration number a search names, when it is one."""
+    folded = registry.fold(q).strip()
+    return int(folded) if folded.isascii() and folded.isdigit() and len(folded) < 8 else None
 
 
 def count(session: Session, start: date | None, end: date | None, q: str | None = None) -> int:
@@ -131,9 +134,12 @@ def rows(
     newest_first: bool = True,
 ) -> list[RegisterRow]:
     """Return a page of the register's lines, with answers, links and resolutions filled in."""
-    order = (RegistryEntry.year, RegistryEntry.number)
+    order: tuple[Any, ...] = (RegistryEntry.year, RegistryEntry.number)
     if newest_first:
         order = (RegistryEntry.year.desc(), RegistryEntry.number.desc())
+    number = _searched_number(q)
+    if number is not None:  # the row of that number comes first, then those that mention it
+        order = (case((RegistryEntry.number == number, 0), else_=1), *order)
     query = select(RegistryEntry).where(_filter(start, end, q)).order_by(*order)
     if per_page:
         query = query.limit(per_page).offset((page - 1) * per_page)
