@@ -9,10 +9,11 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from engine import runtime, scripting
-from engine.catalog import Catalog
-from engine.config import PROJECT_ROOT
 from engine.models import Request, TaskRecord
+from engine.platform.config import PROJECT_ROOT
+from engine.workflow import expressions as scripting
+from engine.workflow import runtime
+from engine.workflow.catalog import Catalog
 from tests.security_steps import app_with
 
 DATA = PROJECT_ROOT / "tests" / "data" / "bounds"

@@ -7,9 +7,10 @@ from typing import Any
 from flask import jsonify, request, send_file, url_for
 from sqlalchemy.exc import IntegrityError
 
-from engine import documents, links, mydata, profile, representation, signup
-from engine.errors import BadRequest
-from engine.timeutil import iso
+from engine.cases import documents, representation
+from engine.people import links, mydata, profile, signup
+from engine.platform.errors import BadRequest
+from engine.platform.timeutil import iso
 from webapp import db, throttle
 from webapp.api import authenticated, bp, error, json_body, me
 from webapp.auth import signup_form
