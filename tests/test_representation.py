@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import create_engine, func, select, text
 
 from engine.models import Request
+from engine.platform.migrate import alembic_config
 from tests.citizen_helpers import ADULT_CNP, PROOF_PDF, make_citizen
 from tests.conftest import PASSWORD
 
@@ -208,3 +210,21 @@ def test_the_account_page_and_the_registry_page(app, client, api_for, circuit, b
     assert "refuzată. Motivul: Lipsește semnătura." in page
     # A citizen does not reach the registry's page.
     assert web.get("/registratura/reprezentari").status_code == 403
+
+
+def test_companies_added_before_proofs_were_asked_for_become_pending(tmp_path):
+    # Their holders sent no proof: they serve only once the registry accepts one.
+    url = f"sqlite:///{tmp_path / 'before.db'}"
+    cfg = alembic_config(url)
+    with create_engine(url).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0006")
+        conn.execute(
+            text(
+                "INSERT INTO companies (user_id, cui, name, created_at) "
+                "VALUES (1, '14399840', 'Dacia Automobile SA', '2026-11-01 10:00:00')"
+            )
+        )
+        command.upgrade(cfg, "head")
+        row = conn.execute(text("SELECT kind, cui, status, proof_sha256 FROM companies")).one()
+    assert tuple(row) == ("company", "14399840", "pending", None)
