@@ -43,6 +43,10 @@ PEOPLE = [
     ("ana.munteanu@example.ro", "Ana Munteanu", [], [], False),
 ]
 
+# Ana asks for her own fiscal certificate (demo/inflight.py): her CNP is her account's, so
+# no împuternicire is needed.
+CNPS = {"ana.munteanu@example.ro": "2851103123451"}
+
 PETITIONS = [
     (
         "ion.popescu@example.ro",
@@ -116,7 +120,14 @@ def load_demo(circuit: Circuit) -> list[DemoAccount]:
             if fresh:
                 password = secrets.token_urlsafe(9)
                 accounts.create_user(
-                    session, email, name, password, departments=depts, heads=heads, is_admin=admin
+                    session,
+                    email,
+                    name,
+                    password,
+                    departments=depts,
+                    heads=heads,
+                    is_admin=admin,
+                    cnp=CNPS.get(email),
                 )
             out.append(DemoAccount(email, name, _role(depts, heads, admin), password))
     if not fresh:
