@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.test_api_flow import complete, ready_task, submit, submitted_to_urbanism
+from tests.support.api import complete, ready_task, submit, submitted_to_urbanism
 
 
 def test_another_citizen_gets_404_exactly_as_for_a_missing_request(client, api_for):

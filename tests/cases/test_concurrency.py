@@ -13,15 +13,15 @@ from engine.cases import operations
 from engine.models import AuditEvent, Instance, RegistryEntry, TaskRecord, TaskState, User
 from engine.people import accounts
 from engine.platform.errors import Conflict
-from tests.conftest import PASSWORD
-from tests.engine_steps import (
+from tests.support.api import ready_task, submit
+from tests.support.engine import (
     PETITION,
     TRIAGE_TO_URBANISM,
     complete,
     ready_task_id,
     submit_petition,
 )
-from tests.test_api_flow import ready_task, submit
+from tests.support.seed import PASSWORD
 
 
 def test_two_officials_complete_the_same_task_at_once(app, circuit, api_for):

@@ -7,10 +7,11 @@ import pytest
 from engine.cases import operations
 from engine.models import User
 from engine.people import accounts
+from engine.platform.config import PROJECT_ROOT
 from engine.platform.errors import Forbidden
-from tests.conftest import PASSWORD, PROJECT_ROOT
-from tests.engine_steps import PETITION, TRIAGE_TO_URBANISM, complete, ready_task_id
-from tests.security_steps import app_with, bearer
+from tests.support.engine import PETITION, TRIAGE_TO_URBANISM, complete, ready_task_id
+from tests.support.security import app_with, bearer
+from tests.support.seed import PASSWORD
 
 DATA = PROJECT_ROOT / "tests" / "data" / "four_eyes"
 DRAFT = {"actiune": "propune_raspuns", "raspuns": "Vom astupa groapa până vineri."}

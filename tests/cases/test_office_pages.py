@@ -6,8 +6,8 @@ import io
 import json
 from datetime import date
 
-from tests.engine_steps import PETITION
-from tests.test_api_flow import complete, ready_task, submit, submitted_to_urbanism
+from tests.support.api import complete, ready_task, submit, submitted_to_urbanism
+from tests.support.engine import PETITION
 
 
 def test_the_head_sees_the_proposed_answer_and_the_drafter_sees_the_comment(

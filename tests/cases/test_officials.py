@@ -9,9 +9,10 @@ from sqlalchemy import select, update
 from engine.models import AuditEvent, TaskRecord
 from engine.people import accounts
 from engine.platform.timeutil import local_today
-from tests.conftest import PASSWORD, Browser
-from tests.engine_steps import PETITION
-from tests.test_api_flow import complete, ready_task, submit, submitted_to_urbanism
+from tests.support.api import complete, ready_task, submit, submitted_to_urbanism
+from tests.support.engine import PETITION
+from tests.support.seed import PASSWORD
+from tests.support.web import Browser
 
 
 def three_petitions(client, api_for):

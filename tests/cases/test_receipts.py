@@ -11,8 +11,8 @@ from typing import Any
 from pypdf import PdfReader
 
 from engine.cases import receipts
-from tests import engine_steps as steps
-from tests.test_web_flow import PDF, submit_petition
+from tests.support import engine as steps
+from tests.support.web import PDF, submit_petition
 
 SUBJECT = "Groapă în asfalt pe strada Școlii, lângă țarc"
 ANSWER = "Groapa va fi astupată; șantierul începe în săptămâna următoare."

@@ -14,23 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
-
-
-def circuit(
-    args: list[str], data_dir: Path, stdin: str = "", **env: str
-) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    environ.update(CIRCUIT_DATA_DIR=str(data_dir), **env)
-    return subprocess.run(
-        [sys.executable, "-m", "scripts.cli", *args],
-        input=stdin,
-        text=True,
-        capture_output=True,
-        cwd=ROOT,
-        env=environ,
-        timeout=120,
-    )
+from tests.support.cli import ROOT, circuit
 
 
 def test_deadline_command(tmp_path):

@@ -3,39 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 from email import message_from_bytes
-from email.message import Message
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from engine.models import Notification
-from tests.engine_steps import complete, ready_task_id, submit_petition
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's API)
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    with socket.socket() as probe:  # a free port on loopback
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+from tests.support.engine import complete, ready_task_id, submit_petition
 
 
 def test_registration_and_answer_are_emailed_to_the_citizen(circuit, people, smtp):

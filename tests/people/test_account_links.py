@@ -4,29 +4,15 @@ that expire and work once; submitting waits for a confirmed address."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from engine.models import Request, User
-from tests.citizen_helpers import (
-    ADULT_CNP,
-    GOOD_PASSWORD,
-    body,
-    link,
-    make_citizen,
-    smtp_mailbox,
-)
-from tests.conftest import PASSWORD, Browser, csrf_from
-
-
-@pytest.fixture
-def mailbox(circuit: Any) -> Iterator[Any]:
-    yield from smtp_mailbox(circuit)
-
+from tests.support.citizens import ADULT_CNP, GOOD_PASSWORD, body, link, make_citizen
+from tests.support.seed import PASSWORD
+from tests.support.web import Browser, csrf_from
 
 PETITION = {
     "procedure": "petitie",

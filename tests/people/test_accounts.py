@@ -4,7 +4,6 @@ and the same answer whether or not an address or a CNP already has an account.""
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,21 +12,15 @@ from sqlalchemy import select, text
 from engine.models import User
 from engine.people import accounts, personal
 from engine.platform.errors import BadRequest
-from tests.citizen_helpers import (
+from tests.support.citizens import (
     ADULT_CNP,
     GOOD_PASSWORD,
     body,
     make_cnp,
-    smtp_mailbox,
     user_count,
 )
-from tests.conftest import PEOPLE, csrf_from
-
-
-@pytest.fixture
-def mailbox(circuit: Any) -> Iterator[Any]:
-    yield from smtp_mailbox(circuit)
-
+from tests.support.seed import PEOPLE
+from tests.support.web import csrf_from
 
 UNDER_AGE_CNP = make_cnp("5", "150310")  # born 10 March 2015
 FOREIGN_2015_CNP = make_cnp("7", "150310")  # resident foreigner, century not in the code
@@ -217,7 +210,7 @@ def test_accounts_made_by_the_administrator_are_checked_too(circuit: Any) -> Non
 
 
 def test_circuit_user_add_checks_the_cnp(tmp_path: Any) -> None:
-    from tests.test_cli import circuit as run_cli
+    from tests.support.cli import circuit as run_cli
 
     assert run_cli(["db", "upgrade"], tmp_path).returncode == 0
     young = run_cli(

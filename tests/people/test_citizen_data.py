@@ -9,10 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.models import RegistryEntry
-from tests.citizen_helpers import ADULT_CNP, body, make_citizen, outbox
-from tests.conftest import Browser
-from tests.engine_steps import TRIAGE_TO_URBANISM, complete, ready_task_id, submit_petition
-from tests.test_web_flow import PDF
+from tests.support.citizens import ADULT_CNP, body, make_citizen, outbox
+from tests.support.engine import TRIAGE_TO_URBANISM, complete, ready_task_id, submit_petition
+from tests.support.web import PDF, Browser
 
 EMAIL = "ion.vasilescu@example.ro"
 CUI = "18547290"
@@ -26,7 +25,7 @@ def citizen(app: Any, circuit: Any, **kw: Any) -> tuple[int, Browser]:
 
 
 def token(client: Any, email: str = EMAIL) -> dict[str, str]:
-    from tests.conftest import PASSWORD
+    from tests.support.seed import PASSWORD
 
     r = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
     return {"Authorization": f"Bearer {r.get_json()['token']}"}

@@ -7,10 +7,12 @@ from sqlalchemy import func, select
 
 from engine.models import AuditEvent, Request, RequestStatus, TaskRecord, TaskState, User
 from engine.people import accounts
-from tests.conftest import PASSWORD, Browser
-from tests.designer import Folders, Step, diagram, process, text_form
-from tests.test_cli import circuit as run_cli
-from tests.test_versions import complete, submit, task_of
+from tests.support.api import complete, task_of
+from tests.support.api import submit_procedure as submit
+from tests.support.cli import circuit as run_cli
+from tests.support.designer import Folders, Step, diagram, process, text_form
+from tests.support.seed import PASSWORD
+from tests.support.web import Browser
 
 PASSWORD_IN = "o-parola-destul-de-lunga\n"
 

@@ -10,8 +10,9 @@ from sqlalchemy import select, update
 from engine.models import AuditEvent, User, WebSession
 from engine.people import accounts
 from engine.platform.timeutil import utcnow
-from tests.conftest import PASSWORD, PEOPLE, Browser, csrf_from
-from tests.security_steps import bearer, token_for
+from tests.support.security import bearer, token_for
+from tests.support.seed import PASSWORD, PEOPLE
+from tests.support.web import Browser, csrf_from
 
 
 def cookie(browser: Browser) -> str:

@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from lxml import etree
 
-from tests.api_drive import (
+from tests.support.drive import (
     FINAL,
     checked,
     complete,
@@ -24,7 +24,7 @@ from tests.api_drive import (
     tasks_of,
     waiting_timers,
 )
-from tests.conftest import DEPARTMENTS, PEOPLE
+from tests.support.seed import DEPARTMENTS, PEOPLE
 
 OURS = {"sesizare", "adeverinta_arhiva", "audienta_primar"}  # this branch's procedures
 MAX_STEPS = 40  # tasks and replies on one request before it must have ended

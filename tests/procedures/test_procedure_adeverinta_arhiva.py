@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from tests.api_drive import (
+from tests.support.drive import (
     JPEG,
     PDF,
     complete,

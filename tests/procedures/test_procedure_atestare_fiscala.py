@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from engine.models import TimerStatus
-from tests.procedure_scenario import PDF, Scenario, at_nine, registered_days_ago
+from tests.support.scenario import PDF, Scenario, at_nine, registered_days_ago
 
 PERSON = {
     "tip_contribuabil": "persoana_fizica",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from engine.platform.timeutil import BUCHAREST, as_aware
-from tests.api_drive import (
+from tests.support.drive import (
     complete,
     detail,
     fire_waiting_timers,

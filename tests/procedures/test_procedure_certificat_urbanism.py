@@ -11,7 +11,7 @@ import pytest
 from engine.models import TimerStatus
 from engine.platform.config import PROJECT_ROOT
 from engine.workflow.lint import check_paths
-from tests.procedure_scenario import PDF, Scenario, at_nine, registered_days_ago
+from tests.support.scenario import PDF, Scenario, at_nine, registered_days_ago
 
 ADDRESS = "Lupeni, str. Parângului nr. 12"
 REQUEST = {

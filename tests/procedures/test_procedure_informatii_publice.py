@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from engine.models import TimerStatus
-from tests.procedure_scenario import Scenario, at_nine, registered_days_ago
+from tests.support.scenario import Scenario, at_nine, registered_days_ago
 
 REQUEST = {
     "subiect": "Contractele de deszăpezire din 2025",

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engine.models import Timer, TimerStatus
 from engine.platform.timeutil import BUCHAREST, as_aware, local_today, utcnow
-from tests.api_drive import (
+from tests.support.drive import (
     JPEG,
     PDF,
     PNG,

@@ -12,30 +12,9 @@ from sqlalchemy import select, text
 from engine.models import RegistryEntry, User
 from engine.platform.timeutil import local_today
 from engine.register import chain, desk
+from tests.support.register import _tamper, fill_register
 
 ENTRIES = "/api/v1/registry/entries"
-ISSUERS = ["Ștefan Țuțuianu", "Asociația de Proprietari nr. 3", "Ioana Mureșan"]
-
-
-def fill_register(circuit, people, count, *, summary="Sesizare"):
-    """Register `count` letters by post, issuers taking turns; return their displays."""
-    shown = []
-    with circuit.db.transaction() as s:
-        official = s.get(User, people["registry"])
-        for i in range(count):
-            done = desk.register_document(
-                s,
-                circuit,
-                official,
-                {
-                    "channel": "post",
-                    "issuer": ISSUERS[i % len(ISSUERS)],
-                    "summary": f"{summary} {i + 1}: gunoi neridicat în cartierul Braia",
-                    "pages": str(i + 1),
-                },
-            )
-            shown.append(done.entry.display)
-    return shown
 
 
 def test_register_search_is_case_and_diacritics_blind_and_paginated(
@@ -92,17 +71,6 @@ def test_chain_check_passes_on_a_clean_register(client, api_for, circuit, people
     fill_register(circuit, people, 5)
     body = client.get("/api/v1/registry/verify", headers=api_for("registry")).get_json()
     assert body == {"ok": True, "entries": 5}
-
-
-def _tamper(circuit, sql, **params):
-    """Change the register straight in the database, as someone with database access could."""
-    with circuit.db.engine.begin() as conn:
-        if circuit.db.is_sqlite:
-            conn.execute(text(sql), params)
-            return
-        conn.execute(text("ALTER TABLE registry_entries DISABLE TRIGGER USER"))
-        conn.execute(text(sql), params)
-        conn.execute(text("ALTER TABLE registry_entries ENABLE TRIGGER USER"))
 
 
 def test_chain_check_names_the_row_altered_in_the_database(client, api_for, circuit, people):

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from engine.cases import operations
 from engine.models import RegistryEntry, Request, User
 from engine.register import desk
-from tests.engine_steps import PETITION, TRIAGE_TO_URBANISM, complete, ready_task_id
-from tests.test_api_flow import PDF
+from tests.support.api import PDF
+from tests.support.engine import PETITION, TRIAGE_TO_URBANISM, complete, ready_task_id
 
 ENTRIES = "/api/v1/registry/entries"
 COUNTER_PETITION = {
@@ -107,7 +107,7 @@ def test_answer_to_a_paper_petition_is_registered_out_to_its_issuer(client, api_
 
 
 def _uid(circuit, who):
-    from tests.conftest import PEOPLE
+    from tests.support.seed import PEOPLE
 
     with circuit.db.session() as s:
         return s.scalar(select(User.id).where(User.email == PEOPLE[who][0]))

@@ -7,8 +7,8 @@ import re
 from sqlalchemy import func, select
 
 from engine.models import RegistryEntry, Request
-from tests.test_register_book import _tamper, fill_register
-from tests.test_web_flow import PDF, Pages, file
+from tests.support.register import _tamper, fill_register
+from tests.support.web import PDF, Pages, file
 
 NEW = "/registratura/inregistrare"
 

@@ -1,4 +1,4 @@
-"""Helpers for the citizens' account tests: CNPs, a loopback SMTP server, links from mail."""
+"""Citizens' accounts and their mail: CNPs, a loopback SMTP server, links from messages."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import dataclasses
 import re
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 
 from engine.models import User
 from engine.people.cnp import std_cnp
+from tests.support.seed import PASSWORD
 
 GOOD_PASSWORD = "lumina-de-toamna-42"
 
@@ -54,21 +56,31 @@ def link(mail: Message, path: str) -> str:
     return match.group(1)
 
 
-def smtp_mailbox(circuit: Any) -> Iterator[Inbox]:
-    """Start a real SMTP server on loopback and send the circuit's mail through it."""
+@contextmanager
+def loopback_smtp() -> Iterator[tuple[Inbox, int]]:
+    """Run a real SMTP server on a free loopback port; give its inbox and port."""
     inbox = Inbox()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    circuit.settings = dataclasses.replace(
-        circuit.settings, smtp_host="127.0.0.1", smtp_port=port, mail_from="primaria@example.ro"
-    )
     try:
-        yield inbox
+        yield inbox, port
     finally:
         controller.stop()
+
+
+def smtp_mailbox(circuit: Any) -> Iterator[Inbox]:
+    """Start a real SMTP server on loopback and send the circuit's mail through it."""
+    with loopback_smtp() as (inbox, port):
+        circuit.settings = dataclasses.replace(
+            circuit.settings,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            mail_from="primaria@example.ro",
+        )
+        yield inbox
 
 
 def user_count(circuit: Any) -> int:
@@ -83,7 +95,6 @@ def outbox(data_dir: Path) -> list[Message]:
 def make_citizen(circuit: Any, email: str, name: str = "Ion Vasilescu", **kw: Any) -> int:
     """Create a verified citizen for one test (seeded people must stay as they are)."""
     from engine.people import accounts
-    from tests.conftest import PASSWORD
 
     with circuit.db.transaction() as s:
         return accounts.create_user(s, email, name, PASSWORD, **kw).id

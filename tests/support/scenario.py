@@ -16,7 +16,7 @@ from engine.models import Timer, TimerStatus, User
 from engine.platform.context import Circuit
 from engine.platform.timeutil import BUCHAREST, as_aware, utcnow
 from engine.register import chain
-from tests.conftest import PEOPLE
+from tests.support.seed import PEOPLE
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 

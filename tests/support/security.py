@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.platform.context import Circuit
 from engine.workflow.catalog import Catalog
-from tests.conftest import PASSWORD, PEOPLE
+from tests.support.seed import PASSWORD, PEOPLE
 
 
 def app_with(circuit: Circuit, **overrides: Any) -> Any:

@@ -10,38 +10,8 @@ from sqlalchemy import func, select
 
 from engine.models import AuditEvent, RegistryEntry, Request, Timer, TimerStatus
 from engine.platform.timeutil import local_today
-from tests.engine_steps import PETITION, TRIAGE_TO_URBANISM
-
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-
-
-def submit(client, headers, data=None, **kw):
-    return client.post(
-        "/api/v1/requests",
-        json={"procedure": "petitie", "data": data or PETITION},
-        headers=headers,
-        **kw,
-    )
-
-
-def ready_task(client, headers, request_id):
-    tasks = client.get("/api/v1/tasks", headers=headers).get_json()["tasks"]
-    mine = [t for t in tasks if t["request_id"] == request_id]
-    assert len(mine) == 1, tasks
-    return mine[0]
-
-
-def submitted_to_urbanism(client, api_for):
-    """Submit a petition as the citizen and have the registry send it to urbanism."""
-    rid = submit(client, api_for("citizen")).get_json()["id"]
-    triage = ready_task(client, api_for("registry"), rid)
-    r = complete(client, api_for("registry"), triage["id"], TRIAGE_TO_URBANISM)
-    assert r.status_code == 200, r.get_json()
-    return rid, ready_task(client, api_for("urbanism"), rid)
-
-
-def complete(client, headers, task_id, data):
-    return client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers)
+from tests.support.api import PDF, complete, ready_task, submit
+from tests.support.engine import PETITION
 
 
 def test_petition_end_to_end_through_the_api(client, api_for, circuit):

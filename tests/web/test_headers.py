@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import json
 import re
 
 from flask import url_for
 
-from tests.conftest import PROJECT_ROOT
-from tests.engine_steps import PETITION
-from tests.security_steps import app_with
+from engine.platform.config import PROJECT_ROOT
+from tests.support.api import a_request_with_everything
+from tests.support.security import app_with
 
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 INLINE = re.compile(
     r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle\s*=|\son[a-z]+\s*=|javascript:", re.I
 )
@@ -30,32 +27,6 @@ def check_headers(response, endpoint: str) -> None:
     if endpoint != "static":
         assert response.headers.get("Cache-Control") == "no-store", where
     assert "Strict-Transport-Security" not in response.headers, where  # http base URL
-
-
-def a_request_with_everything(client, api_for):
-    """A petition with a document, triaged, so request, task and document pages exist."""
-    r = client.post(
-        "/api/v1/requests",
-        headers=api_for("citizen"),
-        data={
-            "procedure": "petitie",
-            "data": json.dumps(PETITION),
-            "anexe": (io.BytesIO(PDF), "plan.pdf"),
-        },
-        content_type="multipart/form-data",
-    )
-    assert r.status_code == 201, r.get_json()
-    rid = r.get_json()["id"]
-    detail = client.get(f"/api/v1/requests/{rid}", headers=api_for("citizen")).get_json()
-    tasks = client.get("/api/v1/tasks", headers=api_for("registry")).get_json()["tasks"]
-    return {
-        "request_id": rid,
-        "id": rid,
-        "document_id": detail["documents"][0]["id"],
-        "task_id": tasks[0]["id"],
-        "procedure_id": "petitie",
-        "filename": "circuit.css",
-    }
 
 
 def test_every_page_of_every_blueprint_sends_the_security_headers(app, browser_for, api_for):

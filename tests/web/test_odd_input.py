@@ -6,10 +6,10 @@ from __future__ import annotations
 import io
 import re
 
-from tests.conftest import PASSWORD, PEOPLE
-from tests.security_steps import app_with
-from tests.test_cli import circuit as run_cli
-from tests.test_headers import a_request_with_everything
+from tests.support.api import a_request_with_everything
+from tests.support.cli import circuit as run_cli
+from tests.support.security import app_with
+from tests.support.seed import PASSWORD, PEOPLE
 
 DEEP = "[" * 1000 + "]" * 1000
 SURROGATE = '{"email": "\\ud800@example.ro", "password": "\\ud800", "procedure": "petitie", '

@@ -7,8 +7,9 @@ from typing import Any
 
 from engine.people import accounts
 from engine.platform import wording
-from tests import engine_steps as steps
-from tests.conftest import PASSWORD, Browser
+from tests.support import engine as steps
+from tests.support.seed import PASSWORD
+from tests.support.web import Browser
 from webapp import formrender
 
 

@@ -3,8 +3,9 @@ with counters in Redis that a burst sent at once cannot slip past."""
 
 from __future__ import annotations
 
-from tests.conftest import PASSWORD, PEOPLE, Browser, csrf_from
-from tests.security_steps import app_with, at_once, bearer, token_for
+from tests.support.security import app_with, at_once, bearer, token_for
+from tests.support.seed import PASSWORD, PEOPLE
+from tests.support.web import Browser, csrf_from
 
 LIMIT = 10  # failed logins per account in five minutes (the default)
 

@@ -13,11 +13,11 @@ from engine.models import Document, RegistryEntry
 from engine.people import accounts
 from engine.platform.config import load_settings
 from engine.platform.errors import BadRequest
-from tests.conftest import PEOPLE, Browser
-from tests.engine_steps import PETITION
-from tests.security_steps import app_with, at_once, token_for
-
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+from tests.support.api import PDF
+from tests.support.engine import PETITION
+from tests.support.security import app_with, at_once, token_for
+from tests.support.seed import PEOPLE
+from tests.support.web import Browser
 
 
 def submit_files(client, headers, files):
@@ -205,7 +205,7 @@ def test_new_passwords_over_128_characters_are_refused(circuit, hasher, client):
 
 
 def test_replies_count_towards_the_files_of_the_request(client, api_for):
-    from tests.test_api_flow import complete, ready_task
+    from tests.support.api import complete, ready_task
 
     citizen = api_for("citizen")
     twenty = [(io.BytesIO(PDF + bytes([i])), f"a{i}.pdf") for i in range(20)]

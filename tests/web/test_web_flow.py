@@ -2,63 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
 import pytest
 
 from engine.platform.timeutil import local_today
-from tests.conftest import csrf_from
+from tests.support.web import PDF, Pages, csrf_from, file, submit_petition
 
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
-CEDILLA = re.compile("[şţŞŢ]")
 TASK_LINK = r'href="(/birou/sarcini/[0-9a-f-]{{36}})">{name}<'
-
-
-class Pages:
-    """Every page a test looked at, to check what all of them must have."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, str]] = []
-
-    def html(self, response: Any, status: int = 200) -> str:
-        assert response.status_code == status, (response.status_code, response.location)
-        text = response.get_data(as_text=True)
-        if response.mimetype == "text/html":
-            self.seen.append((response.request.path, text))
-        return text
-
-    def get(self, browser: Any, url: str, status: int = 200) -> str:
-        return self.html(browser.get(url), status)
-
-    def check_all(self) -> None:
-        assert self.seen
-        for path, text in self.seen:
-            assert not CEDILLA.search(text), f"{path} uses ş/ţ with cedilla"
-            assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text
-            assert '<html lang="ro">' in text
-
-
-def file(content: bytes, name: str) -> tuple[io.BytesIO, str]:
-    return io.BytesIO(content), name
-
-
-def submit_petition(browser: Any, subject: str = "Groapă în asfalt pe strada Morilor") -> Any:
-    return browser.submit(
-        "/proceduri/petitie",
-        {
-            "subiect": subject,
-            "continut": "În fața casei cu nr. 12 s-a format o groapă adâncă, periculoasă noaptea.",
-            "anexe": file(PDF, "fotografie.pdf"),
-        },
-        content_type="multipart/form-data",
-    )
 
 
 def task_url(pages: Pages, browser: Any, name: str) -> str:

@@ -14,8 +14,8 @@ from engine.platform.config import PROJECT_ROOT
 from engine.workflow import definitions
 from engine.workflow.lint import DiagramRefused, check_file, check_paths
 from scripts.cli import main
-from tests.test_cli import circuit as run_circuit
-from tests.test_scripting import ESCAPES
+from tests.support.cli import circuit as run_circuit
+from tests.support.expressions import ESCAPES
 
 # shared/ lies beside the repository in CI, two levels up in a work tree.
 CONFORMANCE = next(

@@ -16,14 +16,16 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import AuditEvent, Notification, TaskRecord, TaskState, Timer, TimerStatus
+from engine.platform.config import PROJECT_ROOT
 from engine.platform.context import Circuit, install
 from engine.workflow.catalog import Catalog
-from tests.conftest import PEOPLE, Browser, JobLog, make_settings
-from tests.engine_steps import PETITION
-from tests.test_notifications import smtp  # noqa: F401 (the loopback SMTP server fixture)
+from tests.support.api import PDF
+from tests.support.circuit import JobLog, make_settings
+from tests.support.engine import PETITION
+from tests.support.seed import PEOPLE
+from tests.support.web import Browser
 
-DATA = Path(__file__).parent / "data" / "custom_procedure"
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+DATA = PROJECT_ROOT / "tests" / "data" / "custom_procedure"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 START = {"adresa": "Strada Morilor nr. 5", "categorie": "constructie"}
 QUESTION = "Trimiteți planul de situație și suprafața ocupată."

@@ -23,34 +23,11 @@ from engine.workflow.expressions import (
     parse_expression,
     parse_script,
 )
+from tests.support.api import complete
+from tests.support.expressions import ESCAPES
 
 DATA = PROJECT_ROOT / "tests" / "data" / "expr"
 GOOD = {"baza": 2, "exponent": 10, "text": "ab", "repetari": 3, "bucla": False}
-
-ESCAPES = {
-    "generator frames": "(g.gi_frame.f_back for _ in [1])",
-    "frames by name": "x = g.gi_frame.f_back.f_globals",
-    "dunder attribute": "x = ().__class__.__bases__[0].__subclasses__()",
-    "dunder name": "x = __builtins__",
-    "dunder key": 'x = date["__class__"]',
-    "format": "x = '{0.__class__}'.format(y)",
-    "format_map": "x = '{a}'.format_map(y)",
-    "power": "x = 10**10**10",
-    "long string": "x = 'a' * 10**9",
-    "long list": "x = [0] * 10**9",
-    "percent format": "x = '%0999999999d' % 1",
-    "lambda": "f = lambda: 1",
-    "list comprehension": "x = [c for c in 'abc']",
-    "dict comprehension": "x = {c: 1 for c in 'abc'}",
-    "import": "import os",
-    "import function": "x = __import__('os')",
-    "eval": "x = eval('1')",
-    "open": "x = open('/etc/passwd')",
-    "loop": "for i in [1, 2]:\n    x = i",
-    "f-string": "x = f'{y!r:>999999999}'",
-    "walrus": "x = (y := 1)",
-    "deep nesting": "x = " + "-" * 1000 + "1",
-}
 
 
 @pytest.mark.parametrize("script", ESCAPES.values(), ids=ESCAPES.keys())
@@ -165,10 +142,6 @@ def submit(client, headers, n):
 def the_task(client, headers, request_id):
     tasks = client.get("/api/v1/tasks", headers=headers).get_json()["tasks"]
     return next(t for t in tasks if t["request_id"] == request_id)
-
-
-def complete(client, headers, task_id, data):
-    return client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers)
 
 
 def counts(circuit):

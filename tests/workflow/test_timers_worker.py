@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -15,19 +14,21 @@ from sqlalchemy import select
 
 from engine import jobs
 from engine.models import Notification, TaskRecord, TaskState, Timer, TimerStatus
+from engine.platform.config import PROJECT_ROOT
 from engine.platform.context import Circuit, install
 from engine.platform.rqueue import RQDispatcher
 from engine.workflow.catalog import Catalog
-from tests.conftest import PASSWORD, PEOPLE, make_settings
-from tests.engine_steps import (
+from tests.support.circuit import make_settings
+from tests.support.engine import (
     PETITION,
     TRIAGE_TO_URBANISM,
     complete,
     ready_task_id,
     submit_petition,
 )
+from tests.support.seed import PASSWORD, PEOPLE
 
-REMINDER_CATALOG = Path(__file__).parent / "data" / "reminder" / "processes"
+REMINDER_CATALOG = PROJECT_ROOT / "tests" / "data" / "reminder" / "processes"
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def start_worker(c: Circuit) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "scripts.cli", "worker"],
         env=env,
-        cwd=Path(__file__).parent.parent,
+        cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

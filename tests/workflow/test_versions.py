@@ -13,31 +13,15 @@ from sqlalchemy import select
 
 from engine.models import Instance
 from engine.platform.config import PROJECT_ROOT as ROOT
-from tests.designer import Folders, Step, diagram, process, text_form
-from tests.engine_steps import PETITION, TRIAGE_TO_URBANISM
+from tests.support.api import complete, task_of
+from tests.support.api import submit_procedure as submit
+from tests.support.designer import Folders, Step, diagram, process, text_form
+from tests.support.engine import TRIAGE_TO_URBANISM
 
 
 @pytest.fixture
 def folders(circuit, tmp_path):
     return Folders(tmp_path / "designer", circuit)
-
-
-def submit(client, headers, procedure="petitie", data=None):
-    r = client.post(
-        "/api/v1/requests", json={"procedure": procedure, "data": data or PETITION}, headers=headers
-    )
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()["id"]
-
-
-def task_of(client, headers, request_id):
-    tasks = client.get("/api/v1/tasks", headers=headers).get_json()["tasks"]
-    [task] = [t for t in tasks if t["request_id"] == request_id]
-    return task
-
-
-def complete(client, headers, task_id, data):
-    return client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers)
 
 
 def titles(client):
