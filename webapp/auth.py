@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
 from flask_login import (
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import accounts, audit, sessions, signup
 from engine.errors import Invalid
+from engine.local_url import local_path
 from engine.models import User
 from webapp import db, formrender, throttle
 from webapp.extensions import login_manager
@@ -70,15 +70,6 @@ def _open_server_session(_app: Flask, user: WebUser, **_kw: Any) -> None:
     db.commit()
 
 
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    if "\\" in target or any(ord(ch) < 32 for ch in target):
-        return None  # browsers read "/\\evil.example" as "//evil.example": another site
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
-
-
 def home_for(user: User) -> str:
     if user.is_official:
         return url_for("office.inbox")
@@ -109,7 +100,7 @@ def login() -> object:
                 login_user(WebUser(user))
                 audit.record(db.session(), "login", actor_id=user.id, channel="web")
                 db.commit()
-                return redirect(_safe_next(request.args.get("next")) or home_for(user))
+                return redirect(local_path(request.args.get("next")) or home_for(user))
     html = render_template("auth/login.html", error=error, email=email[:254])
     return html, status, headers
 
