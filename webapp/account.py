@@ -142,7 +142,9 @@ def resend() -> Any:
         flash(f"V-am trimis un nou link de confirmare la {current().email}.", "success")
     else:
         flash("Adresa de e-mail este deja confirmată.", "info")
-    return redirect(same_site_path(request.referrer, request.host) or url_for("account.profile_page"))
+    return redirect(
+        same_site_path(request.referrer, request.host) or url_for("account.profile_page")
+    )
 
 
 @bp.route("/cont/confirmare/<token>", methods=["GET", "POST"])
