@@ -14,8 +14,8 @@ from engine.catalog import Catalog
 from engine.config import PROJECT_ROOT
 from engine.errors import ProcessFailure
 from engine.models import Instance, RegistryEntry, Request
-from engine.scripting import ExpressionError, evaluate, execute, parse_expression, parse_script
 from engine.timeutil import local_today
+from engine.scripting import ExpressionError, evaluate, execute, parse_expression, parse_script
 
 DATA = PROJECT_ROOT / "tests" / "data" / "expr"
 GOOD = {"baza": 2, "exponent": 10, "text": "ab", "repetari": 3, "bucla": False}
