@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
 from engine import registry
+from engine.cnp import ascii_number
 from engine.models import RegistryEntry, Request, RequestStatus, TaskRecord, User
 from engine.registratura import CHANNELS, DIRECTIONS, REPLY_BY, require_reader
 
@@ -97,6 +98,9 @@ class RegisterRow:
         ]
 
 
+MAX_NUMBER = 9_999_999  # a register number has at most 7 digits
+
+
 def _filter(start: date | None, end: date | None, q: str | None) -> Any:
     cond = []
     if start:
@@ -106,9 +110,10 @@ def _filter(start: date | None, end: date | None, q: str | None) -> Any:
     folded = registry.fold(q).strip()
     if folded:
         like = RegistryEntry.search_text.contains(folded, autoescape=True)
+        number = ascii_number(folded)  # "１７" is 17; "²" or "١٧" is no number
         cond.append(
-            or_(like, RegistryEntry.number == int(folded))
-            if folded.isdigit() and len(folded) < 8
+            or_(like, RegistryEntry.number == number)
+            if number is not None and number <= MAX_NUMBER
             else like
         )
     return and_(*cond) if cond else True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,7 +29,9 @@ CHANNELS = {
 }
 REPLY_BY = {"post": "prin poștă", "email": "prin e-mail"}
 SCAN_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/tiff"}
-_REGISTRATION = re.compile(r"^\s*(?:nr\.?\s*)?(\d{1,7})\s*/\s*(\d{2})\.(\d{2})\.(\d{4})\s*$")
+_REGISTRATION = re.compile(
+    r"^\s*(?:nr\.?\s*)?([0-9]{1,7})\s*/\s*([0-9]{2})\.([0-9]{2})\.([0-9]{4})\s*$", re.IGNORECASE
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -63,7 +66,7 @@ def verify(session: Session, user: User) -> registry.ChainCheck:
 
 def parse_registration(value: str) -> tuple[int, date] | None:
     """Parse "1234/27.11.2026" (the common display) into a number and a date."""
-    match = _REGISTRATION.match(value or "")
+    match = _REGISTRATION.match(unicodedata.normalize("NFKC", value or ""))
     if not match:
         return None
     try:
