@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import forwarding, officials, operations, queries, readmodel, versions
+from engine import bounds, forwarding, officials, operations, queries, readmodel, versions
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import TaskRecord, TaskState
 from engine.timeutil import local_today
@@ -190,9 +190,8 @@ def _refused(exc: Conflict | Invalid, task_id: str) -> Any:
 
 @bp.route("/sarcini/<task_id>/repartizare", methods=["POST"])
 def assign(task_id: str) -> Any:
-    raw = request.form.get("user_id", "")
-    user_id = int(raw) if raw.isdigit() else None
     try:
+        user_id = bounds.form_id(request.form.get("user_id"))
         row = officials.assign_task(db.session(), current(), task_id, user_id)
         db.commit()
     except (Conflict, Invalid) as exc:

@@ -11,7 +11,7 @@ from flask import Response, current_app, jsonify, request
 from engine import documents, queries, register_book, register_pdf, registratura
 from engine.errors import BadRequest, Invalid
 from engine.timeutil import iso, local_today
-from webapp import db
+from webapp import db, inputs
 from webapp.api import _official, authenticated, bp, json_body, me
 from webapp.filters import DEFAULT_SITE_NAME
 
@@ -110,11 +110,8 @@ def registry_register() -> Any:
 @authenticated
 def registry_entries() -> Any:
     start, end = period()
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(200, max(1, int(request.args.get("per_page", 50))))
-    except ValueError:
-        raise BadRequest("Parametrii page și per_page trebuie să fie numere întregi.") from None
+    page = inputs.page_number(request.args.get("page"))
+    per_page = inputs.page_size(request.args.get("per_page"), 50, 200)
     rows, total = register_book.listing(
         db.session(), me(), start, end, request.args.get("q"), page=page, per_page=per_page
     )
