@@ -11,7 +11,7 @@ from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import definitions, redisconn
+from engine import datadir, definitions, redisconn
 from engine.catalog import Catalog, Procedure, read_entries
 from engine.config import Settings
 from engine.db import Database
@@ -114,6 +114,7 @@ def _folder_catalog(settings: Settings) -> Catalog:
 def build(settings: Settings) -> Circuit:
     """Create the Circuit for these settings and make it the process's current one."""
     global _current
+    datadir.secure(settings.data_dir)  # an older folder, or files made under a loose umask
     circuit = Circuit(
         settings=settings,
         db=Database(settings.database_url),
