@@ -130,6 +130,11 @@ def install(circuit: Circuit) -> None:
     _current = circuit
 
 
+def registry_department() -> str:
+    """Return the code of the department that keeps the register (CIRCUIT_REGISTRY_DEPARTMENT)."""
+    return current().settings.registry_department
+
+
 def current() -> Circuit:
     """Return the Circuit of this process, building it from the environment if needed."""
     if _current is None:

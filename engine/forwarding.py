@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session, joinedload
 
 from engine import audit, notify, operations, registry, runtime
+from engine.context import Circuit
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Request, RequestStatus, TaskRecord, TaskState, User
 
@@ -22,7 +23,7 @@ def _text(value: Any, limit: int) -> str:
 
 
 def forward_to_authority(
-    session: Session, user: User, task_id: str, authority: Any, reason: Any
+    session: Session, circuit: Circuit, user: User, task_id: str, authority: Any, reason: Any
 ) -> Request:
     """Send the request of a READY task to the competent authority and close it here."""
     row = session.get(TaskRecord, task_id, options=[joinedload(TaskRecord.request)])
@@ -74,7 +75,14 @@ def forward_to_authority(
         number=letter.number,
         year=letter.year,
     )
-    operations.end_early(session, loaded, request, user, RequestStatus.COMPLETED)
+    operations.end_early(
+        session,
+        loaded,
+        request,
+        user,
+        RequestStatus.COMPLETED,
+        circuit.settings.registry_department,
+    )
     if request.applicant_id is not None:
         notify.post(
             session,

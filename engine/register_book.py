@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session, defer
 
 from engine import registry
 from engine.cnp import ascii_number
+from engine.context import registry_department
 from engine.models import RegistryEntry, Request, RequestStatus, TaskRecord, User
 from engine.registratura import CHANNELS, DIRECTIONS, REPLY_BY, require_reader
+from engine.spifftasks import APPLICANT_LANE, UNASSIGNED
 
-NOT_DEPARTMENTS = {"registratura", "solicitant", "nealocat"}
 RESOLUTIONS = {
     RequestStatus.REGISTERED: "În lucru",
     RequestStatus.IN_PROGRESS: "În lucru",
@@ -187,6 +188,8 @@ def complete_rows(session: Session, entries: Sequence[RegistryEntry]) -> list[Re
         {(e.linked_year, e.linked_number) for e in entries if e.linked_year and e.linked_number},
     )
     request_ids = [r.id for r in requests.values()]
+    # The column names where a document was sent: not the registry, nor the applicant.
+    not_departments = {registry_department(), APPLICANT_LANE, UNASSIGNED}
     departments: dict[int, str] = {}
     if request_ids:
         for rid, dept in session.execute(
@@ -194,7 +197,7 @@ def complete_rows(session: Session, entries: Sequence[RegistryEntry]) -> list[Re
             .where(TaskRecord.request_id.in_(request_ids))
             .order_by(TaskRecord.created_at, TaskRecord.id)
         ):
-            if dept not in NOT_DEPARTMENTS:
+            if dept not in not_departments:
                 departments.setdefault(rid, dept)
     first_ids = [r.joined_to_id for r in requests.values() if r.joined_to_id]
     joined_to = (

@@ -13,12 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, conexare, documents, forms, operations, registry
-from engine.context import Circuit
+from engine.context import Circuit, registry_department
 from engine.errors import Forbidden, Invalid
 from engine.models import RegistryEntry, Request, User
 
-REGISTRY_DEPARTMENT = "registratura"  # the default registry department; sees every entry
-READERS = {REGISTRY_DEPARTMENT, "secretar"}  # the register's readers besides administrators
+AUDITORS = {"secretar"}  # read the register besides the registry and administrators
 DIRECTIONS = {"in": "Intrare", "out": "Ieșire"}
 CHANNELS = {
     "counter": "Ghișeu",
@@ -45,11 +44,13 @@ class Registered:
 
 
 def may_register(user: User) -> bool:
-    return user.is_admin or REGISTRY_DEPARTMENT in user.departments
+    """Tell whether a user registers documents: the registry department (the setting), admins."""
+    return user.is_admin or registry_department() in user.departments
 
 
 def may_read_register(user: User) -> bool:
-    return user.is_admin or bool(READERS & set(user.departments))
+    """Tell whether a user may read the register: those who register, and the auditors."""
+    return may_register(user) or bool(AUDITORS & set(user.departments))
 
 
 def require_reader(user: User) -> None:
@@ -291,7 +292,7 @@ def register_document(
             recipient=recipient or None,
             summary=summary or (proc.title if proc else ""),
             department=_text(raw, "department")[:64]
-            or (REGISTRY_DEPARTMENT if direction == "in" else None),
+            or (circuit.settings.registry_department if direction == "in" else None),
             linked=linked,
             file_code=proc.archive.get("file_code") if proc else None,
             **intake.entry_fields(),

@@ -16,7 +16,7 @@ from flask_login import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from engine import accounts, audit, sessions, signup
+from engine import accounts, audit, registratura, sessions, signup
 from engine.errors import Invalid
 from engine.local_url import local_path
 from engine.models import User
@@ -57,7 +57,8 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _inject() -> dict[str, object]:
         user = current_user.user if current_user.is_authenticated else None
-        return {"me": user}
+        reads = user is not None and registratura.may_read_register(user)
+        return {"me": user, "reads_register": reads}
 
 
 SESSION_KEY = "sid"

@@ -220,7 +220,12 @@ def forward_task(task_id: str) -> Any:
     form = request.form
     try:
         req = forwarding.forward_to_authority(
-            db.session(), current(), task_id, form.get("authority"), form.get("reason")
+            db.session(),
+            db.circuit(),
+            current(),
+            task_id,
+            form.get("authority"),
+            form.get("reason"),
         )
         db.commit()
     except (Conflict, Invalid) as exc:
