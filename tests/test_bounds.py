@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.models import Absence
-from engine.timeutil import local_today
+from engine.platform.timeutil import local_today
 from tests.engine_steps import PETITION
 from tests.test_api_flow import ready_task, submit
 

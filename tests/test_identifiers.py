@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import personal
 from engine.models import Company, User
+from engine.people import personal
 from tests.citizen_helpers import ADULT_CNP, body, make_citizen, make_cnp, smtp_mailbox, user_count
 from tests.test_accounts import errors_of, signup_body
 from tests.test_cli import circuit as run_cli

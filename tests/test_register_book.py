@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pypdf
 from sqlalchemy import select, text
 
-from engine import registratura, registry
 from engine.models import RegistryEntry, User
-from engine.timeutil import local_today
+from engine.platform.timeutil import local_today
+from engine.register import chain, desk
 
 ENTRIES = "/api/v1/registry/entries"
 ISSUERS = ["Ștefan Țuțuianu", "Asociația de Proprietari nr. 3", "Ioana Mureșan"]
@@ -23,7 +23,7 @@ def fill_register(circuit, people, count, *, summary="Sesizare"):
     with circuit.db.transaction() as s:
         official = s.get(User, people["registry"])
         for i in range(count):
-            done = registratura.register_document(
+            done = desk.register_document(
                 s,
                 circuit,
                 official,
@@ -83,7 +83,7 @@ def test_a_day_printed_as_pdf_ends_with_the_chains_last_hash(client, api_for, ci
     assert "Registrul de intrare-ieșire" in content
     assert "Ștefan Țuțuianu" in content and "Ioana Mureșan" in content
     with circuit.db.session() as s:
-        last = registry.last_entry(s)
+        last = chain.last_entry(s)
     tail = content.split("Ultimul hash al lanțului:")[-1]
     assert last.entry_hash in "".join(tail.split())
 
@@ -134,7 +134,7 @@ def test_chain_check_names_a_rehashed_row_and_a_deleted_one(client, api_for, cir
     with circuit.db.session() as s:
         row = s.scalar(select(RegistryEntry).where(RegistryEntry.number == 2))
         row.issuer = "Altcineva"
-        forged = registry.entry_digest(row)
+        forged = chain.entry_digest(row)
         s.rollback()
     _tamper(
         circuit,
@@ -150,17 +150,17 @@ def test_chain_check_names_a_rehashed_row_and_a_deleted_one(client, api_for, cir
 
 def test_the_chain_covers_the_scans_hashes(circuit, people):
     with circuit.db.transaction() as s:
-        done = registratura.register_document(
+        done = desk.register_document(
             s,
             circuit,
             s.get(User, people["registry"]),
             {"channel": "counter", "issuer": "Ion Pop", "summary": "Plângere"},
-            [registratura.documents.Upload("files", "a.pdf", b"%PDF-1.4\n%%EOF\n")],
+            [desk.documents.Upload("files", "a.pdf", b"%PDF-1.4\n%%EOF\n")],
             clock=lambda: datetime(2026, 5, 4, 9, 0, tzinfo=UTC),
         )
         entry = done.entry
         assert entry.documents[0]["name"] == "a.pdf"
-        honest = registry.entry_digest(entry)
+        honest = chain.entry_digest(entry)
         entry.documents = [{**entry.documents[0], "sha256": "0" * 64}]
-        assert registry.entry_digest(entry) != honest
+        assert chain.entry_digest(entry) != honest
         s.rollback()

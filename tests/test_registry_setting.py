@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
-from engine import accounts
 from engine.models import Department, Membership
+from engine.people import accounts
 from tests.conftest import PASSWORD, PEOPLE, Browser
 from tests.engine_steps import PETITION
 from tests.security_steps import app_with

@@ -20,9 +20,9 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from engine import links, mydata, profile, signup
-from engine.errors import BadRequest, Invalid
-from engine.local_url import same_site_path
+from engine.people import links, mydata, profile, signup
+from engine.platform.errors import BadRequest, Invalid
+from engine.platform.local_url import same_site_path
 from webapp import db, formrender, throttle
 from webapp import errors as error_pages
 from webapp.auth import current

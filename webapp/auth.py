@@ -16,10 +16,12 @@ from flask_login import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from engine import accounts, audit, registratura, sessions, signup
-from engine.errors import Invalid
-from engine.local_url import local_path
 from engine.models import User
+from engine.people import accounts, sessions, signup
+from engine.platform import audit
+from engine.platform.errors import Invalid
+from engine.platform.local_url import local_path
+from engine.register import desk
 from webapp import db, formrender, throttle
 from webapp.extensions import login_manager
 
@@ -57,7 +59,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _inject() -> dict[str, object]:
         user = current_user.user if current_user.is_authenticated else None
-        reads = user is not None and registratura.may_read_register(user)
+        reads = user is not None and desk.may_read_register(user)
         return {"me": user, "reads_register": reads}
 
 

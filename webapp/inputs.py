@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.bounds import MAX_PAGE, page_number, page_size
-from engine.errors import BadRequest
+from engine.platform.bounds import MAX_PAGE, page_number, page_size
+from engine.platform.errors import BadRequest
 
 MAX_JSON_DEPTH = 64
 NESTING_MESSAGE = (

@@ -18,9 +18,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from engine import operations, queries, register_book, register_pdf, registratura
-from engine.errors import BadRequest, Forbidden, Invalid
-from engine.timeutil import local_today
+from engine.cases import operations, queries
+from engine.platform.errors import BadRequest, Forbidden, Invalid
+from engine.platform.timeutil import local_today
+from engine.register import book, desk, entry_form, pdf
 from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager
@@ -36,91 +37,16 @@ PER_PAGE = 50
 def _staff_only() -> Any:
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if not registratura.may_read_register(current()):
+    if not desk.may_read_register(current()):
         raise Forbidden("Registrul poate fi consultat numai de registratură și de auditori.")
     return None
-
-
-def entry_schema(procedures: list[tuple[str, str]], departments: list[tuple[str, str]]) -> dict:
-    """Describe the registration form as a JSON Schema, so it renders like every other form."""
-
-    def choices(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
-        return [{"const": k, "title": v} for k, v in pairs]
-
-    return {
-        "type": "object",
-        "required": ["direction", "channel"],
-        "properties": {
-            "direction": {
-                "type": "string",
-                "title": "Intrare sau ieșire",
-                "oneOf": choices(list(registratura.DIRECTIONS.items())),
-            },
-            "channel": {
-                "type": "string",
-                "title": "Canalul",
-                "x-widget": "select",
-                "oneOf": choices(list(registratura.CHANNELS.items())),
-            },
-            "issuer": {
-                "type": "string",
-                "title": "Emitent (persoană sau instituție)",
-                "description": "La ieșire, implicit primăria.",
-                "maxLength": 300,
-            },
-            "issuer_number": {"type": "string", "title": "Nr. documentului emitentului"},
-            "issuer_date": {
-                "type": "string",
-                "format": "date",
-                "title": "Data documentului emitentului",
-            },
-            "pages": {"type": "integer", "title": "Nr. file", "minimum": 0},
-            "annexes": {"type": "integer", "title": "Nr. anexe", "minimum": 0},
-            "summary": {
-                "type": "string",
-                "title": "Conținut pe scurt",
-                "maxLength": 500,
-                "x-widget": "textarea",
-            },
-            "recipient": {
-                "type": "string",
-                "title": "Destinatar",
-                "description": "Obligatoriu la ieșire.",
-            },
-            "department": {
-                "type": "string",
-                "title": "Compartimentul căruia i se repartizează (corespondență)",
-                "x-widget": "select",
-                "oneOf": choices(departments),
-            },
-            "related_to": {
-                "type": "string",
-                "title": "Conexat la nr. / răspunde la nr.",
-                "description": "Numărul de înregistrare anterior, ca 17/27.11.2026.",
-            },
-            "issuer_contact": {
-                "type": "string",
-                "title": "Adresa petentului (poștală sau e-mail)",
-                "description": "Petentul fără cont primește răspunsul aici.",
-            },
-            "reply_by": {
-                "type": "string",
-                "title": "Răspunsul se transmite",
-                "oneOf": choices([("post", "Prin poștă"), ("email", "Prin e-mail")]),
-            },
-            "join": {
-                "type": "boolean",
-                "title": "Petiție identică a aceleiași persoane: conexați-o la cea anterioară",
-            },
-        },
-    }
 
 
 def _render_new(proc: Any, values: dict[str, Any], errors: dict[str, str], status: int) -> Any:
     session, circuit = db.session(), db.circuit()
     catalog = circuit.procedures(session)
     procs = [(p.id, p.title) for p in catalog.all()]
-    schema = entry_schema(procs, operations.form_options(session, circuit)["departments"])
+    schema = entry_form.entry_schema(desk.destinations(session, circuit))
     data_schema = (
         operations.form_schema(session, circuit, proc.start_form, catalog.version_of(proc.id))
         if proc
@@ -151,15 +77,13 @@ def _errors(exc: Invalid) -> dict[str, Any]:
 @bp.route("/inregistrare", methods=["GET", "POST"])
 def new_entry() -> Any:
     session, circuit = db.session(), db.circuit()
-    if not registratura.may_register(current()):
+    if not desk.may_register(current()):
         raise Forbidden("Numai registratura înregistrează documente.")
     catalog = circuit.procedures(session)
     proc = catalog.get(request.values.get("procedure", ""))
     if request.method == "GET":
         return _render_new(proc, {"direction": "in", "channel": "counter"}, {}, 200)
-    procs = [(p.id, p.title) for p in catalog.all()]
-    schema = entry_schema(procs, [])
-    raw: dict[str, Any] = formrender.parse(schema, request.form)
+    raw: dict[str, Any] = formrender.parse(entry_form.entry_schema(), request.form)
     raw["procedure"] = proc.id if proc else None
     raw["idempotency_key"] = request.form.get("idempotency_key", "")
     if proc:
@@ -169,7 +93,7 @@ def new_entry() -> Any:
         )
     uploads = uploads_from_request()
     try:
-        done = registratura.register_document(session, circuit, current(), raw, uploads)
+        done = desk.register_document(session, circuit, current(), raw, uploads)
         db.commit()
     except Invalid as exc:
         session.rollback()
@@ -197,9 +121,7 @@ def register() -> Any:
     start, end = _date("de_la", today.replace(month=1, day=1)), _date("pana_la", today)
     q = request.args.get("q", "").strip()
     page = page_arg()
-    rows, total = register_book.listing(
-        db.session(), current(), start, end, q, page=page, per_page=PER_PAGE
-    )
+    rows, total = book.listing(db.session(), current(), start, end, q, page=page, per_page=PER_PAGE)
     return render_template(
         "registry/register.html",
         rows=rows,
@@ -209,7 +131,7 @@ def register() -> Any:
         filters={"de_la": start.isoformat(), "pana_la": end.isoformat(), "q": q},
         today=today.isoformat(),
         names=queries.department_names(db.session()),
-        may_register=registratura.may_register(current()),
+        may_register=desk.may_register(current()),
     )
 
 
@@ -221,10 +143,10 @@ def export() -> Any:
     name = f"registru-{start:%Y%m%d}-{end:%Y%m%d}"
     if request.args.get("format") == "pdf":
         institution = current_app.config.get("CITY_HALL_NAME", DEFAULT_SITE_NAME)
-        body = register_pdf.to_pdf(session, current(), start, end, names, institution)
+        body = pdf.to_pdf(session, current(), start, end, names, institution)
         mime, filename = "application/pdf", f"{name}.pdf"
     else:
-        body = register_book.to_csv(session, current(), start, end, names)
+        body = book.to_csv(session, current(), start, end, names)
         mime, filename = "text/csv; charset=utf-8", f"{name}.csv"
     disposition = f'attachment; filename="{filename}"'
     return Response(body, mimetype=mime, headers={"Content-Disposition": disposition})
@@ -232,5 +154,5 @@ def export() -> Any:
 
 @bp.route("/verificare")
 def verify() -> Any:
-    check = registratura.verify(db.session(), current())
+    check = desk.verify(db.session(), current())
     return render_template("registry/verify.html", check=check)

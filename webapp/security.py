@@ -9,8 +9,8 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from engine.bounds import MAX_ID
-from engine.errors import BadRequest
+from engine.platform.bounds import MAX_ID
+from engine.platform.errors import BadRequest
 from webapp import errors, inputs
 
 CSP = "; ".join(
