@@ -11,9 +11,10 @@ from sqlalchemy import delete
 
 from engine.models import Department, Membership
 from engine.people import accounts
-from tests.conftest import PASSWORD, PEOPLE, Browser
-from tests.engine_steps import PETITION
-from tests.security_steps import app_with
+from tests.support.engine import PETITION
+from tests.support.security import app_with
+from tests.support.seed import PASSWORD, PEOPLE
+from tests.support.web import Browser
 
 RODICA = "rodica.registru@primarie.ro"
 

@@ -12,10 +12,20 @@ from sqlalchemy import select
 
 from engine.models import Company, User
 from engine.people import personal
-from tests.citizen_helpers import ADULT_CNP, body, make_citizen, make_cnp, smtp_mailbox, user_count
-from tests.test_accounts import errors_of, signup_body
-from tests.test_cli import circuit as run_cli
-from tests.test_register_book import ENTRIES, fill_register
+from tests.support.citizens import (
+    ADULT_CNP,
+    body,
+    errors_of,
+    make_citizen,
+    make_cnp,
+    signup_body,
+    smtp_mailbox,
+    user_count,
+)
+from tests.support.cli import circuit as run_cli
+from tests.support.register import fill_register
+
+ENTRIES = "/api/v1/registry/entries"
 
 
 def full_width(text: str) -> str:

@@ -17,10 +17,11 @@ from engine.people import accounts
 from engine.platform import context
 from engine.platform.config import load_settings
 from engine.platform.redisconn import stop_embedded
-from tests.citizen_helpers import ADULT_CNP
-from tests.conftest import DEPARTMENTS, PASSWORD, JobLog
-from tests.engine_steps import PETITION
-from tests.test_web_flow import PDF
+from tests.support.circuit import JobLog
+from tests.support.citizens import ADULT_CNP
+from tests.support.engine import PETITION
+from tests.support.seed import DEPARTMENTS, PASSWORD
+from tests.support.web import PDF
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from engine.models import Absence
 from engine.platform.timeutil import local_today
-from tests.engine_steps import PETITION
-from tests.test_api_flow import ready_task, submit
+from tests.support.api import ready_task, submit
+from tests.support.engine import PETITION
 
 BAD_PAGES = [
     "0",
