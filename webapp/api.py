@@ -358,9 +358,16 @@ def release(task_id: str) -> Any:
 @bp.post("/tasks/<task_id>/complete")
 @authenticated
 def complete(task_id: str) -> Any:
-    user = _official()
-    data = json_body().get("data", {})
-    req = operations.complete_task(db.session(), db.circuit(), user, task_id, data)
+    user, body = _official(), json_body()
+    reason = body.get("reason")
+    req = operations.complete_task(
+        db.session(),
+        db.circuit(),
+        user,
+        task_id,
+        body.get("data", {}),
+        reason if isinstance(reason, str) else None,
+    )
     db.commit()
     return {"request": {"id": req.id, "status": req.status.value}}
 
