@@ -267,9 +267,7 @@ def to_csv(
     "=HYPERLINK(...)" typed by a petitioner) is neutralised; numbers stay bare numbers."""
     require_reader(user)
     buffer = io.StringIO()
-    writer = csv.writer(
-        buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC
-    )
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(COLUMNS)
     for row in rows(session, start, end, page=1, per_page=0, newest_first=False):
         cells: list[str | int] = [spreadsheet_safe(c) for c in row.cells(department_names)]
