@@ -356,3 +356,24 @@ def test_a_task_is_not_redirected_to_a_department_nobody_works_in(client, api_fo
         headers=head,
     )
     assert r.status_code == 200, r.get_json()
+
+
+def test_a_step_reserved_for_heads_is_listed_only_to_heads(client, api_for, browser_for):
+    rid, task = submitted_to_urbanism(client, api_for)
+    urbanism, head = api_for("urbanism"), api_for("urbanism_head")
+    answer = {"actiune": "propune_raspuns", "raspuns": "Autorizația este în regulă."}
+    assert complete(client, urbanism, task["id"], answer).status_code == 200
+    approval = ready_task(client, head, rid)  # the head sees the approval step
+    assert approval["name"] and approval["department"] == "urbanism"
+    tasks = client.get("/api/v1/tasks", headers=urbanism).get_json()["tasks"]
+    assert [t for t in tasks if t["request_id"] == rid] == []
+    # The ordinary official's page neither lists nor counts it; the head's does.
+    official = browser_for("urbanism").get("/birou/").get_data(as_text=True)
+    assert 'Sarcini de lucru <span class="count">(0)</span>' in official
+    assert approval["id"] not in official
+    chief = browser_for("urbanism_head").get("/birou/").get_data(as_text=True)
+    assert 'Sarcini de lucru <span class="count">(1)</span>' in chief
+    assert approval["id"] in chief
+    # Nor is it the "older task" that an ordinary official must take first.
+    _, second = submitted_to_urbanism(client, api_for)
+    assert claim(client, urbanism, second["id"]).status_code == 200

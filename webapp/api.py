@@ -323,6 +323,7 @@ def tasks() -> Any:
         else queries.InboxOrder.OLDEST_REQUEST,
         claim=queries.InboxClaim(claim),
         user_id=user.id,
+        head_of=user.head_of,
     )
     by_instance = versions.instance_versions(session, [r.task.instance_id for r in rows])
     forms_cache: dict[tuple[int | None, str], Any] = {}

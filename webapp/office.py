@@ -61,8 +61,11 @@ def inbox() -> Any:
         order=ORDERS[order],
         claim=CLAIMS[claim],
         user_id=user.id,
+        head_of=user.head_of,
     )
-    total = queries.inbox_count(session, user.departments, claim=CLAIMS[claim], user_id=user.id)
+    total = queries.inbox_count(
+        session, user.departments, claim=CLAIMS[claim], user_id=user.id, head_of=user.head_of
+    )
     # The departments' notices and timers' messages to this official, each text once.
     notes = queries.notifications_for(session, user)
     unique = {(n.request_id, n.message): n for n in reversed(notes)}
