@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from engine import notify, timers
-from engine.context import current
-from engine.dispatch import PendingJob
+from engine.messages import notify
+from engine.platform.context import current
+from engine.platform.dispatch import PendingJob
+from engine.workflow import timers
 
 if TYPE_CHECKING:
-    from engine.rqueue import RQDispatcher
+    from engine.platform.rqueue import RQDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def send_notification(notification_id: int) -> bool:
 
 def send_account_mail(kind: str, user_id: int, email: str | None = None) -> bool:
     """E-mail a link or a warning about an account (signed at sending time, never stored)."""
-    from engine import account_mail
+    from engine.messages import account_mail
 
     circuit = current()
     with circuit.db.transaction() as session:

@@ -22,8 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.db import Base
-from engine.timeutil import utcnow
+from engine.platform.db import Base
+from engine.platform.timeutil import utcnow
 
 
 class RequestStatus(str, enum.Enum):
@@ -73,7 +73,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    # The CNP and identity document are encrypted (engine.personal); cnp_hash finds duplicates.
+    # The CNP and identity document are encrypted (people.personal); cnp_hash finds duplicates.
     cnp_encrypted: Mapped[str | None] = mapped_column(Text)
     cnp_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     birth_date: Mapped[date | None] = mapped_column(Date)
@@ -203,7 +203,7 @@ class RegistryEntry(Base):
     file_code: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
-    # The registry's own columns (engine/registry.py): how it came, the issuer's reference.
+    # The registry's own columns (engine/register/chain.py): how it came, the issuer's reference.
     channel: Mapped[str | None] = mapped_column(String(16))
     issuer_number: Mapped[str | None] = mapped_column(String(64))
     issuer_date: Mapped[date | None] = mapped_column(Date)

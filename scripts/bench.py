@@ -48,14 +48,16 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
-from engine import accounts, operations, queries, registry
-from engine.catalog import Catalog
-from engine.config import PROJECT_ROOT, Settings
-from engine.context import Circuit, install
-from engine.db import Base, Database
-from engine.migrate import upgrade
+from engine.cases import operations, queries
 from engine.models import Instance, ProcessVersion, TaskRecord, TaskState, User
-from engine.timeutil import BUCHAREST, utcnow
+from engine.people import accounts
+from engine.platform.config import PROJECT_ROOT, Settings
+from engine.platform.context import Circuit, install
+from engine.platform.db import Base, Database
+from engine.platform.migrate import upgrade
+from engine.platform.timeutil import BUCHAREST, utcnow
+from engine.register import chain as registry
+from engine.workflow.catalog import Catalog
 
 WARMUP = 10
 PASSWORD = "parola-de-bench-1"

@@ -14,12 +14,12 @@ from datetime import date
 
 from sqlalchemy import inspect
 
-from engine.legal_calendar import DeadlineKind, LegalCalendar
+from engine.deadlines.legal_calendar import DeadlineKind, LegalCalendar
 
 
 def _circuit():  # type: ignore[no-untyped-def]
-    from engine.config import load_settings
-    from engine.context import build
+    from engine.platform.config import load_settings
+    from engine.platform.context import build
 
     return build(load_settings())
 
@@ -27,8 +27,8 @@ def _circuit():  # type: ignore[no-untyped-def]
 def _deploy_all(circuit) -> list[str] | None:  # type: ignore[no-untyped-def]
     """Deploy the designers' folders; print why if refused and return None, else the
     procedures withdrawn from the catalog."""
-    from engine.bpmncheck import DiagramRefused
-    from engine.errors import DeploymentError
+    from engine.platform.errors import DeploymentError
+    from engine.workflow.lint import DiagramRefused
 
     try:
         return circuit.deploy_all()  # type: ignore[no-any-return]
@@ -42,7 +42,7 @@ def _deploy_all(circuit) -> list[str] | None:  # type: ignore[no-untyped-def]
 
 
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
-    from engine.migrate import upgrade
+    from engine.platform.migrate import upgrade
 
     circuit = _circuit()
     upgrade(circuit.db)
@@ -59,8 +59,8 @@ def cmd_db_upgrade(_: argparse.Namespace) -> int:
 def cmd_bpmn_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from engine.bpmncheck import check_paths
-    from engine.config import forms_dir_from
+    from engine.platform.config import forms_dir_from
+    from engine.workflow.lint import check_paths
 
     forms = Path(args.forms) if args.forms else forms_dir_from()
     try:
@@ -80,7 +80,7 @@ def cmd_bpmn_check(args: argparse.Namespace) -> int:
 
 def _warn_unstaffed(circuit) -> None:  # type: ignore[no-untyped-def]
     """Tell the administrator which departments the diagrams name still have nobody."""
-    from engine import organisation
+    from engine.people import organisation
 
     with circuit.db.transaction() as session:
         for procedure, code in organisation.unstaffed_lanes(session, circuit):
@@ -92,9 +92,9 @@ def _warn_unstaffed(circuit) -> None:  # type: ignore[no-untyped-def]
 
 
 def cmd_department(args: argparse.Namespace) -> int:
-    from engine import organisation
-    from engine.errors import Invalid
-    from engine.migrate import upgrade
+    from engine.people import organisation
+    from engine.platform.errors import Invalid
+    from engine.platform.migrate import upgrade
 
     circuit = _circuit()
     upgrade(circuit.db)  # a fresh install may start here
@@ -114,8 +114,8 @@ def cmd_department(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(_: argparse.Namespace) -> int:
-    from engine.demo import load_demo
-    from engine.migrate import upgrade
+    from engine.demo.cityhall import load_demo
+    from engine.platform.migrate import upgrade
 
     circuit = _circuit()
     upgrade(circuit.db)
@@ -134,16 +134,16 @@ def cmd_demo(_: argparse.Namespace) -> int:
             for acc in accounts:
                 fh.write(f"{acc.email}\t{acc.password}\t{acc.role}\n")
         print(f"Parolele sunt păstrate și în {path}")
-    from engine.mailer import describe
+    from engine.messages.mailer import describe
 
     print(describe(circuit.settings))
     return 0
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from engine import accounts
-    from engine.errors import BadRequest
-    from engine.migrate import upgrade
+    from engine.people import accounts
+    from engine.platform.errors import BadRequest
+    from engine.platform.migrate import upgrade
 
     password = sys.stdin.readline().rstrip("\n")
     circuit = _circuit()
@@ -200,8 +200,8 @@ def cmd_deadline(args: argparse.Namespace) -> int:
 
 
 def cmd_bridge_day(args: argparse.Namespace) -> int:
-    from engine import bridge_days
-    from engine.errors import BadRequest
+    from engine.deadlines import bridge_days
+    from engine.platform.errors import BadRequest
 
     circuit = _circuit()
     try:
@@ -226,7 +226,7 @@ def cmd_bridge_day(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(_: argparse.Namespace) -> int:
-    from engine.rqueue import run_worker
+    from engine.platform.rqueue import run_worker
 
     circuit = _circuit()
     circuit.use_rq()
@@ -274,8 +274,8 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from engine.migrate import upgrade
-    from engine.redisconn import embedded_redis, stop_embedded
+    from engine.platform.migrate import upgrade
+    from engine.platform.redisconn import embedded_redis, stop_embedded
 
     if _port_in_use(args.host, args.port):
         print(
@@ -315,7 +315,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"Circuit rulează la http://{args.host}:{args.port}/  (Ctrl+C pentru oprire)",
             flush=True,
         )
-        from engine.mailer import describe
+        from engine.messages.mailer import describe
 
         print(describe(circuit.settings), flush=True)
         while all(child.poll() is None for child, _ in children):

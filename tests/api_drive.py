@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine import jobs
 from engine.models import Notification, Timer, TimerStatus
-from engine.timeutil import BUCHAREST, local_today
+from engine.platform.timeutil import BUCHAREST, local_today
 from tests.conftest import PEOPLE
 
 # Real files, small: an 8x8 JPEG and PNG, and a one-page PDF.

@@ -14,8 +14,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from engine.cnp import std_cnp
 from engine.models import User
+from engine.people.cnp import std_cnp
 
 GOOD_PASSWORD = "lumina-de-toamna-42"
 
@@ -82,7 +82,7 @@ def outbox(data_dir: Path) -> list[Message]:
 
 def make_citizen(circuit: Any, email: str, name: str = "Ion Vasilescu", **kw: Any) -> int:
     """Create a verified citizen for one test (seeded people must stay as they are)."""
-    from engine import accounts
+    from engine.people import accounts
     from tests.conftest import PASSWORD
 
     with circuit.db.transaction() as s:

@@ -13,15 +13,16 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from engine import accounts, jobs
-from engine.catalog import Catalog
-from engine.config import PROJECT_ROOT, Settings
-from engine.context import Circuit, install
-from engine.db import Base, Database
-from engine.demo import DEPARTMENTS as DEMO_DEPARTMENTS
-from engine.dispatch import PendingJob
-from engine.migrate import upgrade
-from engine.timeutil import as_aware, utcnow
+from engine import jobs
+from engine.demo.cityhall import DEPARTMENTS as DEMO_DEPARTMENTS
+from engine.people import accounts
+from engine.platform.config import PROJECT_ROOT, Settings
+from engine.platform.context import Circuit, install
+from engine.platform.db import Base, Database
+from engine.platform.dispatch import PendingJob
+from engine.platform.migrate import upgrade
+from engine.platform.timeutil import as_aware, utcnow
+from engine.workflow.catalog import Catalog
 
 PASSWORD = "parola-de-test-1"
 DEPARTMENTS = dict(DEMO_DEPARTMENTS)  # the twelve departments of a typical municipality
@@ -91,7 +92,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("REDIS_URL"):
         yield os.environ["REDIS_URL"]
         return
-    from engine.redisconn import embedded_redis
+    from engine.platform.redisconn import embedded_redis
 
     server = embedded_redis(tmp_path_factory.mktemp("redis"))
     yield f"unix://{server.socket_file}"

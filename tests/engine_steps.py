@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import operations
-from engine.context import Circuit
+from engine.cases import operations
 from engine.models import Request, TaskRecord, TaskState, User
+from engine.platform.context import Circuit
 
 PETITION = {"subiect": "Groapă în asfalt", "continut": "Pe strada Morilor nr. 5 este o groapă."}
 

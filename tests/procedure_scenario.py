@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import operations, queries, registry
-from engine.context import Circuit
+from engine.cases import operations, queries
 from engine.models import Timer, TimerStatus, User
-from engine.timeutil import BUCHAREST, as_aware, utcnow
+from engine.platform.context import Circuit
+from engine.platform.timeutil import BUCHAREST, as_aware, utcnow
+from engine.register import chain
 from tests.conftest import PEOPLE
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -132,7 +133,7 @@ class Scenario:
 
     def due(self, start: date, days: int, working: bool = False) -> date:
         """Return a legal due date by the legal calendar."""
-        from engine.legal_calendar import DeadlineKind
+        from engine.deadlines.legal_calendar import DeadlineKind
 
         kind = DeadlineKind.WORKING if working else DeadlineKind.CALENDAR
         with self.circuit.db.session() as s:
@@ -145,7 +146,7 @@ def registered_days_ago(monkeypatch: Any, days: int) -> Iterator[None]:
     with monkeypatch.context() as m:
         earlier = lambda: utcnow() - timedelta(days=days)  # noqa: E731
         m.setattr(operations, "utcnow", earlier)
-        m.setattr(registry, "utcnow", earlier)  # the register reads its clock under its lock
+        m.setattr(chain, "utcnow", earlier)  # the register reads its clock under its lock
         yield
 
 

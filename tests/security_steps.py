@@ -7,8 +7,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from engine.catalog import Catalog
-from engine.context import Circuit
+from engine.platform.context import Circuit
+from engine.workflow.catalog import Catalog
 from tests.conftest import PASSWORD, PEOPLE
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from engine import accounts, personal
-from engine.errors import BadRequest
 from engine.models import User
+from engine.people import accounts, personal
+from engine.platform.errors import BadRequest
 from tests.citizen_helpers import (
     ADULT_CNP,
     GOOD_PASSWORD,

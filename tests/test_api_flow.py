@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from engine.models import AuditEvent, RegistryEntry, Request, Timer, TimerStatus
-from engine.timeutil import local_today
+from engine.platform.timeutil import local_today
 from tests.engine_steps import PETITION, TRIAGE_TO_URBANISM
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import definitions
-from engine.bpmncheck import DiagramRefused, check_file, check_paths
-from engine.config import PROJECT_ROOT
 from engine.models import ProcessVersion
+from engine.platform.config import PROJECT_ROOT
+from engine.workflow import definitions
+from engine.workflow.lint import DiagramRefused, check_file, check_paths
 from scripts.cli import main
 from tests.test_cli import circuit as run_circuit
 from tests.test_scripting import ESCAPES

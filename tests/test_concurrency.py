@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from engine import accounts, operations
-from engine.errors import Conflict
+from engine.cases import operations
 from engine.models import AuditEvent, Instance, RegistryEntry, TaskRecord, TaskState, User
+from engine.people import accounts
+from engine.platform.errors import Conflict
 from tests.conftest import PASSWORD
 from tests.engine_steps import (
     PETITION,
@@ -145,7 +146,7 @@ def test_two_retries_with_the_same_key_at_once_register_once(app, circuit, api_f
 def test_an_expired_token_is_refused(client, circuit, people):
     from datetime import timedelta
 
-    from engine import accounts
+    from engine.people import accounts
 
     with circuit.db.transaction() as s:
         token, _ = accounts.issue_token(s, s.get(User, people["citizen"]), timedelta(seconds=-1))

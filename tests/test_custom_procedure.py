@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.catalog import Catalog
-from engine.context import Circuit, install
 from engine.models import AuditEvent, Notification, TaskRecord, TaskState, Timer, TimerStatus
+from engine.platform.context import Circuit, install
+from engine.workflow.catalog import Catalog
 from tests.conftest import PEOPLE, Browser, JobLog, make_settings
 from tests.engine_steps import PETITION
 from tests.test_notifications import smtp  # noqa: F401 (the loopback SMTP server fixture)
@@ -424,7 +424,7 @@ def test_replies_count_toward_the_procedures_file_limit(city, api):
 
 
 def test_messages_fill_plain_names_only():
-    from engine.notify import fill
+    from engine.messages.notify import fill
 
     values = {"nume": "Ana", "suma": 12.5}
     assert fill("Bună, {nume}: {suma} lei.", values) == "Bună, Ana: 12.5 lei."
@@ -433,7 +433,7 @@ def test_messages_fill_plain_names_only():
 
 
 def test_the_file_limit_is_said_in_correct_romanian():
-    from engine.documents import files_limit_message
+    from engine.cases.documents import files_limit_message
 
     assert "cel mult 3 fișiere" in files_limit_message(3)
     assert "cel mult 20 de fișiere" in files_limit_message(20)

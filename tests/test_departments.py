@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from engine import accounts
 from engine.models import AuditEvent, Request, RequestStatus, TaskRecord, TaskState, User
+from engine.people import accounts
 from tests.conftest import PASSWORD, Browser
 from tests.designer import Folders, Step, diagram, process, text_form
 from tests.test_cli import circuit as run_cli

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine import accounts, operations
-from engine.errors import Forbidden
+from engine.cases import operations
 from engine.models import User
+from engine.people import accounts
+from engine.platform.errors import Forbidden
 from tests.conftest import PASSWORD, PROJECT_ROOT
 from tests.engine_steps import PETITION, TRIAGE_TO_URBANISM, complete, ready_task_id
 from tests.security_steps import app_with, bearer

@@ -1,4 +1,4 @@
-"""Tests for engine.legal_calendar: Romanian working days, holidays and term due dates.
+"""Tests for engine.deadlines.legal_calendar: Romanian working days, holidays and term due dates.
 
 Every weekday quoted in a comment was read off `calendar.month(year, month)`.
 Calendar terms are "zile libere": due = start + days + 1, then moved to the next
@@ -13,7 +13,7 @@ from enum import Enum
 
 import pytest
 
-from engine.legal_calendar import (
+from engine.deadlines.legal_calendar import (
     BRIDGE_DAY_NAME,
     DeadlineKind,
     LegalCalendar,

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from engine.db import Base
-from engine.migrate import alembic_config, upgrade
+from engine.platform.db import Base
+from engine.platform.migrate import alembic_config, upgrade
 
 
 def test_migrations_match_the_models_and_upgrade_is_idempotent(backend):

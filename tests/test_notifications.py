@@ -83,8 +83,8 @@ def test_the_sweep_resends_an_email_whose_job_was_lost(circuit, people, smtp):
     from sqlalchemy import update
 
     from engine import jobs
-    from engine.rqueue import QUEUE_NAME, RQDispatcher
-    from engine.timeutil import utcnow
+    from engine.platform.rqueue import QUEUE_NAME, RQDispatcher
+    from engine.platform.timeutil import utcnow
 
     inbox, port = smtp
     circuit.settings = dataclasses.replace(circuit.settings, smtp_host="127.0.0.1", smtp_port=port)

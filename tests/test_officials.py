@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from engine import accounts
 from engine.models import AuditEvent, TaskRecord
-from engine.timeutil import local_today
+from engine.people import accounts
+from engine.platform.timeutil import local_today
 from tests.conftest import PASSWORD, Browser
 from tests.engine_steps import PETITION
 from tests.test_api_flow import complete, ready_task, submit, submitted_to_urbanism

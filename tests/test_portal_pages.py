@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from engine import accounts, wording
+from engine.people import accounts
+from engine.platform import wording
 from tests import engine_steps as steps
 from tests.conftest import PASSWORD, Browser
 from webapp import formrender

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from engine.timeutil import BUCHAREST, as_aware
+from engine.platform.timeutil import BUCHAREST, as_aware
 from tests.api_drive import (
     complete,
     detail,

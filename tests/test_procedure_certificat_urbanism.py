@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from engine.bpmncheck import check_paths
-from engine.config import PROJECT_ROOT
 from engine.models import TimerStatus
+from engine.platform.config import PROJECT_ROOT
+from engine.workflow.lint import check_paths
 from tests.procedure_scenario import PDF, Scenario, at_nine, registered_days_ago
 
 ADDRESS = "Lupeni, str. Parângului nr. 12"

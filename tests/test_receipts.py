@@ -10,7 +10,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from engine import receipts
+from engine.cases import receipts
 from tests import engine_steps as steps
 from tests.test_web_flow import PDF, submit_petition
 

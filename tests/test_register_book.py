@@ -11,9 +11,9 @@ from pathlib import Path
 import pypdf
 from sqlalchemy import select, text
 
-from engine import registratura, registry
 from engine.models import RegistryEntry, User
-from engine.timeutil import local_today
+from engine.platform.timeutil import local_today
+from engine.register import chain, desk
 from tests.conftest import Browser
 
 ENTRIES = "/api/v1/registry/entries"
@@ -26,7 +26,7 @@ def fill_register(circuit, people, count, *, summary="Sesizare"):
     with circuit.db.transaction() as s:
         official = s.get(User, people["registry"])
         for i in range(count):
-            done = registratura.register_document(
+            done = desk.register_document(
                 s,
                 circuit,
                 official,
@@ -86,7 +86,7 @@ def test_a_day_printed_as_pdf_ends_with_the_chains_last_hash(client, api_for, ci
     assert "Registrul de intrare-ieșire" in content
     assert "Ștefan Țuțuianu" in content and "Ioana Mureșan" in content
     with circuit.db.session() as s:
-        last = registry.last_entry(s)
+        last = chain.last_entry(s)
     tail = content.split("Ultimul hash al lanțului:")[-1]
     assert last.entry_hash in "".join(tail.split())
 
@@ -137,7 +137,7 @@ def test_chain_check_names_a_rehashed_row_and_a_deleted_one(client, api_for, cir
     with circuit.db.session() as s:
         row = s.scalar(select(RegistryEntry).where(RegistryEntry.number == 2))
         row.issuer = "Altcineva"
-        forged = registry.entry_digest(row)
+        forged = chain.entry_digest(row)
         s.rollback()
     _tamper(
         circuit,
@@ -155,12 +155,12 @@ def _rechain(circuit, start, key=None):
     """Recompute every hash from row `start` on, as someone who rewrote that row would."""
     with circuit.db.session() as s:
         rows = list(s.scalars(select(RegistryEntry).order_by(RegistryEntry.number)))
-        prev = registry.GENESIS
+        prev = chain.GENESIS
         fresh = []
         for row in rows:
             if row.number >= start:
                 row.prev_hash = prev
-                row.entry_hash = registry.entry_digest(row, key)
+                row.entry_hash = chain.entry_digest(row, key)
                 fresh.append({"n": row.number, "p": row.prev_hash, "h": row.entry_hash})
             prev = row.entry_hash
         s.rollback()
@@ -178,7 +178,7 @@ def test_a_chain_recomputed_without_the_key_names_the_rewritten_row(
     shown = fill_register(circuit, people, 6)
     key_file = circuit.settings.data_dir / "register.key"
     assert key_file.stat().st_mode & 0o777 == 0o600, "the key is readable by its owner only"
-    assert key_file.read_bytes() not in str(registry.last_entry).encode()
+    assert key_file.read_bytes() not in str(chain.last_entry).encode()
     # Someone with the database, not the key, rewrites row 3 and every hash after it with
     # the code's own digest: the chain links up, but its hashes are not the keyed ones.
     _tamper(circuit, "UPDATE registry_entries SET issuer = 'Altcineva' WHERE number = 3")
@@ -209,12 +209,12 @@ def test_an_upgraded_register_keeps_its_unkeyed_rows_and_chains_new_ones_with_th
     assert body == {"ok": True, "entries": 3}, "the old rows still verify"
     key = json.loads((circuit.settings.data_dir / "register.key").read_text())
     with circuit.db.session() as s:
-        third = registry.last_entry(s)
+        third = chain.last_entry(s)
     assert key["legacy_until"] == {"year": third.year, "number": 3, "hash": third.entry_hash}
     fill_register(circuit, people, 2)  # numbers 4 and 5, keyed
     with circuit.db.session() as s:
-        fifth = registry.last_entry(s)
-        assert fifth.entry_hash != registry.entry_digest(fifth), "a new row is keyed"
+        fifth = chain.last_entry(s)
+        assert fifth.entry_hash != chain.entry_digest(fifth), "a new row is keyed"
     assert client.get("/api/v1/registry/verify", headers=registry_h).get_json()["ok"] is True
     # Rewriting an old row and every hash after it, without the key, shows at the first
     # keyed row; rewriting only the old part shows at the row pinned in the key file.
@@ -243,7 +243,7 @@ def test_a_lost_key_stops_the_register_instead_of_starting_a_new_chain(
 
 
 def test_the_key_file_can_live_outside_the_data_directory(tmp_path):
-    from engine.config import load_settings
+    from engine.platform.config import load_settings
 
     settings = load_settings(
         {"CIRCUIT_DATA_DIR": str(tmp_path / "d"), "CIRCUIT_REGISTER_KEY_FILE": "/srv/k/reg.key"}
@@ -256,19 +256,19 @@ def test_the_key_file_can_live_outside_the_data_directory(tmp_path):
 
 def test_the_chain_covers_the_scans_hashes(circuit, people):
     with circuit.db.transaction() as s:
-        done = registratura.register_document(
+        done = desk.register_document(
             s,
             circuit,
             s.get(User, people["registry"]),
             {"channel": "counter", "issuer": "Ion Pop", "summary": "Plângere"},
-            [registratura.documents.Upload("files", "a.pdf", b"%PDF-1.4\n%%EOF\n")],
+            [desk.documents.Upload("files", "a.pdf", b"%PDF-1.4\n%%EOF\n")],
             clock=lambda: datetime(2026, 5, 4, 9, 0, tzinfo=UTC),
         )
         entry = done.entry
         assert entry.documents[0]["name"] == "a.pdf"
-        honest = registry.entry_digest(entry)
+        honest = chain.entry_digest(entry)
         entry.documents = [{**entry.documents[0], "sha256": "0" * 64}]
-        assert registry.entry_digest(entry) != honest
+        assert chain.entry_digest(entry) != honest
         s.rollback()
 
 
@@ -290,7 +290,7 @@ def test_csv_export_neutralises_formulas_and_keeps_numbers(
         r = counter_petition(client, registry_h, subject=subject, summary=subject)
         assert r.status_code == 201, r.get_json()
     with circuit.db.transaction() as s:  # an issuer as the engine takes it, tab included
-        registry.register(s, direction="in", issuer="\t=1+1", summary="-5", channel="post")
+        chain.register(s, direction="in", issuer="\t=1+1", summary="-5", channel="post")
     today = local_today().isoformat()
     api = client.get(f"/api/v1/registry/export?from={today}&to={today}", headers=registry_h)
     web = browser_for("registry").get(f"/registratura/export?de_la={today}&pana_la={today}")

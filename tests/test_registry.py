@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from engine import operations, registratura
+from engine.cases import operations
 from engine.models import RegistryEntry, Request, User
+from engine.register import desk
 from tests.engine_steps import PETITION, TRIAGE_TO_URBANISM, complete, ready_task_id
 from tests.test_api_flow import PDF
 
@@ -264,7 +265,7 @@ def test_portal_and_counter_registrations_at_once_share_one_gapless_sequence(app
         barrier.wait()
         for i in range(rounds):
             with circuit.db.transaction() as s:
-                registratura.register_document(
+                desk.register_document(
                     s,
                     circuit,
                     s.get(User, people["registry"]),
@@ -302,7 +303,7 @@ def test_the_year_turns_at_midnight_in_bucharest(circuit, people):
     got = []
     for moment in moments:
         with circuit.db.transaction() as s:
-            done = registratura.register_document(
+            done = desk.register_document(
                 s,
                 circuit,
                 s.get(User, official),

@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
-from engine import bridge_days, definitions, runtime
-from engine.scripting import ExpressionError, evaluate, execute
+from engine.deadlines import bridge_days
+from engine.workflow import definitions, runtime
+from engine.workflow.expressions import ExpressionError, evaluate, execute
 
 SCRIPT_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"

@@ -9,13 +9,20 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import definitions, runtime, scriptfunctions, scripting
-from engine.catalog import Catalog
-from engine.config import PROJECT_ROOT
-from engine.errors import ProcessFailure
 from engine.models import Instance, RegistryEntry, Request
-from engine.timeutil import local_today
-from engine.scripting import ExpressionError, evaluate, execute, parse_expression, parse_script
+from engine.platform.config import PROJECT_ROOT
+from engine.platform.errors import ProcessFailure
+from engine.platform.timeutil import local_today
+from engine.workflow import definitions, functions, runtime
+from engine.workflow import expressions as scripting
+from engine.workflow.catalog import Catalog
+from engine.workflow.expressions import (
+    ExpressionError,
+    evaluate,
+    execute,
+    parse_expression,
+    parse_script,
+)
 
 DATA = PROJECT_ROOT / "tests" / "data" / "expr"
 GOOD = {"baza": 2, "exponent": 10, "text": "ab", "repetari": 3, "bucla": False}
@@ -116,8 +123,8 @@ def test_timers_take_an_instant_from_their_expression(circuit):
     start = (local_today() + timedelta(days=365)).isoformat()
     workflow = start_timer(circuit, f'moment(termen("{start}", 5))')
     pending = workflow.waiting_events()
-    due = scriptfunctions.termen(start, 5)
-    assert [e.value for e in pending] == [scriptfunctions.moment(due)]
+    due = functions.termen(start, 5)
+    assert [e.value for e in pending] == [functions.moment(due)]
     assert pending[0].value.startswith(f"{due}T09:00:00+0")
     assert date.fromisoformat(due) > date.fromisoformat(start)
     assert not workflow.is_completed()

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from engine import accounts
 from engine.models import AuditEvent, User, WebSession
-from engine.timeutil import utcnow
+from engine.people import accounts
+from engine.platform.timeutil import utcnow
 from tests.conftest import PASSWORD, PEOPLE, Browser, csrf_from
 from tests.security_steps import bearer, token_for
 

@@ -14,10 +14,10 @@ from redis import Redis
 from sqlalchemy import select
 
 from engine import jobs
-from engine.catalog import Catalog
-from engine.context import Circuit, install
 from engine.models import Notification, TaskRecord, TaskState, Timer, TimerStatus
-from engine.rqueue import RQDispatcher
+from engine.platform.context import Circuit, install
+from engine.platform.rqueue import RQDispatcher
+from engine.workflow.catalog import Catalog
 from tests.conftest import PASSWORD, PEOPLE, make_settings
 from tests.engine_steps import (
     PETITION,

@@ -9,10 +9,10 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from engine import accounts
-from engine.config import load_settings
-from engine.errors import BadRequest
 from engine.models import Document, RegistryEntry
+from engine.people import accounts
+from engine.platform.config import load_settings
+from engine.platform.errors import BadRequest
 from tests.conftest import PEOPLE, Browser
 from tests.engine_steps import PETITION
 from tests.security_steps import app_with, at_once, token_for

@@ -11,8 +11,8 @@ import sys
 import pytest
 from sqlalchemy import select
 
-from engine.config import PROJECT_ROOT as ROOT
 from engine.models import Instance
+from engine.platform.config import PROJECT_ROOT as ROOT
 from tests.designer import Folders, Step, diagram, process, text_form
 from tests.engine_steps import PETITION, TRIAGE_TO_URBANISM
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.timeutil import local_today
+from engine.platform.timeutil import local_today
 from tests.conftest import csrf_from
 
 PDF = (

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from engine.context import Circuit, build, install
+from engine.platform.context import Circuit, build, install
 from webapp import db
 from webapp.extensions import csrf, login_manager
 
@@ -17,7 +17,7 @@ from webapp.extensions import csrf, login_manager
 def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None = None) -> Flask:
     """Build the web application around a Circuit (built from the environment if not given)."""
     if circuit is None:
-        from engine.config import load_settings
+        from engine.platform.config import load_settings
 
         circuit = build(load_settings())
     else:

@@ -20,8 +20,8 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from engine import links, mydata, profile, signup
-from engine.errors import BadRequest, Invalid
+from engine.people import links, mydata, profile, signup
+from engine.platform.errors import BadRequest, Invalid
 from webapp import db, formrender, throttle
 from webapp import errors as error_pages
 from webapp.auth import current

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import organisation
-from engine.errors import Forbidden, Invalid
+from engine.people import organisation
+from engine.platform.errors import Forbidden, Invalid
 from webapp import db
 from webapp.auth import current
 from webapp.extensions import login_manager

@@ -7,8 +7,8 @@ from typing import Any
 from flask import jsonify
 from sqlalchemy.exc import IntegrityError
 
-from engine import links, mydata, profile, signup
-from engine.errors import BadRequest
+from engine.people import links, mydata, profile, signup
+from engine.platform.errors import BadRequest
 from webapp import db, throttle
 from webapp.api import authenticated, bp, error, json_body, me
 from webapp.auth import signup_form

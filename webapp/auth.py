@@ -17,9 +17,10 @@ from flask_login import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from engine import accounts, audit, sessions, signup
-from engine.errors import Invalid
 from engine.models import User
+from engine.people import accounts, sessions, signup
+from engine.platform import audit
+from engine.platform.errors import Invalid
 from webapp import db, formrender, throttle
 from webapp.extensions import login_manager
 

@@ -9,7 +9,7 @@ from flask import Flask, current_app, flash, jsonify, redirect, render_template,
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from engine.errors import CircuitError, Unauthorized
+from engine.platform.errors import CircuitError, Unauthorized
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,11 @@ from typing import Any
 
 from flask import Flask, current_app, g
 
-from engine import queries, receipts, wording
+from engine.cases import queries, receipts
 from engine.models import RequestStatus, TaskState
-from engine.spifftasks import APPLICANT_LANE, UNASSIGNED
-from engine.timeutil import BUCHAREST, as_aware, local_today
+from engine.platform import wording
+from engine.platform.timeutil import BUCHAREST, as_aware, local_today
+from engine.workflow.spifftasks import APPLICANT_LANE, UNASSIGNED
 from webapp import db
 
 DEFAULT_SITE_NAME = "Primăria Municipiului Lupeni"

@@ -9,7 +9,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from engine import readmodel
+from engine.cases import readmodel
 
 RADIO_MAX_OPTIONS = 4
 TRUE_VALUES = {"1", "true", "on", "da", "yes"}

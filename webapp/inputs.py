@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.errors import BadRequest
+from engine.platform.errors import BadRequest
 
 MAX_JSON_DEPTH = 64
 MAX_PAGE = 100_000

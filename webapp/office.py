@@ -7,10 +7,12 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import forwarding, officials, operations, organisation, queries, readmodel, versions
-from engine.errors import Conflict, Forbidden, Invalid
+from engine.cases import forwarding, officials, operations, queries, readmodel
 from engine.models import TaskRecord, TaskState
-from engine.timeutil import local_today
+from engine.people import organisation
+from engine.platform.errors import Conflict, Forbidden, Invalid
+from engine.platform.timeutil import local_today
+from engine.workflow import versions
 from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import forwarding, officials
-from engine.timeutil import iso
+from engine.cases import forwarding, officials
+from engine.platform.timeutil import iso
 from webapp import db
 from webapp.api import _official, authenticated, bp, json_body, me
 

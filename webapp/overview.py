@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from engine import officials, queries
+from engine.cases import officials, queries
 from webapp import db
 from webapp.auth import current
 from webapp.extensions import login_manager

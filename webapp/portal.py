@@ -22,10 +22,11 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from engine import applicant, documents, operations, profile, queries, readmodel, receipts
-from engine.catalog import Catalog
-from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.cases import applicant, documents, operations, queries, readmodel, receipts
 from engine.models import Request
+from engine.people import profile
+from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.workflow.catalog import Catalog
 from webapp import db, formrender, inputs, throttle
 from webapp.auth import current
 from webapp.filters import DEFAULT_SITE_NAME, ro_date

@@ -18,9 +18,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from engine import operations, queries, register_book, register_pdf, registratura
-from engine.errors import BadRequest, Forbidden, Invalid
-from engine.timeutil import local_today
+from engine.cases import operations, queries
+from engine.platform.errors import BadRequest, Forbidden, Invalid
+from engine.platform.timeutil import local_today
+from engine.register import book, desk, pdf
 from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager
@@ -36,7 +37,7 @@ PER_PAGE = 50
 def _staff_only() -> Any:
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if not registratura.may_read_register(current()):
+    if not desk.may_read_register(current()):
         raise Forbidden("Registrul poate fi consultat numai de registratură și de auditori.")
     return None
 
@@ -54,13 +55,13 @@ def entry_schema(procedures: list[tuple[str, str]], departments: list[tuple[str,
             "direction": {
                 "type": "string",
                 "title": "Intrare sau ieșire",
-                "oneOf": choices(list(registratura.DIRECTIONS.items())),
+                "oneOf": choices(list(desk.DIRECTIONS.items())),
             },
             "channel": {
                 "type": "string",
                 "title": "Canalul",
                 "x-widget": "select",
-                "oneOf": choices(list(registratura.CHANNELS.items())),
+                "oneOf": choices(list(desk.CHANNELS.items())),
             },
             "issuer": {
                 "type": "string",
@@ -151,7 +152,7 @@ def _errors(exc: Invalid) -> dict[str, Any]:
 @bp.route("/inregistrare", methods=["GET", "POST"])
 def new_entry() -> Any:
     session, circuit = db.session(), db.circuit()
-    if not registratura.may_register(current()):
+    if not desk.may_register(current()):
         raise Forbidden("Numai registratura înregistrează documente.")
     catalog = circuit.procedures(session)
     proc = catalog.get(request.values.get("procedure", ""))
@@ -169,7 +170,7 @@ def new_entry() -> Any:
         )
     uploads = uploads_from_request()
     try:
-        done = registratura.register_document(session, circuit, current(), raw, uploads)
+        done = desk.register_document(session, circuit, current(), raw, uploads)
         db.commit()
     except Invalid as exc:
         session.rollback()
@@ -197,9 +198,7 @@ def register() -> Any:
     start, end = _date("de_la", today.replace(month=1, day=1)), _date("pana_la", today)
     q = request.args.get("q", "").strip()
     page = page_arg()
-    rows, total = register_book.listing(
-        db.session(), current(), start, end, q, page=page, per_page=PER_PAGE
-    )
+    rows, total = book.listing(db.session(), current(), start, end, q, page=page, per_page=PER_PAGE)
     return render_template(
         "registry/register.html",
         rows=rows,
@@ -209,7 +208,7 @@ def register() -> Any:
         filters={"de_la": start.isoformat(), "pana_la": end.isoformat(), "q": q},
         today=today.isoformat(),
         names=queries.department_names(db.session()),
-        may_register=registratura.may_register(current()),
+        may_register=desk.may_register(current()),
     )
 
 
@@ -221,10 +220,10 @@ def export() -> Any:
     name = f"registru-{start:%Y%m%d}-{end:%Y%m%d}"
     if request.args.get("format") == "pdf":
         institution = current_app.config.get("CITY_HALL_NAME", DEFAULT_SITE_NAME)
-        body = register_pdf.to_pdf(session, current(), start, end, names, institution)
+        body = pdf.to_pdf(session, current(), start, end, names, institution)
         mime, filename = "application/pdf", f"{name}.pdf"
     else:
-        body = register_book.to_csv(session, current(), start, end, names)
+        body = book.to_csv(session, current(), start, end, names)
         mime, filename = "text/csv; charset=utf-8", f"{name}.csv"
     disposition = f'attachment; filename="{filename}"'
     return Response(body, mimetype=mime, headers={"Content-Disposition": disposition})
@@ -232,5 +231,5 @@ def export() -> Any:
 
 @bp.route("/verificare")
 def verify() -> Any:
-    check = registratura.verify(db.session(), current())
+    check = desk.verify(db.session(), current())
     return render_template("registry/verify.html", check=check)

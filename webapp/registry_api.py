@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 
-from engine import documents, queries, register_book, register_pdf, registratura
-from engine.errors import BadRequest, Invalid
-from engine.timeutil import iso, local_today
+from engine.cases import documents, queries
+from engine.platform.errors import BadRequest, Invalid
+from engine.platform.timeutil import iso, local_today
+from engine.register import book, desk, pdf
 from webapp import db
 from webapp.api import _official, authenticated, bp, json_body, me
 from webapp.filters import DEFAULT_SITE_NAME
@@ -36,7 +37,7 @@ def period(default_start: date | None = None) -> tuple[date, date]:
     return start, end
 
 
-def entry_json(row: register_book.RegisterRow) -> dict[str, Any]:
+def entry_json(row: book.RegisterRow) -> dict[str, Any]:
     """Serialize a line of the register with the columns of the register book."""
     e = row.entry
     return {
@@ -88,7 +89,7 @@ def _entry_input() -> tuple[dict[str, Any], list[documents.Upload]]:
 def registry_register() -> Any:
     raw, uploads = _entry_input()
     raw["idempotency_key"] = request.headers.get("Idempotency-Key") or raw.get("idempotency_key")
-    done = registratura.register_document(db.session(), db.circuit(), _official(), raw, uploads)
+    done = desk.register_document(db.session(), db.circuit(), _official(), raw, uploads)
     db.commit()
     e = done.entry
     response = jsonify(
@@ -115,7 +116,7 @@ def registry_entries() -> Any:
         per_page = min(200, max(1, int(request.args.get("per_page", 50))))
     except ValueError:
         raise BadRequest("Parametrii page și per_page trebuie să fie numere întregi.") from None
-    rows, total = register_book.listing(
+    rows, total = book.listing(
         db.session(), me(), start, end, request.args.get("q"), page=page, per_page=per_page
     )
     return {
@@ -135,11 +136,11 @@ def registry_export() -> Any:
     names = queries.department_names(session)
     name = f"registru-{start:%Y%m%d}-{end:%Y%m%d}"
     if fmt == "csv":
-        body = register_book.to_csv(session, me(), start, end, names)
+        body = book.to_csv(session, me(), start, end, names)
         mime, filename = "text/csv; charset=utf-8", f"{name}.csv"
     elif fmt == "pdf":
         institution = current_app.config.get("CITY_HALL_NAME", DEFAULT_SITE_NAME)
-        body = register_pdf.to_pdf(session, me(), start, end, names, institution)
+        body = pdf.to_pdf(session, me(), start, end, names, institution)
         mime, filename = "application/pdf", f"{name}.pdf"
     else:
         raise BadRequest("Parametrul format trebuie să fie „csv” sau „pdf”.")
@@ -153,7 +154,7 @@ def registry_export() -> Any:
 @bp.get("/registry/verify")
 @authenticated
 def registry_verify() -> Any:
-    check = registratura.verify(db.session(), me())
+    check = desk.verify(db.session(), me())
     if check.ok:
         return {"ok": True, "entries": check.entries}
     bad = check.first_bad

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import url_for
 
-from engine import officials
+from engine.cases import officials
+from engine.cases.readmodel import Exchange, RequestPage
 from engine.models import Document, Request, TaskRecord
-from engine.readmodel import Exchange, RequestPage
-from engine.timeutil import iso
+from engine.platform.timeutil import iso
 
 
 def registration(req: Request) -> dict[str, Any]:

@@ -3,8 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from engine import models  # noqa: F401  (registers the tables)
-from engine.db import Base
+from engine.platform.db import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -99,7 +99,7 @@ def _encrypt_clear_cnps() -> None:
     rows = conn.execute(sa.text("SELECT id, cnp FROM users WHERE cnp IS NOT NULL")).all()
     if not rows:
         return
-    from engine import personal
+    from engine.people import personal
 
     vault = personal.vault()
     for user_id, cnp in rows:

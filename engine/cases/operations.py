@@ -1,0 +1,457 @@
+"""What citizens and officials do to requests: register, claim, complete, reply."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from engine.cases import documents, foureyes, officials
+from engine.deadlines.legal_calendar import LegalCalendar
+from engine.messages import notify
+from engine.models import (
+    Instance,
+    Request,
+    RequestStatus,
+    TaskRecord,
+    TaskState,
+    User,
+)
+from engine.people import mydata, organisation, profile
+from engine.platform import audit
+from engine.platform.context import Circuit
+from engine.platform.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from engine.platform.timeutil import BUCHAREST, utcnow
+from engine.register import chain, conexare
+from engine.workflow import definitions, forms, runtime, spifftasks, taskindex, versions
+from engine.workflow.catalog import AttachmentSpec, Catalog, Procedure
+
+CLOSED = (RequestStatus.COMPLETED, RequestStatus.REJECTED, RequestStatus.WITHDRAWN)
+
+
+def form_options(session: Session, circuit: Circuit) -> dict[str, list[tuple[str, str]]]:
+    """Return the live choices that forms may ask for with `x-options`: departments that
+    have people in them (the registry, which routes, is not a choice)."""
+    registry_code = circuit.settings.registry_department
+    departments = organisation.staffed_departments(session)
+    return {"departments": [(c, n) for c, n in departments if c != registry_code]}
+
+
+def form_schema(
+    session: Session, circuit: Circuit, filename: str, version_id: int | None = None
+) -> dict[str, Any]:
+    """Return a form's JSON Schema, as the version has it, with its live choices filled in."""
+    schema = versions.form(session, circuit, filename, version_id)
+    if not forms.has_options(schema):
+        return schema
+    return forms.with_options(schema, form_options(session, circuit))
+
+
+def procedure_or_400(
+    circuit: Circuit, procedure_id: Any, catalog: Catalog | None = None
+) -> Procedure:
+    """Return the procedure with this id from the catalog (the folders' if none is given)
+    or refuse with a clear message."""
+    catalog = catalog or circuit.catalog
+    proc = catalog.get(procedure_id) if isinstance(procedure_id, str) else None
+    if proc is None:
+        raise BadRequest("Procedura cerută nu există în catalog.", code="unknown_procedure")
+    return proc
+
+
+def _reminder_at(calendar: LegalCalendar, proc: Procedure, now: datetime) -> str | None:
+    """The instant of the reminder: the Nth day after registration, on a working day."""
+    local = now.astimezone(BUCHAREST)
+    if proc.reminder_after_seconds is not None:  # drills and tests
+        return (local + timedelta(seconds=proc.reminder_after_seconds)).isoformat()
+    if not proc.reminder_days:
+        return None
+    day = calendar.next_working_day(local.date() + timedelta(days=proc.reminder_days))
+    return datetime.combine(day, local.timetz()).isoformat()
+
+
+def _check_submission(
+    schema: dict[str, Any],
+    data: Any,
+    specs: tuple[AttachmentSpec, ...],
+    uploads: list[documents.Upload],
+    max_files: int = 20,
+) -> tuple[dict[str, Any], list[str]]:
+    """Validate the form and the files together, so every problem is told at once."""
+    errors = forms.form_errors(schema, data)
+    errors.extend(documents.check_count(max_files, uploads))
+    mimes: list[str] = []
+    try:
+        mimes = documents.check_uploads(specs, uploads)
+    except Invalid as exc:
+        errors.extend(exc.errors)
+    if errors:
+        raise Invalid(errors)
+    return dict(data), mimes
+
+
+def find_by_idempotency_key(session: Session, applicant: User, key: str) -> Request | None:
+    """Return the request this applicant already registered under this key."""
+    return session.scalar(
+        select(Request).where(Request.applicant_id == applicant.id, Request.idempotency_key == key)
+    )
+
+
+def start_request(
+    session: Session,
+    circuit: Circuit,
+    applicant: User | None,
+    procedure_id: Any,
+    data: Any,
+    uploads: list[documents.Upload] | None = None,
+    idempotency_key: str | None = None,
+    intake: chain.Intake | None = None,
+    company: str | None = None,
+) -> tuple[Request, bool]:
+    """Register a request and start its workflow; return it and whether it is new.
+
+    Without an applicant (the registry registering for someone with no account) the
+    intake names the issuer and where the answer goes."""
+    intake = intake or chain.Intake()
+    issuer = applicant.name if applicant else (intake.issuer or "")
+    actor_id = applicant.id if applicant else intake.actor_id
+    key = idempotency_key[:200] if idempotency_key else None
+    if key and applicant:
+        existing = find_by_idempotency_key(session, applicant, key)
+        if existing is not None:
+            return existing, False
+    if applicant is not None and not applicant.verified:
+        raise Forbidden(
+            "Confirmați adresa de e-mail înainte de a depune o cerere: deschideți linkul "
+            "primit pe e-mail sau cereți altul din pagina contului.",
+            code="email_not_verified",
+        )
+    # `company`: a CUI they act for
+    firm = profile.company_for(session, applicant, company) if applicant else None
+    catalog = circuit.procedures(session)  # current versions, read once
+    proc = procedure_or_400(circuit, procedure_id, catalog)
+    version_id = catalog.version_of(proc.id)
+    assert version_id is not None  # a catalog from the database has a version for each
+    uploads = uploads or []
+    clean, mimes = _check_submission(
+        form_schema(session, circuit, proc.start_form, version_id),
+        data,
+        proc.attachments,
+        uploads,
+        proc.max_files,
+    )
+    parsed = definitions.definition(session, version_id)
+
+    # Everything that needs no number is done before the register's counter is locked.
+    now = utcnow()
+    today = now.astimezone(BUCHAREST).date()
+    calendar = circuit.calendar(session)
+    due = calendar.deadline(today, proc.deadline_days, proc.deadline_kind)
+    summary = str(clean.get(proc.summary_field or "", "") or proc.title)[:500]
+    initial = dict(clean)
+    initial.update(copy.deepcopy(proc.variables))  # the designer's data wins over the form's
+    initial.update(
+        cerere={"data": today.isoformat(), "procedura": proc.id, "termen_legal": due.isoformat()},
+        petent=chain.petent(applicant.email if applicant else None, issuer, intake)
+        | ({"firma": firm.name, "cui": firm.cui} if firm else {}),
+        termen_legal=due.isoformat(),
+    )
+    reminder = _reminder_at(calendar, proc, now)
+    if reminder:
+        initial["reamintire_la"] = reminder
+    workflow = runtime.new_workflow(parsed, initial, session)
+    organisation.check_routing(session, workflow)
+    state = definitions.dump_workflow(workflow)
+
+    if not intake.documents:
+        intake.documents = [
+            chain.describe(u.filename, m, u.content) for u, m in zip(uploads, mimes, strict=True)
+        ]
+    entry = chain.register(
+        session,
+        direction="in",
+        issuer=f"{firm.name} (CUI {firm.cui})" if firm else issuer,
+        summary=intake.summary or summary,
+        department=circuit.settings.registry_department,
+        file_code=proc.archive.get("file_code"),
+        linked=intake.linked,
+        **intake.entry_fields(),
+    )
+    now = entry.registered_at  # taken under the register's lock: requests queue in its order
+    request = Request(
+        procedure=proc.id,
+        applicant_id=applicant.id if applicant else None,
+        issuer_name=None if applicant else issuer,
+        issuer_contact=None if applicant else intake.contact,
+        reply_by=None if applicant else intake.reply_by,
+        status=RequestStatus.REGISTERED,
+        registry_entry_id=entry.id,
+        registration_number=entry.number,
+        registration_date=entry.registered_on,
+        due_date=due,
+        summary=summary,
+        data=clean,
+        idempotency_key=key,
+        company_id=firm.id if firm else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(request)
+    session.flush()
+    instance = Instance(
+        request_id=request.id,
+        process_version_id=version_id,
+        state=state,
+        revision=1,
+        completed=workflow.is_completed(),
+        updated_at=now,
+    )
+    session.add(instance)
+    session.flush()
+    documents.attach(
+        session,
+        circuit.settings.documents_dir,
+        request.id,
+        "attachment",
+        uploads,
+        mimes,
+        actor_id,
+    )
+    audit.record(
+        session,
+        "request_registered",
+        actor_id=actor_id,
+        request_id=request.id,
+        number=entry.number,
+        year=entry.year,
+        procedure=proc.id,
+        process_version=version_id,
+        documents=len(uploads),
+    )
+    taskindex.sync(
+        session,
+        request,
+        instance,
+        workflow,
+        before=taskindex.Snapshot(),
+        actor_id=actor_id,
+        answer_field=proc.answer_field,
+        procedure_title=proc.title,
+        now=now,
+    )
+    notify.request_status(session, request)
+    return request, True
+
+
+def task_for_official(session: Session, user: User, task_id: str) -> TaskRecord:
+    """Return a task the official may work on; NotFound or Forbidden otherwise."""
+    row = session.get(TaskRecord, task_id, options=[joinedload(TaskRecord.request)])
+    if row is None:
+        raise NotFound("Sarcina nu există.")
+    if row.department not in user.departments:
+        raise Forbidden("Sarcina aparține altui compartiment.")
+    if row.role == "head" and row.department not in user.head_of:
+        raise Forbidden("Numai șeful compartimentului poate finaliza această sarcină.")
+    return row
+
+
+def ensure_workable(row: TaskRecord, user: User) -> None:
+    """Refuse a task that is no longer READY or that a colleague holds."""
+    if row.state != TaskState.READY:
+        raise Conflict("Sarcina a fost deja finalizată.", code="not_ready")
+    if row.claimed_by_id not in (None, user.id):
+        raise Conflict(
+            "Sarcina este preluată de alt funcționar.",
+            code="claimed",
+            claimed_by=row.claimed_by.name if row.claimed_by else None,
+        )
+
+
+def claim_task(session: Session, user: User, task_id: str, reason: str | None = None) -> TaskRecord:
+    """Take a task from the department's inbox so colleagues see who works on it.
+
+    Skipping an older free task of the same department needs a reason, which is recorded."""
+    row = task_for_official(session, user, task_id)
+    row = (
+        session.scalar(
+            select(TaskRecord)
+            .where(TaskRecord.id == task_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        or row
+    )
+    ensure_workable(row, user)
+    if row.claimed_by_id is None:
+        skipped = officials.check_claim_order(session, user, row, reason)
+        row.claimed_by_id = user.id
+        row.claimed_at = utcnow()
+        audit.record(
+            session,
+            "task_claimed",
+            actor_id=user.id,
+            request_id=row.request_id,
+            task=row.id,
+            name=row.name,
+            department=row.department,
+            **({"reason": skipped} if skipped else {}),
+        )
+    return row
+
+
+def release_task(session: Session, user: User, task_id: str) -> TaskRecord:
+    """Give a claimed task back to the department's inbox."""
+    row = task_for_official(session, user, task_id)
+    if row.claimed_by_id == user.id and row.state == TaskState.READY:
+        row.claimed_by_id = None
+        row.claimed_at = None
+        audit.record(
+            session,
+            "task_released",
+            actor_id=user.id,
+            request_id=row.request_id,
+            task=row.id,
+            name=row.name,
+        )
+    return row
+
+
+def _complete(
+    session: Session, circuit: Circuit, row: TaskRecord, data: dict[str, Any], actor: User
+) -> Request:
+    """Complete a READY task under the instance lock; refuse if it changed meanwhile."""
+    version_id = versions.instance_version(session, row.instance_id)
+    schema = form_schema(session, circuit, row.form, version_id) if row.form else {"type": "object"}
+    clean = forms.validate_form(schema, data)
+    loaded = runtime.load(session, row.instance_id)  # waits for any other writer
+    # The instance, read under the lock, is the truth: a colleague may have just finished it.
+    task = spifftasks.find_task(loaded.workflow, row.id)
+    if task is None or not task.has_state(SpiffState.READY):
+        raise Conflict("Sarcina a fost deja finalizată de altcineva.", code="not_ready")
+    foureyes.ensure_other_person(session, row, task, actor)
+    for field in schema.get("properties", {}):  # a form answered again starts clean
+        task.data.pop(field, None)
+    task.data.update(clean)
+    request = row.request
+    proc = versions.procedure_of(session, circuit, version_id, request.procedure)
+    before = request.status
+    runtime.advance(
+        session,
+        loaded,
+        request,
+        task=task,
+        actor_id=actor.id,
+        completed_row=row,
+        answer_field=proc.answer_field if proc else None,
+        procedure_title=proc.title if proc else None,
+    )
+    mydata.record_access(
+        session, actor, request, mydata.CHANGED, f"pasul {row.name}", department=row.department
+    )
+    organisation.check_routing(session, loaded.workflow, loaded.before.ready)
+    audit.record(
+        session,
+        "task_completed",
+        actor_id=actor.id,
+        request_id=request.id,
+        task=row.id,
+        name=row.name,
+        department=row.department,
+        data=clean,
+    )
+    if request.status != before:
+        _record_status_change(session, request, actor, before)
+        notify.request_status(session, request)
+    if request.status in CLOSED:
+        _close(session, request, actor)
+    return request
+
+
+def _record_status_change(
+    session: Session, request: Request, actor: User, before: RequestStatus
+) -> None:
+    audit.record(
+        session,
+        "status_changed",
+        actor_id=actor.id,
+        request_id=request.id,
+        old=before.value,
+        new=request.status.value,
+    )
+
+
+def end_early(
+    session: Session,
+    loaded: runtime.LoadedInstance,
+    request: Request,
+    actor: User,
+    status: RequestStatus,
+) -> None:
+    """Stop a locked instance before its end (every open step and timer cancelled) and close
+    the request with this status: a withdrawal, a petition sent to another authority."""
+    before = request.status
+    loaded.workflow.cancel()
+    runtime.save(session, loaded)
+    taskindex.sync(
+        session, request, loaded.row, loaded.workflow, before=loaded.before, actor_id=actor.id
+    )
+    now = utcnow()
+    request.status, request.closed_at, request.updated_at = status, now, now
+    _record_status_change(session, request, actor, before)
+    _close(session, request, actor)
+    notify.request_status(session, request)
+
+
+def _close(session: Session, request: Request, actor: User) -> None:
+    """Register the outgoing answer, linked to the request's number."""
+    if request.status == RequestStatus.COMPLETED and request.answer_entry_id is None:
+        entry = chain.register(
+            session,
+            direction="out",
+            issuer="Primăria",
+            recipient=request.company.name if request.company else request.petitioner_name,
+            summary=f"Răspuns: {request.summary}",
+            department=actor.departments[0] if actor.departments else None,
+            request_id=request.id,
+            linked=request.registry_entry,
+            file_code=request.registry_entry.file_code,
+        )
+        request.answer_entry_id = entry.id
+    conexare.close_joined(session, request, actor)
+    audit.record(
+        session,
+        "request_closed",
+        actor_id=actor.id,
+        request_id=request.id,
+        status=request.status.value,
+    )
+
+
+def complete_task(
+    session: Session,
+    circuit: Circuit,
+    user: User,
+    task_id: str,
+    data: Any,
+    reason: str | None = None,
+) -> Request:
+    """Complete an official's task with its form data and advance the workflow.
+
+    A task nobody holds is claimed first, under the claim's rule: skipping an older free
+    task of the department needs a reason, recorded as a claim's reason."""
+    row = task_for_official(session, user, task_id)
+    ensure_workable(row, user)
+    if row.claimed_by_id is None:
+        row = claim_task(session, user, task_id, reason)
+    if not isinstance(data, dict):
+        data = {}
+    return _complete(session, circuit, row, data, user)
+
+
+# A citizen's reply and a withdrawal (engine.cases.applicant) complete and close like any step.
+complete_row = _complete
+close = _close

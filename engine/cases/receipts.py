@@ -1,0 +1,172 @@
+"""PDF receipts of a registered request and PDFs of the city hall's answer."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+
+from fpdf import FPDF
+from sqlalchemy.orm import Session
+
+from engine.cases import operations, queries
+from engine.models import Document, Request, User
+from engine.platform.context import Circuit
+from engine.platform.errors import NotFound
+from engine.platform.timeutil import BUCHAREST, as_aware
+
+FONT_FAMILY = "CircuitSans"
+# DejaVu Sans covers ă â î ș ț; the copy matplotlib ships needs nothing but pip.
+SYSTEM_FONTS = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/truetype/noto"),
+)
+FONT_FILES = {
+    "": ("DejaVuSans.ttf", "NotoSans-Regular.ttf"),
+    "B": ("DejaVuSans-Bold.ttf", "NotoSans-Bold.ttf"),
+}
+
+
+def registration_label(number: int, day: date) -> str:
+    """Say a registration the one way Circuit writes it: „nr. 7/28.11.2026”."""
+    return f"nr. {number}/{day:%d.%m.%Y}"
+
+
+def _font_dirs() -> list[Path]:
+    dirs = []
+    if os.environ.get("CIRCUIT_PDF_FONT_DIR"):
+        dirs.append(Path(os.environ["CIRCUIT_PDF_FONT_DIR"]))
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            dirs.append(Path(location) / "mpl-data" / "fonts" / "ttf")
+    return dirs + list(SYSTEM_FONTS)
+
+
+def font_paths() -> dict[str, Path]:
+    """Find a regular and a bold font with Romanian diacritics (RuntimeError if none)."""
+    for folder in _font_dirs():
+        for index in range(2):
+            found = {style: folder / names[index] for style, names in FONT_FILES.items()}
+            if all(p.is_file() for p in found.values()):
+                return found
+    raise RuntimeError(
+        "No font with Romanian diacritics for PDFs: install matplotlib (it ships DejaVu Sans) "
+        "or Debian's fonts-dejavu-core, or set CIRCUIT_PDF_FONT_DIR."
+    )
+
+
+def _local(moment: datetime) -> str:
+    return f"{as_aware(moment).astimezone(BUCHAREST):%d.%m.%Y %H:%M}"
+
+
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+    return f"{max(1, size // 1024)} KB"
+
+
+class _Sheet(FPDF):
+    """An A4 page in the Circuit font, with helpers for labelled lines."""
+
+    def __init__(self, issuer: str, title: str) -> None:
+        super().__init__(format="A4")
+        fonts = font_paths()
+        for style, path in fonts.items():
+            self.add_font(FONT_FAMILY, style, str(path))
+        self.set_title(title)
+        self.set_author(issuer)
+        self.set_creator("Circuit")
+        self.set_auto_page_break(True, margin=18)
+        self.add_page()
+        self.set_font(FONT_FAMILY, "", 10)
+        self.cell(0, 6, issuer, new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FONT_FAMILY, "B", 16)
+        self.multi_cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
+        self.ln(2)
+
+    def row(self, label: str, value: str) -> None:
+        self.set_font(FONT_FAMILY, "B", 10)
+        self.cell(55, 6, label)
+        self.set_font(FONT_FAMILY, "", 10)
+        self.multi_cell(0, 6, value or "—", new_x="LMARGIN", new_y="NEXT")
+
+    def heading(self, text: str) -> None:
+        self.ln(3)
+        self.set_font(FONT_FAMILY, "B", 12)
+        self.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+
+    def paragraph(self, text: str, size: int = 10) -> None:
+        self.set_font(FONT_FAMILY, "", size)
+        self.multi_cell(0, size * 0.5 + 1, text, new_x="LMARGIN", new_y="NEXT")
+
+    def finish(self, note: str) -> bytes:
+        self.ln(4)
+        self.set_font(FONT_FAMILY, "", 8)
+        self.multi_cell(0, 4, note, new_x="LMARGIN", new_y="NEXT")
+        return bytes(self.output())
+
+
+def _attachments(docs: Iterable[Document]) -> list[Document]:
+    return [d for d in docs if d.kind == "attachment"]
+
+
+def _common(sheet: _Sheet, circuit: Circuit, req: Request) -> None:
+    proc = circuit.catalog.get(req.procedure)
+    sheet.row(
+        "Număr de înregistrare", registration_label(req.registration_number, req.registration_date)
+    )
+    sheet.row("Depusă la", _local(req.created_at))
+    sheet.row("Procedura", proc.title if proc else req.procedure)
+    sheet.row("Petent", req.petitioner_name)  # no account at the counter: the issuer
+    sheet.row("Obiectul cererii", req.summary)
+
+
+def receipt_pdf(
+    session: Session, circuit: Circuit, user: User, request_id: int, issuer: str
+) -> tuple[bytes, str]:
+    """Return the registration receipt of a request the user may see, and its file name."""
+    req = queries.request_for(session, user, request_id)
+    label = registration_label(req.registration_number, req.registration_date)
+    sheet = _Sheet(issuer, f"Dovadă de înregistrare a cererii {label}")
+    _common(sheet, circuit, req)
+    sheet.row("Termen legal de răspuns", f"{req.due_date:%d.%m.%Y}")
+    files = _attachments(queries.request_documents(session, req.id))
+    sheet.heading("Documente atașate")
+    if not files:
+        sheet.paragraph("Cererea nu are documente atașate.")
+    for doc in files:
+        sheet.set_font(FONT_FAMILY, "B", 10)
+        sheet.multi_cell(0, 6, f"{doc.name} ({_size(doc.size)})", new_x="LMARGIN", new_y="NEXT")
+        sheet.paragraph(f"SHA-256: {doc.sha256}", size=8)
+    note = (
+        "Documentul confirmă înregistrarea cererii în registrul general al instituției. "
+        "Amprenta SHA-256 a fiecărui fișier permite verificarea faptului că documentul "
+        "păstrat de primărie este identic cu cel trimis."
+    )
+    name = f"dovada-inregistrare-{req.registration_number}-{req.registration_date:%Y}.pdf"
+    return sheet.finish(note), name
+
+
+def answer_pdf(
+    session: Session, circuit: Circuit, user: User, request_id: int, issuer: str
+) -> tuple[bytes, str]:
+    """Return the city hall's answer to a closed request as a PDF, and its file name."""
+    req = queries.request_for(session, user, request_id)
+    if not req.answer or req.status not in operations.CLOSED:
+        raise NotFound("Cererea nu are încă un răspuns.", code="no_answer")
+    label = registration_label(req.registration_number, req.registration_date)
+    sheet = _Sheet(issuer, f"Răspuns la cererea {label}")
+    entry = req.answer_entry
+    if entry is not None:
+        sheet.row("Nr. de ieșire", registration_label(entry.number, entry.registered_on))
+    _common(sheet, circuit, req)
+    if req.closed_at:
+        sheet.row("Soluționată la", _local(req.closed_at))
+    sheet.heading("Răspunsul primăriei")
+    sheet.paragraph(req.answer)
+    note = "Răspuns generat din registrul electronic al instituției (document nesemnat)."
+    name = f"raspuns-{req.registration_number}-{req.registration_date:%Y}.pdf"
+    return sheet.finish(note), name

@@ -1,0 +1,3 @@
+"""The demo city hall: its departments, people and requests left mid-way, loaded by
+`circuit demo`.
+"""

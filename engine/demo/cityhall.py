@@ -1,0 +1,177 @@
+"""The demo city hall: departments, people with printed passwords, petitions in flight."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.cases import operations, queries
+from engine.demo import inflight
+from engine.models import User
+from engine.people import accounts
+from engine.platform.context import Circuit
+
+DEPARTMENTS = {
+    "registratura": "Registratură și Relații cu Publicul",
+    "urbanism": "Urbanism și Amenajarea Teritoriului",
+    "taxe": "Taxe și Impozite Locale",
+    "stare_civila": "Stare Civilă",
+    "asistenta_sociala": "Asistență Socială",
+    "juridic": "Juridic",
+    "secretar": "Secretar General",
+    "primar": "Primar",
+    "politia_locala": "Poliția Locală",
+    "gospodarie": "Gospodărie Comunală",
+    "arhiva": "Arhivă",
+    "proiecte": "Proiecte și Programe",
+}
+
+PEOPLE = [
+    # email, name, departments, heads, admin
+    ("admin@primaria-demo.ro", "Administrator Circuit", [], [], True),
+    ("registratura@primaria-demo.ro", "Maria Dumitrescu", ["registratura"], [], False),
+    ("urbanism@primaria-demo.ro", "Andrei Stan", ["urbanism"], [], False),
+    ("sef.urbanism@primaria-demo.ro", "Cristina Vlad", ["urbanism"], ["urbanism"], False),
+    ("taxe@primaria-demo.ro", "Radu Marin", ["taxe"], [], False),
+    ("sef.taxe@primaria-demo.ro", "Ioana Șerban", ["taxe"], ["taxe"], False),
+    ("gospodarie@primaria-demo.ro", "Mihai Țurcanu", ["gospodarie"], ["gospodarie"], False),
+    ("juridic@primaria-demo.ro", "Elena Georgescu", ["juridic"], ["juridic"], False),
+    ("ion.popescu@example.ro", "Ion Popescu", [], [], False),
+    ("ana.munteanu@example.ro", "Ana Munteanu", [], [], False),
+]
+
+PETITIONS = [
+    (
+        "ion.popescu@example.ro",
+        "Groapă periculoasă pe strada Tudor Vladimirescu",
+        "În dreptul blocului 7 de pe strada Tudor Vladimirescu s-a format o groapă adâncă în "
+        "carosabil, care a avariat deja două autoturisme. Vă rog să dispuneți remedierea.",
+    ),
+    (
+        "ana.munteanu@example.ro",
+        "Iluminat public nefuncțional în cartierul Braia",
+        "De trei săptămâni nu funcționează iluminatul public pe strada Brazilor. Seara copiii "
+        "merg pe întuneric spre casă.",
+    ),
+    (
+        "ion.popescu@example.ro",
+        "Program de lucru la ghișeul de taxe",
+        "Solicit prelungirea programului de lucru cu publicul la ghișeul de taxe locale în "
+        "zilele de joi, pentru persoanele care lucrează în schimburi.",
+    ),
+    (
+        "ana.munteanu@example.ro",
+        "Autorizație pentru împrejmuire",
+        "Doresc să aflu ce documente trebuie să depun pentru autorizarea unui gard la "
+        "proprietatea din strada Zorilor nr. 12.",
+    ),
+    (
+        "ion.popescu@example.ro",
+        "Construcție fără autorizație lângă parc",
+        "Pe terenul de lângă parcul central se ridică de două săptămâni o clădire, fără panou "
+        "de identificare a lucrării. Vă rog să verificați dacă există autorizație de construire.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    role: str
+    password: str | None
+
+
+def _role(depts: list[str], heads: list[str], admin: bool) -> str:
+    if admin:
+        return "administrator"
+    if heads:
+        return "șef " + ", ".join(heads)
+    if depts:
+        return "funcționar " + ", ".join(depts)
+    return "cetățean"
+
+
+def _advance(
+    session: Session, circuit: Circuit, email: str, data: dict[str, object], request_id: int
+) -> None:
+    user = session.scalar(select(User).where(User.email == email))
+    assert user is not None
+    row = next(r for r in queries.steps(session, request_id) if r.state.value == "ready")
+    operations.complete_task(session, circuit, user, row.id, data)
+
+
+def load_demo(circuit: Circuit) -> list[DemoAccount]:
+    """Create the demo city hall once; return the accounts (passwords only when new)."""
+    out: list[DemoAccount] = []
+    with circuit.db.transaction() as session:
+        for code, name in DEPARTMENTS.items():
+            accounts.ensure_department(session, code, name)
+        fresh = session.scalar(select(User.id).where(User.email == PEOPLE[0][0])) is None
+        for email, name, depts, heads, admin in PEOPLE:
+            password = None
+            if fresh:
+                password = secrets.token_urlsafe(9)
+                accounts.create_user(
+                    session, email, name, password, departments=depts, heads=heads, is_admin=admin
+                )
+            out.append(DemoAccount(email, name, _role(depts, heads, admin), password))
+    if not fresh:
+        return out
+    circuit.deploy_all()
+    ids = []
+    for email, subject, text in PETITIONS:
+        with circuit.db.transaction() as session:
+            user = session.scalar(select(User).where(User.email == email))
+            assert user is not None
+            req, _ = operations.start_request(
+                session, circuit, user, "petitie", {"subiect": subject, "continut": text}
+            )
+            ids.append(req.id)
+    steps = [
+        (
+            ids[1],
+            "registratura@primaria-demo.ro",
+            {"decizie_triere": "repartizare", "departament": "gospodarie"},
+        ),
+        (
+            ids[2],
+            "registratura@primaria-demo.ro",
+            {"decizie_triere": "repartizare", "departament": "taxe"},
+        ),
+        (
+            ids[2],
+            "taxe@primaria-demo.ro",
+            {
+                "actiune": "propune_raspuns",
+                "raspuns": "Începând cu luna viitoare, ghișeul de taxe "
+                "va fi deschis joia până la ora 18:00.",
+            },
+        ),
+        (
+            ids[3],
+            "registratura@primaria-demo.ro",
+            {"decizie_triere": "repartizare", "departament": "urbanism"},
+        ),
+        (
+            ids[3],
+            "urbanism@primaria-demo.ro",
+            {
+                "actiune": "cere_completari",
+                "mesaj_solicitant": "Vă rugăm să precizați numărul cadastral al terenului.",
+            },
+        ),
+        (
+            ids[4],
+            "registratura@primaria-demo.ro",
+            {"decizie_triere": "repartizare", "departament": "urbanism"},
+        ),
+    ]
+    for request_id, email, data in steps:
+        with circuit.db.transaction() as session:
+            _advance(session, circuit, email, data, request_id)
+    inflight.load(circuit)
+    return out

@@ -1,0 +1,100 @@
+"""Romanian identifiers: the personal numeric code (CNP) and a company's CUI, via python-stdnum."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
+from stdnum.ro import cnp as std_cnp
+from stdnum.ro import cui as std_cui
+
+from engine.platform.errors import BadRequest
+
+MAJORITY = 18
+# S=7, 8 (resident foreigners) and 9 (foreigners) do not say the century of birth.
+CENTURY_UNKNOWN = "789"
+
+
+def cnp_problem(cnp: str, today: date) -> str | None:
+    """Return why a CNP is not valid (in Romanian), or None when it is."""
+    if len(cnp) != 13 or not cnp.isdigit():
+        return "CNP-ul trebuie să aibă exact 13 cifre."
+    if cnp[0] == "0":
+        return "Prima cifră a CNP-ului (sexul și secolul nașterii) nu poate fi 0."
+    try:
+        std_cnp.get_birth_date(cnp)
+    except InvalidComponent:
+        return "CNP-ul conține o dată de naștere care nu există."
+    try:
+        std_cnp.get_county(cnp)
+    except InvalidComponent:
+        return "CNP-ul conține un cod de județ care nu există."
+    try:
+        std_cnp.validate(cnp)
+    except InvalidChecksum:
+        return "Cifra de control a CNP-ului nu se potrivește: verificați fiecare cifră."
+    except ValidationError:
+        return "CNP-ul nu este valid."
+    born = birth_date(cnp)
+    if born is not None and born > today:
+        return "CNP-ul conține o dată de naștere din viitor."
+    return None
+
+
+def birth_date(cnp: str) -> date | None:
+    """Return the birth date a valid CNP encodes, or None when the century is unknown."""
+    if cnp[0] in CENTURY_UNKNOWN:
+        return None
+    return std_cnp.get_birth_date(cnp)
+
+
+def matches_birth_date(cnp: str, born: date) -> bool:
+    """Tell whether a birth date agrees with the CNP's YYMMDD digits."""
+    return cnp[1:7] == f"{born:%y%m%d}"
+
+
+def age(born: date, today: date) -> int:
+    """Return a person's age in whole years on a day."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def under_age_message(born: date, today: date) -> str | None:
+    """Return why someone born that day may not have an account yet, or None."""
+    years = age(born, today)
+    if years >= MAJORITY:
+        return None
+    return (
+        f"Contul poate fi creat doar de persoane care au împlinit {MAJORITY} ani; "
+        f"după data nașterii, aveți {max(years, 0)} ani."
+    )
+
+
+def mask(cnp: str | None) -> str | None:
+    """Show only the first and the last digit of a CNP."""
+    if not cnp:
+        return None
+    return cnp[0] + "•" * (len(cnp) - 2) + cnp[-1]
+
+
+def validate_cnp(cnp: str, today: date | None = None) -> str:
+    """Return the CNP if it is well formed, else raise BadRequest in Romanian."""
+    problem = cnp_problem(cnp, today or date.today())
+    if problem:
+        raise BadRequest(problem)
+    return cnp
+
+
+def cui_problem(cui: str) -> str | None:
+    """Return why a company's CUI is not valid (in Romanian), or None when it is."""
+    try:
+        std_cui.validate(cui)
+    except InvalidChecksum:
+        return "Cifra de control a CUI-ului nu se potrivește: verificați fiecare cifră."
+    except ValidationError:
+        return "CUI-ul trebuie să aibă între 2 și 10 cifre (cu sau fără prefixul RO)."
+    return None
+
+
+def compact_cui(cui: str) -> str:
+    """Return the CUI without the RO prefix and spaces."""
+    return std_cui.compact(cui)  # type: ignore[no-any-return]

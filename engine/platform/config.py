@@ -1,0 +1,115 @@
+"""Configuration, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Circuit reads from its environment."""
+
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    bpmn_dir: Path = PROJECT_ROOT / "bpmn"
+    forms_dir: Path = PROJECT_ROOT / "forms"
+    processes_dir: Path = PROJECT_ROOT / "processes"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    mail_from: str = "circuit@localhost"
+    base_url: str = "http://127.0.0.1:5000"
+    token_ttl_hours: int = 12
+    session_ttl_hours: int = 8
+    max_upload_bytes: int = 25 * 1024 * 1024
+    registry_department: str = "registratura"  # registers what comes in; not a triage choice
+    proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted
+    login_limit: str = "10 per 5 minutes"  # failed logins per account, web and API together
+    login_ip_limit: str = "30 per 5 minutes"  # failed logins per client address
+    submission_limit: str = "10 per hour"  # requests submitted per account
+    # The register's chain key (engine.register_key); keep it out of the database's backups.
+    register_key_file: Path | None = None  # default: register.key in the data directory
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
+
+    @property
+    def register_key_path(self) -> Path:
+        return self.register_key_file or self.data_dir / "register.key"
+
+
+def _secret_key(data_dir: Path) -> str:
+    """Return the key kept in the data directory, creating it the first time."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def forms_dir_from(env: Mapping[str, str] | None = None) -> Path:
+    """Return the forms folder the environment names (CIRCUIT_FORMS_DIR), or the repository's."""
+    env = os.environ if env is None else env
+    return Path(env.get("CIRCUIT_FORMS_DIR", PROJECT_ROOT / "forms")).resolve()
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from an environment mapping (default: os.environ)."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("CIRCUIT_DATA_DIR", "instance")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'circuit.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    root = PROJECT_ROOT
+    return Settings(
+        data_dir=data_dir,
+        bpmn_dir=Path(env.get("CIRCUIT_BPMN_DIR", root / "bpmn")).resolve(),
+        forms_dir=forms_dir_from(env),
+        processes_dir=Path(env.get("CIRCUIT_PROCESSES_DIR", root / "processes")).resolve(),
+        database_url=database_url,
+        redis_url=env.get("REDIS_URL") or None,
+        secret_key=env.get("SECRET_KEY") or _secret_key(data_dir),
+        smtp_host=env.get("SMTP_HOST") or None,
+        smtp_port=int(env.get("SMTP_PORT", "25")),
+        smtp_user=env.get("SMTP_USER") or None,
+        smtp_password=env.get("SMTP_PASSWORD") or None,
+        mail_from=env.get("MAIL_FROM", "circuit@localhost"),
+        base_url=env.get("CIRCUIT_BASE_URL", "http://127.0.0.1:5000"),
+        registry_department=env.get("CIRCUIT_REGISTRY_DEPARTMENT", "registratura"),
+        proxies=int(env.get("CIRCUIT_PROXIES", "0")),
+        login_limit=_limit(env, "CIRCUIT_LOGIN_LIMIT", Settings.login_limit),
+        login_ip_limit=_limit(env, "CIRCUIT_LOGIN_IP_LIMIT", Settings.login_ip_limit),
+        submission_limit=_limit(env, "CIRCUIT_SUBMISSION_LIMIT", Settings.submission_limit),
+        register_key_file=Path(env["CIRCUIT_REGISTER_KEY_FILE"]).resolve()
+        if env.get("CIRCUIT_REGISTER_KEY_FILE")
+        else None,
+    )
+
+
+def _limit(env: Mapping[str, str], name: str, default: str) -> str:
+    """Return a rate limit such as "10 per hour", refusing at start-up one that cannot parse."""
+    from limits import parse
+
+    value = env.get(name) or default
+    try:
+        parse(value)
+    except ValueError:
+        raise ValueError(f"{name}: not a rate limit like '10 per hour': {value!r}") from None
+    return value

@@ -1,0 +1,181 @@
+"""The procedure catalog: one JSON file per procedure in processes/, edited by designers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.deadlines.legal_calendar import DeadlineKind
+from engine.platform.errors import DeploymentError
+
+
+@dataclass(frozen=True)
+class AttachmentSpec:
+    """An attachment a form accepts: its field name, the types and the size allowed."""
+
+    name: str
+    title: str
+    required: bool
+    types: tuple[str, ...]
+    max_bytes: int
+    multiple: bool = False
+
+    def as_api(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "required": self.required,
+            "types": list(self.types),
+            "max_bytes": self.max_bytes,
+            "multiple": self.multiple,
+        }
+
+
+def _attachments(raw: list[dict[str, Any]]) -> tuple[AttachmentSpec, ...]:
+    return tuple(
+        AttachmentSpec(
+            name=a["name"],
+            title=a.get("title", a["name"]),
+            required=bool(a.get("required")),
+            types=tuple(a["types"]),
+            max_bytes=int(a["max_bytes"]),
+            multiple=bool(a.get("multiple")),
+        )
+        for a in raw
+    )
+
+
+def form_attachments(schema: dict[str, Any]) -> tuple[AttachmentSpec, ...]:
+    """Return the files a form accepts, listed under its `x-attachments`."""
+    return _attachments(schema.get("x-attachments", []))
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """A procedure citizens can start: title, legal basis, deadline rule, diagram, forms."""
+
+    id: str
+    title: str
+    description: str
+    legal_basis: str
+    deadline_days: int
+    deadline_kind: DeadlineKind
+    bpmn: str
+    process_id: str
+    start_form: str
+    reminder_days: int | None = None
+    reminder_after_seconds: int | None = None  # for drills and tests instead of reminder_days
+    answer_field: str | None = None
+    summary_field: str | None = None
+    attachments: tuple[AttachmentSpec, ...] = ()
+    reply_attachments: tuple[AttachmentSpec, ...] = ()
+    archive: dict[str, Any] = field(default_factory=dict)
+    max_files: int = 20  # files on one request, all steps together
+    withdrawable: bool = False  # the applicant may withdraw it while it is open
+    variables: dict[str, Any] = field(default_factory=dict)  # data every instance starts with
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Procedure:
+        deadline = raw["deadline"]
+        return cls(
+            id=raw["id"],
+            title=raw["title"],
+            description=raw.get("description", ""),
+            legal_basis=raw.get("legal_basis", ""),
+            deadline_days=int(deadline["days"]),
+            deadline_kind=DeadlineKind(deadline.get("kind", "calendar")),
+            bpmn=raw["bpmn"],
+            process_id=raw["process_id"],
+            start_form=raw["start_form"],
+            reminder_days=raw.get("reminder_days"),
+            reminder_after_seconds=raw.get("reminder_after_seconds"),
+            answer_field=raw.get("answer_field"),
+            summary_field=raw.get("summary_field"),
+            attachments=_attachments(raw.get("attachments", [])),
+            reply_attachments=_attachments(raw.get("reply_attachments", [])),
+            archive=raw.get("archive", {}),
+            max_files=int(raw.get("max_files", 20)),
+            withdrawable=bool(raw.get("withdrawable", False)),
+            variables=dict(raw.get("variables", {})),
+        )
+
+
+REQUIRED_KEYS = ("id", "title", "deadline", "bpmn", "process_id", "start_form")
+
+
+def read_entry(path: Path) -> dict[str, Any]:
+    """Read and check one catalog entry; DeploymentError names the file and the problem."""
+    name = path.name
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise DeploymentError(
+            f"Intrarea din catalog „{name}” nu este JSON valid "
+            f"(linia {exc.lineno}, coloana {exc.colno})."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeploymentError(
+            f"Intrarea din catalog „{name}” nu poate fi citită ca text UTF-8 ({exc})."
+        ) from None
+    if not isinstance(raw, dict):
+        raise DeploymentError(f"Intrarea din catalog „{name}” trebuie să fie un obiect JSON.")
+    missing = [key for key in REQUIRED_KEYS if not raw.get(key)]
+    if missing:
+        keys = ", ".join(f"„{k}”" for k in missing)
+        raise DeploymentError(f"Intrarea din catalog „{name}” nu are cheile obligatorii {keys}.")
+    try:
+        Procedure.from_dict(raw)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise DeploymentError(
+            f"Intrarea din catalog „{name}” are o valoare greșită ({exc!r}); "
+            "verificați termenul („deadline”: „days” și „kind” calendar sau working) "
+            "și atașamentele."
+        ) from None
+    return raw
+
+
+def read_entries(directory: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Read every catalog entry of a folder as (file name, entry), refusing duplicate ids."""
+    if not directory.is_dir():
+        raise DeploymentError(f"Dosarul catalogului „{directory}” nu există.")
+    seen: dict[str, str] = {}
+    entries = []
+    for path in sorted(directory.glob("*.json")):
+        raw = read_entry(path)
+        if raw["id"] in seen:
+            raise DeploymentError(
+                f"Intrările din catalog „{seen[raw['id']]}” și „{path.name}” au același "
+                f"identificator „{raw['id']}”."
+            )
+        seen[raw["id"]] = path.name
+        entries.append((path.name, raw))
+    return entries
+
+
+class Catalog:
+    """Procedures by id; from the database, each with the id of its current version."""
+
+    def __init__(
+        self, procedures: dict[str, Procedure], versions: dict[str, int] | None = None
+    ) -> None:
+        self._procedures = procedures
+        self._versions = versions or {}
+
+    @classmethod
+    def load(cls, directory: Path) -> Catalog:
+        """Read the catalog in a designers' folder (what `circuit db upgrade` deploys)."""
+        entries = read_entries(directory) if directory.is_dir() else []
+        return cls({raw["id"]: Procedure.from_dict(raw) for _, raw in entries})
+
+    def get(self, procedure_id: str) -> Procedure | None:
+        return self._procedures.get(procedure_id)
+
+    def version_of(self, procedure_id: str) -> int | None:
+        """Return the id of the procedure's current version (catalogs from the database)."""
+        return self._versions.get(procedure_id)
+
+    def all(self) -> list[Procedure]:
+        return sorted(self._procedures.values(), key=lambda p: p.title)

@@ -1,0 +1,168 @@
+"""The runtime: create a workflow, lock and load an instance, advance it, save it."""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import orm, select
+from sqlalchemy.orm import Session
+
+from engine.deadlines.legal_calendar import LegalCalendar
+from engine.models import Instance, Request, TaskRecord
+from engine.platform import context
+from engine.platform.errors import CircuitError, ProcessFailure
+from engine.platform.timeutil import utcnow
+from engine.workflow import definitions, taskindex
+from engine.workflow import expressions as scripting
+from engine.workflow.expressions import make_script_engine
+from engine.workflow.functions import use_calendar
+from engine.workflow.taskindex import Snapshot
+
+log = logging.getLogger(__name__)
+SCRIPT_ENGINE = make_script_engine()
+# The session each workflow was loaded in, for the calendar its scripts read.
+_sessions: weakref.WeakKeyDictionary[BpmnWorkflow, Session] = weakref.WeakKeyDictionary()
+
+
+def new_workflow(
+    parsed: definitions.ParsedDefinition,
+    data: dict[str, Any],
+    session: Session | None = None,
+) -> BpmnWorkflow:
+    """Create a workflow on a version's specs with the initial data, run to its wait states."""
+    workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    if session is not None:
+        _sessions[workflow] = session
+    for task in workflow.get_tasks(state=SpiffState.READY):
+        task.data.update(data)
+    run_engine_steps(workflow)
+    return workflow
+
+
+def _step_calendar(workflow: BpmnWorkflow) -> LegalCalendar:
+    """Return the running Circuit's legal calendar, with its bridge days."""
+    circuit = context.current()
+    session = _sessions.get(workflow)
+    if session is not None:
+        return circuit.calendar(session)
+    with circuit.db.session() as own:  # a caller outside a unit of work (tools, tests)
+        return circuit.calendar(own)
+
+
+def run_engine_steps(
+    workflow: BpmnWorkflow, task: Task | None = None, *, refresh_timers: bool = False
+) -> None:
+    """Run `task` (a completed user task), due timers if asked, and the engine steps after.
+
+    The whole step has scripting.STEP_SECONDS; scripts see the legal calendar."""
+    running: list[Task] = [task] if task is not None else []
+
+    def started(next_task: Task) -> None:
+        running[:] = [next_task]
+
+    def finished(done: Task) -> None:
+        try:
+            scripting.check_time()
+        except scripting.StepTimeout as exc:  # a loop with no expression to stop it
+            raise WorkflowTaskException(str(exc), task=done, exception=exc) from exc
+
+    try:
+        with scripting.time_limit(), use_calendar(partial(_step_calendar, workflow)):
+            if refresh_timers:
+                workflow.refresh_timers()
+            if task is not None:
+                task.run()
+            workflow.do_engine_steps(will_complete_task=started, did_complete_task=finished)
+    except CircuitError:
+        raise
+    except Exception as exc:
+        log.exception("workflow step failed")
+        spec = getattr(exc, "task_spec", None) or (running[0].task_spec if running else None)
+        raise ProcessFailure(
+            "Procedura nu a putut continua din cauza unei erori în diagrama ei. "
+            "Nu s-a salvat nimic; administratorul trebuie să corecteze diagrama.",
+            element=getattr(spec, "bpmn_id", None),
+        ) from exc
+
+
+@dataclass
+class LoadedInstance:
+    """An instance row locked for this transaction, with its workflow restored."""
+
+    row: Instance
+    workflow: BpmnWorkflow
+    before: Snapshot
+
+
+def lock(session: Session, instance_id: int) -> Instance:
+    """Lock the instance row until commit (FOR UPDATE; SQLite holds the write lock anyway).
+
+    Its request is read in the same statement, after the lock, so what was read of it
+    before is brought up to date."""
+    found = session.execute(
+        select(Instance, Request)
+        .join(Request, Request.id == Instance.request_id)
+        .where(Instance.id == instance_id)
+        .with_for_update(of=Instance)
+        .options(orm.defer(Request.data))  # the form data is not needed to advance
+        .execution_options(populate_existing=True)
+    ).first()
+    if found is None:
+        raise LookupError(f"instance {instance_id} does not exist")
+    return found[0]
+
+
+def load(session: Session, instance_id: int) -> LoadedInstance:
+    """Lock an instance and restore its workflow."""
+    row = lock(session, instance_id)
+    parsed = definitions.definition(session, row.process_version_id)
+    workflow = definitions.load_workflow(row.state, parsed)
+    workflow.script_engine = SCRIPT_ENGINE
+    _sessions[workflow] = session
+    return LoadedInstance(row, workflow, taskindex.snapshot(workflow))
+
+
+def save(session: Session, loaded: LoadedInstance) -> None:
+    """Write the workflow back and bump the revision."""
+    loaded.row.state = definitions.dump_workflow(loaded.workflow)
+    loaded.row.revision += 1
+    loaded.row.completed = loaded.workflow.is_completed()
+    loaded.row.updated_at = utcnow()
+
+
+def advance(
+    session: Session,
+    loaded: LoadedInstance,
+    request: Request,
+    *,
+    task: Task | None = None,
+    actor_id: int | None = None,
+    completed_row: TaskRecord | None = None,
+    answer_field: str | None = None,
+    procedure_title: str | None = None,
+    refresh_timers: bool = False,
+) -> None:
+    """Advance a locked instance (a completed task, or due timers), save it, update the index.
+
+    Completing a task and firing a timer both come through here."""
+    run_engine_steps(loaded.workflow, task, refresh_timers=refresh_timers)
+    save(session, loaded)
+    taskindex.sync(
+        session,
+        request,
+        loaded.row,
+        loaded.workflow,
+        before=loaded.before,
+        actor_id=actor_id,
+        completed_row=completed_row,
+        answer_field=answer_field,
+        procedure_title=procedure_title,
+    )

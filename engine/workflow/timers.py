@@ -1,0 +1,58 @@
+"""Firing timers: idempotent, under the instance lock, with a sweep for lost jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import Request, Timer, TimerStatus
+from engine.platform.context import Circuit
+from engine.platform.timeutil import utcnow
+from engine.workflow import runtime, spifftasks, versions
+
+
+def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
+    """Fire a due timer (by its task id); False when already fired, cancelled or not due."""
+    timer = session.scalar(select(Timer).where(Timer.task_id == task_id))
+    if timer is None or timer.status != TimerStatus.WAITING:
+        return False
+    loaded = runtime.load(session, timer.instance_id)
+    session.refresh(timer)
+    if timer.status != TimerStatus.WAITING:
+        return False  # another worker fired it while we waited for the lock
+    task = spifftasks.find_task(loaded.workflow, timer.task_id)
+    request = session.get(Request, timer.request_id)
+    assert request is not None
+    proc = versions.bundle(session, circuit, loaded.row.process_version_id).procedure
+    if task is None or not task.has_state(SpiffState.WAITING):
+        # The row outlived its timer (the index and the instance disagree): close it.
+        fired = task is not None and task.has_state(SpiffState.COMPLETED)
+        timer.status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
+        return False
+    runtime.run_engine_steps(loaded.workflow, refresh_timers=True)
+    if task.has_state(SpiffState.WAITING):
+        return False  # not due yet by the workflow's clock
+    runtime.advance(
+        session,
+        loaded,
+        request,
+        answer_field=proc.answer_field if proc else None,
+        procedure_title=proc.title if proc else None,
+    )
+    return True
+
+
+def due_timers(session: Session, now: datetime | None = None, limit: int = 500) -> list[Timer]:
+    """Return waiting timers whose time has come."""
+    now = now or utcnow()
+    return list(
+        session.scalars(
+            select(Timer)
+            .where(Timer.status == TimerStatus.WAITING, Timer.due_at <= now)
+            .order_by(Timer.due_at)
+            .limit(limit)
+        )
+    )
