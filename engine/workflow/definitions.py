@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from engine.models import ProcedureRecord, ProcessVersion
 from engine.platform.errors import DeploymentError
 from engine.platform.timeutil import utcnow
-from engine.workflow import bounds, forms, lint
-from engine.workflow.spifftasks import APPLICANT_LANE
+from engine.workflow import forms, lint, loops
+from engine.workflow.spifftasks import APPLICANT_LANE, department_code
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class ParsedDefinition:
     process_id: str
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
-    max_instances: int = bounds.MAX_INSTANCES  # the catalog entry's bound on loops
+    max_instances: int = loops.MAX_INSTANCES  # the catalog entry's bound on loops
 
 
 class _LeanWorkflowConverter(BpmnWorkflowConverter):
@@ -299,17 +299,17 @@ def definition(session: Session, version_id: int) -> ParsedDefinition:
     spec, subprocess_specs = parse_bpmn(
         version.source, version.process_id, version.filename, called
     )
-    bounds.guard(spec, *subprocess_specs.values())
-    limit = int((version.catalog_entry or {}).get("max_instances", bounds.MAX_INSTANCES))
+    loops.guard(spec, *subprocess_specs.values())
+    limit = int((version.catalog_entry or {}).get("max_instances", loops.MAX_INSTANCES))
     parsed = ParsedDefinition(version.id, version.process_id, spec, subprocess_specs, limit)
     with _cache_lock:
         _cache.setdefault(key, parsed)
     return _cache[key]
 
 
-def departments_named(parsed: ParsedDefinition) -> set[str]:
+def departments_named(parsed: ParsedDefinition, registry: str) -> set[str]:
     """Return the department codes a version's lanes and `department` properties name
-    directly (not `{variable}`, not the applicant's lane)."""
+    directly (not `{variable}`, not the applicant's lane; the registry lane as `registry`)."""
     codes = set()
     for process in [parsed.spec, *(s for s in parsed.subprocess_specs.values() if s)]:
         for task_spec in process.task_specs.values():
@@ -318,7 +318,7 @@ def departments_named(parsed: ParsedDefinition) -> set[str]:
             props = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
             code = props.get("department") or task_spec.lane
             if code and not code.startswith("{") and code != APPLICANT_LANE:
-                codes.add(code)
+                codes.add(department_code(code, registry) or code)
     return codes
 
 

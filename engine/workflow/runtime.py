@@ -20,7 +20,7 @@ from engine.models import Instance, Request, TaskRecord
 from engine.platform import context
 from engine.platform.errors import CircuitError, ProcessFailure
 from engine.platform.timeutil import utcnow
-from engine.workflow import bounds, definitions, taskindex
+from engine.workflow import definitions, loops, taskindex
 from engine.workflow import expressions as scripting
 from engine.workflow.expressions import make_script_engine
 from engine.workflow.functions import use_calendar
@@ -71,7 +71,7 @@ def run_engine_steps(
     """Run `task` (a completed user task), due timers if asked, and the engine steps after.
 
     The whole step has scripting.STEP_SECONDS and runs at most MAX_STEP_TASKS tasks; loops
-    and multi-instance tasks are bounded by the version's `max_instances` (engine.workflow.bounds);
+    and multi-instance tasks are bounded by the version's `max_instances` (engine.workflow.loops);
     scripts see the legal calendar."""
     running: list[Task] = [task] if task is not None else []
     ran = [0]
@@ -93,7 +93,7 @@ def run_engine_steps(
     try:
         with (
             scripting.time_limit(),
-            bounds.max_instances(_bounds.get(workflow)),
+            loops.max_instances(_bounds.get(workflow)),
             use_calendar(partial(_step_calendar, workflow)),
         ):
             if refresh_timers:
@@ -178,6 +178,7 @@ def advance(
     answer_field: str | None = None,
     procedure_title: str | None = None,
     refresh_timers: bool = False,
+    registry: str,
 ) -> None:
     """Advance a locked instance (a completed task, or due timers), save it, update the index.
 
@@ -194,4 +195,5 @@ def advance(
         completed_row=completed_row,
         answer_field=answer_field,
         procedure_title=procedure_title,
+        registry=registry,
     )
