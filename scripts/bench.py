@@ -49,10 +49,10 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 from engine.cases import operations, queries
+from engine.circuit import Circuit, install
 from engine.models import Instance, ProcessVersion, TaskRecord, TaskState, User
 from engine.people import accounts
 from engine.platform.config import PROJECT_ROOT, Settings
-from engine.platform.context import Circuit, install
 from engine.platform.db import Base, Database
 from engine.platform.migrate import upgrade
 from engine.platform.timeutil import BUCHAREST, utcnow

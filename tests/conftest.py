@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import text
 
 from engine import jobs
+from engine.circuit import Circuit, install
 from engine.demo.cityhall import DEPARTMENTS as DEMO_DEPARTMENTS
 from engine.people import accounts
 from engine.platform.config import PROJECT_ROOT, Settings
-from engine.platform.context import Circuit, install
 from engine.platform.db import Base, Database
 from engine.platform.dispatch import PendingJob
 from engine.platform.migrate import upgrade
@@ -180,8 +180,7 @@ def circuit(backend: Backend, tmp_path: Path, redis_url: str) -> Iterator[Circui
     settings = make_settings(tmp_path / "data", backend.url, redis_url)
     settings.data_dir.mkdir(parents=True)
     c = Circuit(settings=settings, db=backend.db, catalog=Catalog.load(settings.processes_dir))
-    c.extras["jobs"] = JobLog()
-    c.set_dispatcher(c.extras["jobs"])
+    c.set_dispatcher(JobLog())
     install(c)
     c.deploy_all()
     for key in c.redis().scan_iter("circuit:throttle:*"):
@@ -192,7 +191,8 @@ def circuit(backend: Backend, tmp_path: Path, redis_url: str) -> Iterator[Circui
 
 @pytest.fixture
 def job_log(circuit: Circuit) -> JobLog:
-    return circuit.extras["jobs"]  # type: ignore[no-any-return]
+    assert isinstance(circuit.dispatcher, JobLog)
+    return circuit.dispatcher
 
 
 @pytest.fixture

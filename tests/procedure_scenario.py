@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.cases import operations, queries
+from engine.circuit import Circuit
 from engine.models import Timer, TimerStatus, User
-from engine.platform.context import Circuit
 from engine.platform.timeutil import BUCHAREST, as_aware, utcnow
 from engine.register import chain
 from tests.conftest import PEOPLE

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 import pypdf
 from sqlalchemy import select, text
 
+from engine.cases import desk
 from engine.models import RegistryEntry, User
 from engine.platform.timeutil import local_today
-from engine.register import chain, desk
+from engine.register import chain
 
 ENTRIES = "/api/v1/registry/entries"
 ISSUERS = ["Ștefan Țuțuianu", "Asociația de Proprietari nr. 3", "Ioana Mureșan"]

@@ -11,11 +11,11 @@ from flask import Blueprint, Response, g, jsonify, request, send_file
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from engine import audit
 from engine.cases import applicant, documents, operations, queries, readmodel, receipts
 from engine.deadlines.legal_calendar import DeadlineKind
 from engine.models import User
 from engine.people import accounts, sessions
-from engine.platform import audit
 from engine.platform.errors import BadRequest, CircuitError, Forbidden, Invalid, Unauthorized
 from engine.workflow import versions
 from webapp import db, inputs, portal, serialize, throttle

@@ -17,9 +17,9 @@ from flask_login import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from engine import audit
 from engine.models import User
 from engine.people import accounts, sessions, signup
-from engine.platform import audit
 from engine.platform.errors import Invalid
 from webapp import db, formrender, throttle
 from webapp.extensions import login_manager

@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, joinedload
 
+from engine import audit
 from engine.cases import operations
 from engine.messages import notify
 from engine.models import Request, RequestStatus, TaskRecord, TaskState, User
-from engine.platform import audit
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.register import chain
 from engine.workflow import runtime

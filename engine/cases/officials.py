@@ -10,6 +10,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
+from engine import audit
 from engine.cases import queries
 from engine.models import (
     Absence,
@@ -22,7 +23,6 @@ from engine.models import (
     TaskState,
     User,
 )
-from engine.platform import audit
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.platform.timeutil import as_aware, local_today, utcnow
 from engine.workflow import runtime, spifftasks

@@ -10,7 +10,9 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from engine import audit
 from engine.cases import documents, foureyes, officials
+from engine.circuit import Circuit
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.messages import notify
 from engine.models import (
@@ -22,8 +24,6 @@ from engine.models import (
     User,
 )
 from engine.people import mydata, organisation, profile
-from engine.platform import audit
-from engine.platform.context import Circuit
 from engine.platform.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.platform.timeutil import BUCHAREST, utcnow
 from engine.register import chain, conexare
@@ -163,7 +163,7 @@ def start_request(
     reminder = _reminder_at(calendar, proc, now)
     if reminder:
         initial["reamintire_la"] = reminder
-    workflow = runtime.new_workflow(parsed, initial, session)
+    workflow = runtime.new_workflow(parsed, initial, session, circuit.calendar)
     organisation.check_routing(session, workflow)
     state = definitions.dump_workflow(workflow)
 
@@ -232,7 +232,7 @@ def start_request(
         process_version=version_id,
         documents=len(uploads),
     )
-    taskindex.sync(
+    said = taskindex.sync(
         session,
         request,
         instance,
@@ -240,9 +240,9 @@ def start_request(
         before=taskindex.Snapshot(),
         actor_id=actor_id,
         answer_field=proc.answer_field,
-        procedure_title=proc.title,
         now=now,
     )
+    notify.diagram_messages(session, request, said, proc.title)
     notify.request_status(session, request)
     return request, True
 
@@ -327,7 +327,7 @@ def _complete(
     version_id = versions.instance_version(session, row.instance_id)
     schema = form_schema(session, circuit, row.form, version_id) if row.form else {"type": "object"}
     clean = forms.validate_form(schema, data)
-    loaded = runtime.load(session, row.instance_id)  # waits for any other writer
+    loaded = runtime.load(session, row.instance_id, circuit.calendar)  # waits for any other writer
     # The instance, read under the lock, is the truth: a colleague may have just finished it.
     task = spifftasks.find_task(loaded.workflow, row.id)
     if task is None or not task.has_state(SpiffState.READY):
@@ -339,7 +339,7 @@ def _complete(
     request = row.request
     proc = versions.procedure_of(session, circuit, version_id, request.procedure)
     before = request.status
-    runtime.advance(
+    said = runtime.advance(
         session,
         loaded,
         request,
@@ -347,8 +347,8 @@ def _complete(
         actor_id=actor.id,
         completed_row=row,
         answer_field=proc.answer_field if proc else None,
-        procedure_title=proc.title if proc else None,
     )
+    notify.diagram_messages(session, request, said, proc.title if proc else None)
     mydata.record_access(
         session, actor, request, mydata.CHANGED, f"pasul {row.name}", department=row.department
     )
@@ -396,9 +396,10 @@ def end_early(
     before = request.status
     loaded.workflow.cancel()
     runtime.save(session, loaded)
-    taskindex.sync(
+    said = taskindex.sync(
         session, request, loaded.row, loaded.workflow, before=loaded.before, actor_id=actor.id
     )
+    notify.diagram_messages(session, request, said, None)
     now = utcnow()
     request.status, request.closed_at, request.updated_at = status, now, now
     _record_status_change(session, request, actor, before)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from engine.cases import operations, queries
 from engine.cases.applicant import DEFAULT_REPLY_FORM, reply_form
+from engine.circuit import Circuit
 from engine.models import AuditEvent, Document, Request, RequestStatus, TaskRecord, TaskState, User
-from engine.platform.context import Circuit
 from engine.platform.timeutil import local_today
 from engine.workflow import versions
 from engine.workflow.catalog import AttachmentSpec, Procedure

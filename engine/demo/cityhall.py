@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.cases import operations, queries
+from engine.circuit import Circuit
 from engine.demo import inflight
 from engine.models import User
 from engine.people import accounts
-from engine.platform.context import Circuit
 
 DEPARTMENTS = {
     "registratura": "Registratură și Relații cu Publicul",

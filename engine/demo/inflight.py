@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.cases import documents, operations, queries
+from engine.circuit import Circuit
 from engine.models import TaskState, User
-from engine.platform.context import Circuit
 
 PLAN = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from engine.messages import mailer
 from engine.models import Membership, Notification, Request, RequestStatus, User
-from engine.platform.context import Circuit
+from engine.platform.config import Settings
 from engine.platform.dispatch import defer
 from engine.platform.timeutil import utcnow
+from engine.workflow.taskindex import DiagramMessage
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,27 @@ def to_recipients(
     return [n for n in sent if n is not None]
 
 
+def diagram_messages(
+    session: Session,
+    request: Request,
+    said: Iterable[DiagramMessage],
+    procedure_title: str | None,
+) -> None:
+    """Post the messages a step of the diagram asked for (its texts filled in now).
+
+    A timer's message reaches each recipient once per text; `notifyApplicant` every time."""
+    with session.no_autoflush:  # like the index's own writes, they go out in one flush
+        for message in said:
+            values = message_values(request, message.data, procedure_title)
+            text = fill(message.template, values)
+            if message.recipients is None:
+                post(session, request, message.kind, text, user_id=request.applicant_id)
+            else:
+                to_recipients(
+                    session, request, message.kind, text, message.recipients, message.department
+                )
+
+
 def request_status(session: Session, request: Request) -> Notification | None:
     """Tell the applicant about the request's new status (when it is worth telling)."""
     template = STATUS_MESSAGES.get(request.status)
@@ -217,10 +239,9 @@ def recipients(session: Session, note: Notification) -> list[str]:
     return []
 
 
-def send(session: Session, circuit: Circuit, notification_id: int) -> bool:
+def send(session: Session, settings: Settings, notification_id: int) -> bool:
     """E-mail a notification (or write it to the outbox without SMTP) if not sent yet."""
     note = session.get(Notification, notification_id)
-    settings = circuit.settings
     if note is None or note.emailed_at is not None:
         return False
     to = recipients(session, note)

@@ -10,9 +10,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from engine import audit
 from engine.models import ApiToken, Department, Membership, User
 from engine.people import personal, rules, sessions
-from engine.platform import audit
 from engine.platform.errors import BadRequest
 from engine.platform.timeutil import local_today, utcnow
 

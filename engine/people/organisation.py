@@ -12,8 +12,8 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.models import Department, Membership, User
-from engine.platform import audit
 from engine.platform.errors import Invalid
 from engine.workflow import definitions
 from engine.workflow.spifftasks import (
@@ -25,7 +25,7 @@ from engine.workflow.spifftasks import (
 )
 
 if TYPE_CHECKING:
-    from engine.platform.context import Circuit
+    from engine.circuit import Circuit
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 RESERVED = {APPLICANT_LANE, UNASSIGNED}

@@ -12,6 +12,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from engine.circuit import current
+
 KEY_FILE = "personal_data.key"
 
 
@@ -69,6 +71,4 @@ def vault_for(data_dir: Path) -> Vault:
 
 def vault() -> Vault:
     """Return the vault of the running Circuit's data directory."""
-    from engine.platform.context import current
-
     return vault_for(current().settings.data_dir)

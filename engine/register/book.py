@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, defer
 
 from engine.models import RegistryEntry, Request, RequestStatus, TaskRecord, User
 from engine.register import chain
-from engine.register.desk import CHANNELS, DIRECTIONS, REPLY_BY, require_reader
+from engine.register.access import CHANNELS, DIRECTIONS, REPLY_BY, require_reader
 
 NOT_DEPARTMENTS = {"registratura", "solicitant", "nealocat"}
 RESOLUTIONS = {

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.messages import notify
 from engine.models import Request, RequestStatus, User
-from engine.platform import audit
 from engine.platform.errors import Invalid
 from engine.platform.timeutil import utcnow
 from engine.register import chain

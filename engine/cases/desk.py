@@ -1,4 +1,5 @@
-"""The registry's desk: register whatever comes in or goes out, on any channel."""
+"""The registry's desk: register whatever comes in or goes out, on any channel; what comes in
+under a procedure starts a request, so the desk stands on cases/operations."""
 
 from __future__ import annotations
 
@@ -11,25 +12,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.cases import documents, operations
+from engine.circuit import Circuit
 from engine.models import RegistryEntry, Request, User
-from engine.platform import audit
-from engine.platform.context import Circuit
 from engine.platform.errors import Forbidden, Invalid
 from engine.register import chain, conexare
+from engine.register.access import (
+    CHANNELS,
+    DIRECTIONS,
+    REGISTRY_DEPARTMENT,
+    REPLY_BY,
+    may_register,
+)
 from engine.workflow import forms
 
-REGISTRY_DEPARTMENT = "registratura"  # the default registry department; sees every entry
-READERS = {REGISTRY_DEPARTMENT, "secretar"}  # the register's readers besides administrators
-DIRECTIONS = {"in": "Intrare", "out": "Ieșire"}
-CHANNELS = {
-    "counter": "Ghișeu",
-    "post": "Poștă",
-    "email": "E-mail",
-    "portal": "Portal",
-    "fax": "Fax",
-}
-REPLY_BY = {"post": "prin poștă", "email": "prin e-mail"}
 SCAN_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/tiff"}
 _REGISTRATION = re.compile(r"^\s*(?:nr\.?\s*)?(\d{1,7})\s*/\s*(\d{2})\.(\d{2})\.(\d{4})\s*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -42,26 +39,6 @@ class Registered:
     entry: RegistryEntry
     request: Request | None
     created: bool = True
-
-
-def may_register(user: User) -> bool:
-    return user.is_admin or REGISTRY_DEPARTMENT in user.departments
-
-
-def may_read_register(user: User) -> bool:
-    return user.is_admin or bool(READERS & set(user.departments))
-
-
-def require_reader(user: User) -> None:
-    """Refuse whoever may not read the register (it names people and their petitions)."""
-    if not may_read_register(user):
-        raise Forbidden("Registrul poate fi consultat numai de registratură și de auditori.")
-
-
-def verify(session: Session, user: User) -> chain.ChainCheck:
-    """Walk the register's hash chain for a reader of the register."""
-    require_reader(user)
-    return chain.verify_chain(session)
 
 
 def parse_registration(value: str) -> tuple[int, date] | None:
