@@ -16,7 +16,7 @@ from sqlalchemy import text
 from engine import jobs
 from engine.circuit import Circuit, install
 from engine.demo.cityhall import DEPARTMENTS as DEMO_DEPARTMENTS
-from engine.people import accounts
+from engine.people import accounts, organisation
 from engine.platform.config import PROJECT_ROOT, Settings
 from engine.platform.db import Base, Database
 from engine.platform.dispatch import PendingJob
@@ -118,7 +118,7 @@ def backend(
     people: dict[str, int] = {}
     with db.transaction() as session:
         for code, name in DEPARTMENTS.items():
-            accounts.ensure_department(session, code, name)
+            organisation.ensure_department(session, code, name)
         for key, (email, name, depts, heads) in PEOPLE.items():
             user = accounts.create_user(
                 session, email, name, PASSWORD, departments=depts, heads=heads

@@ -93,7 +93,7 @@ def token() -> Any:
         raise Unauthorized("Adresa de e-mail sau parola nu este corectă.")
     throttle.release(slot)
     ttl = timedelta(hours=db.circuit().settings.token_ttl_hours)
-    value, expires = accounts.issue_token(db.session(), user, ttl)
+    value, expires = sessions.issue_token(db.session(), user, ttl)
     audit.record(db.session(), "login", actor_id=user.id, channel="api")
     db.commit()
     return {"token": value, "expires_at": expires.isoformat(timespec="seconds")}
@@ -185,12 +185,8 @@ def create_request() -> Any:
             session, circuit, me(), procedure, data, uploads, key, company=company or None
         )
         db.commit()
-    except IntegrityError:
-        session.rollback()  # a concurrent retry with the same key registered it first
-        req = operations.find_by_idempotency_key(session, me(), key) if key else None
-        if req is None:
-            raise
-        created = False
+    except IntegrityError as conflict:  # a concurrent retry with the same key registered it first
+        req, created = operations.first_registered(session, me(), key, conflict), False
     body = serialize.request_summary(req)
     response = jsonify(body)
     response.status_code = 201

@@ -188,6 +188,6 @@ def bearer_token() -> str | None:
 def bearer_user() -> User | None:
     """Return the user of the request's bearer token, if valid."""
     token = bearer_token()
-    user = accounts.user_for_token(db.session(), token) if token else None
+    user = sessions.user_for_token(db.session(), token) if token else None
     g.api_user = user
     return user

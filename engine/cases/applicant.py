@@ -154,7 +154,7 @@ def withdraw(session: Session, circuit: Circuit, user: User, request_id: int) ->
     loaded = runtime.load(
         session, instance_id, circuit.calendar
     )  # the status is read again under the lock
-    if request.status in operations.CLOSED:
+    if request.status.is_closed:
         raise Conflict("Cererea este deja închisă și nu mai poate fi retrasă.", code="closed")
     open_departments = sorted(
         {

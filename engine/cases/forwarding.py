@@ -48,7 +48,7 @@ def forward_to_authority(
         raise Invalid(errors)
     loaded = runtime.load(session, row.instance_id)  # the status is read again under the lock
     request = row.request
-    if request.status in operations.CLOSED:
+    if request.status.is_closed:
         raise Conflict("Cererea este deja închisă.", code="closed")
     letter = chain.register(
         session,

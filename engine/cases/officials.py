@@ -18,7 +18,6 @@ from engine.models import (
     Department,
     Document,
     Membership,
-    RequestStatus,
     TaskRecord,
     TaskState,
     User,
@@ -28,7 +27,6 @@ from engine.platform.timeutil import as_aware, local_today, utcnow
 from engine.workflow import runtime, spifftasks
 
 AT_RISK_DAYS = 5  # fewer days left than this: the inbox marks the task at risk
-OPEN = (RequestStatus.REGISTERED, RequestStatus.IN_PROGRESS, RequestStatus.WAITING_FOR_CITIZEN)
 
 
 @dataclass(frozen=True)

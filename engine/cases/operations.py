@@ -8,6 +8,7 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from engine import audit
@@ -29,8 +30,6 @@ from engine.platform.timeutil import BUCHAREST, utcnow
 from engine.register import chain, conexare
 from engine.workflow import definitions, forms, runtime, spifftasks, taskindex, versions
 from engine.workflow.catalog import AttachmentSpec, Catalog, Procedure
-
-CLOSED = (RequestStatus.COMPLETED, RequestStatus.REJECTED, RequestStatus.WITHDRAWN)
 
 
 def form_options(session: Session, circuit: Circuit) -> dict[str, list[tuple[str, str]]]:
@@ -99,6 +98,19 @@ def find_by_idempotency_key(session: Session, applicant: User, key: str) -> Requ
     return session.scalar(
         select(Request).where(Request.applicant_id == applicant.id, Request.idempotency_key == key)
     )
+
+
+def first_registered(
+    session: Session, applicant: User, key: str | None, conflict: IntegrityError
+) -> Request:
+    """After a commit refused for a duplicate key, roll back and return the request the same
+    idempotency key registered first (a double click, a retried call); re-raise the conflict
+    if it was about something else."""
+    session.rollback()
+    found = find_by_idempotency_key(session, applicant, key[:200]) if key else None
+    if found is None:
+        raise conflict
+    return found
 
 
 def start_request(
@@ -182,26 +194,21 @@ def start_request(
         **intake.entry_fields(),
     )
     now = entry.registered_at  # taken under the register's lock: requests queue in its order
-    request = Request(
+    request = chain.new_request(
+        session,
+        entry,
         procedure=proc.id,
+        status=RequestStatus.REGISTERED,
+        due_date=due,
+        summary=summary,
+        data=clean,
         applicant_id=applicant.id if applicant else None,
         issuer_name=None if applicant else issuer,
         issuer_contact=None if applicant else intake.contact,
         reply_by=None if applicant else intake.reply_by,
-        status=RequestStatus.REGISTERED,
-        registry_entry_id=entry.id,
-        registration_number=entry.number,
-        registration_date=entry.registered_on,
-        due_date=due,
-        summary=summary,
-        data=clean,
         idempotency_key=key,
         company_id=firm.id if firm else None,
-        created_at=now,
-        updated_at=now,
     )
-    session.add(request)
-    session.flush()
     instance = Instance(
         request_id=request.id,
         process_version_id=version_id,
@@ -366,7 +373,7 @@ def _complete(
     if request.status != before:
         _record_status_change(session, request, actor, before)
         notify.request_status(session, request)
-    if request.status in CLOSED:
+    if request.status.is_closed:
         _close(session, request, actor)
     return request
 

@@ -13,7 +13,6 @@ from engine.models import (
     AuditEvent,
     Department,
     Document,
-    Notification,
     Request,
     RequestStatus,
     TaskRecord,
@@ -221,18 +220,6 @@ def departments(session: Session) -> list[Department]:
 
 def department_names(session: Session) -> dict[str, str]:
     return {d.code: d.name for d in departments(session)}
-
-
-def notifications_for(session: Session, user: User, limit: int = 20) -> list[Notification]:
-    """Return recent notifications for the person and for their departments."""
-    cond = Notification.user_id == user.id
-    if user.departments:
-        cond = cond | Notification.department.in_(user.departments)
-    return list(
-        session.scalars(
-            select(Notification).where(cond).order_by(Notification.id.desc()).limit(limit)
-        )
-    )
 
 
 def step_submissions(session: Session, request_id: int) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
-from engine.cases import operations, queries
+from engine.cases import queries
 from engine.circuit import Circuit
 from engine.models import Document, Request, User
 from engine.platform.errors import NotFound
@@ -120,7 +120,7 @@ def answer_pdf(
 ) -> tuple[bytes, str]:
     """Return the city hall's answer to a closed request as a PDF, and its file name."""
     req = queries.request_for(session, user, request_id)
-    if not req.answer or req.status not in operations.CLOSED:
+    if not req.answer or not req.status.is_closed:
         raise NotFound("Cererea nu are încă un răspuns.", code="no_answer")
     label = registration_label(req.registration_number, req.registration_date)
     sheet = _Sheet(issuer, f"Răspuns la cererea {label}")

@@ -12,7 +12,7 @@ from engine.cases import operations, queries
 from engine.circuit import Circuit
 from engine.demo import inflight
 from engine.models import User
-from engine.people import accounts
+from engine.people import accounts, organisation
 
 DEPARTMENTS = {
     "registratura": "Registratură și Relații cu Publicul",
@@ -109,7 +109,7 @@ def load_demo(circuit: Circuit) -> list[DemoAccount]:
     out: list[DemoAccount] = []
     with circuit.db.transaction() as session:
         for code, name in DEPARTMENTS.items():
-            accounts.ensure_department(session, code, name)
+            organisation.ensure_department(session, code, name)
         fresh = session.scalar(select(User.id).where(User.email == PEOPLE[0][0])) is None
         for email, name, depts, heads, admin in PEOPLE:
             password = None

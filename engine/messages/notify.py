@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.messages import mailer
@@ -204,6 +204,53 @@ def request_status(session: Session, request: Request) -> Notification | None:
         due=f"{request.due_date:%d.%m.%Y}",
     )
     return post(session, request, request.status.value, message, user_id=request.applicant_id)
+
+
+def own(session: Session, user: User, limit: int = 200) -> list[Notification]:
+    """Return the person's own notifications, newest first."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def with_departments(session: Session, user: User, limit: int = 20) -> list[Notification]:
+    """Return recent notifications for the person and for their departments, newest first."""
+    cond = Notification.user_id == user.id
+    if user.departments:
+        cond = cond | Notification.department.in_(user.departments)
+    return list(
+        session.scalars(
+            select(Notification).where(cond).order_by(Notification.id.desc()).limit(limit)
+        )
+    )
+
+
+def unread_count(session: Session, user: User) -> int:
+    """Count the person's notifications not seen yet."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_read(session: Session, user: User) -> int:
+    """Mark every notification of the person as seen now."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def unsent(session: Session, limit: int = 200) -> list[int]:

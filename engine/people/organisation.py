@@ -64,6 +64,14 @@ def add_department(
     return dept
 
 
+def ensure_department(
+    session: Session, code: str, name: str, actor_id: int | None = None
+) -> Department:
+    """Return the department with this code, adding it (add_department) if there is none."""
+    dept = session.get(Department, code)
+    return dept if dept is not None else add_department(session, code, name, actor_id)
+
+
 def _active_people() -> object:
     return (
         select(Membership.department_code, func.count(Membership.user_id).label("people"))
