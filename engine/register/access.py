@@ -1,4 +1,4 @@
-"""Who may read the register and register in it, and the words of its columns."""
+"""Who may read the register and who may register in it."""
 
 from __future__ import annotations
 
@@ -10,15 +10,6 @@ from engine.register import chain
 
 REGISTRY_DEPARTMENT = "registratura"  # the default registry department; sees every entry
 READERS = {REGISTRY_DEPARTMENT, "secretar"}  # the register's readers besides administrators
-DIRECTIONS = {"in": "Intrare", "out": "Ieșire"}
-CHANNELS = {
-    "counter": "Ghișeu",
-    "post": "Poștă",
-    "email": "E-mail",
-    "portal": "Portal",
-    "fax": "Fax",
-}
-REPLY_BY = {"post": "prin poștă", "email": "prin e-mail"}
 
 
 def may_register(user: User) -> bool:
