@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from engine.deadlines import bridge_days
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.models import Department
-from engine.platform import redisconn
+from engine.platform import datadir, redisconn
 from engine.platform.config import Settings
 from engine.platform.db import Database
 from engine.platform.dispatch import Dispatcher
@@ -123,6 +123,7 @@ def _folder_catalog(settings: Settings) -> Catalog:
 
 def build(settings: Settings) -> Circuit:
     """Create the Circuit for these settings and make it the process's current one."""
+    datadir.secure(settings.data_dir)  # an older folder, or files made under a loose umask
     circuit = Circuit(
         settings=settings,
         db=Database(settings.database_url),
@@ -133,16 +134,22 @@ def build(settings: Settings) -> Circuit:
 
 
 def install(circuit: Circuit) -> None:
-    """Make an existing Circuit the one this process's RQ jobs (and its vault) use."""
+    """Make an existing Circuit the one this process's RQ jobs (and the lookups below) use."""
     global _current
     _current = circuit
+
+
+def registry_department() -> str:
+    """Return the code of the department that keeps the register (CIRCUIT_REGISTRY_DEPARTMENT)."""
+    return current().settings.registry_department
 
 
 def current() -> Circuit:
     """Return the Circuit of this process, building it from the environment if needed.
 
-    Only what RQ starts with bare ids (engine.jobs) and the personal-data vault look it up;
-    everything else is handed its Circuit, or the part of it it needs."""
+    Looked up only above workflow/ and messages/: by what RQ starts with bare ids
+    (engine.jobs), the personal-data vault (people.personal) and the register's permissions
+    (registry_department); everything else is handed its Circuit, or the part it needs."""
     if _current is None:
         from engine.platform.config import load_settings
 

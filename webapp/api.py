@@ -70,11 +70,7 @@ def json_body() -> dict[str, Any]:
 
 def _page_args() -> tuple[int, int]:
     page = inputs.page_number(request.args.get("page"))
-    try:
-        per_page = min(100, max(1, int(request.args.get("per_page", 20))))
-    except ValueError:
-        raise BadRequest("Parametrul per_page trebuie să fie un număr întreg.") from None
-    return page, per_page
+    return page, inputs.page_size(request.args.get("per_page"), 20, 100)
 
 
 @bp.post("/auth/token")

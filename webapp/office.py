@@ -10,6 +10,7 @@ from flask_login import current_user
 from engine.cases import forwarding, officials, operations, queries, readmodel
 from engine.messages import notify
 from engine.models import TaskRecord, TaskState
+from engine.platform import bounds
 from engine.platform.errors import Conflict, Forbidden, Invalid
 from engine.platform.timeutil import local_today
 from engine.workflow import versions
@@ -192,9 +193,8 @@ def _refused(exc: Conflict | Invalid, task_id: str) -> Any:
 
 @bp.route("/sarcini/<task_id>/repartizare", methods=["POST"])
 def assign(task_id: str) -> Any:
-    raw = request.form.get("user_id", "")
-    user_id = int(raw) if raw.isdigit() else None
     try:
+        user_id = bounds.form_id(request.form.get("user_id"))
         row = officials.assign_task(db.session(), current(), task_id, user_id)
         db.commit()
     except (Conflict, Invalid) as exc:
@@ -223,7 +223,12 @@ def forward_task(task_id: str) -> Any:
     form = request.form
     try:
         req = forwarding.forward_to_authority(
-            db.session(), current(), task_id, form.get("authority"), form.get("reason")
+            db.session(),
+            db.circuit(),
+            current(),
+            task_id,
+            form.get("authority"),
+            form.get("reason"),
         )
         db.commit()
     except (Conflict, Invalid) as exc:

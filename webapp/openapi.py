@@ -41,14 +41,25 @@ PDF = {
     "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
 }
 TASK_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    {
+PAGE = {
+    "name": "page",
+    "in": "query",
+    "description": "1…100000; outside, or not an integer: 400 bad_page",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1},
+}
+
+
+def per_page(default: int, largest: int) -> dict[str, Any]:
+    """Describe `per_page`: 1…100000 accepted (400 bad_page otherwise), above `largest` clamped."""
+    return {
         "name": "per_page",
         "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-    },
-]
+        "description": f"1…100000 (400 bad_page otherwise); more than {largest} gives {largest}",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": default},
+    }
+
+
+PAGING = [PAGE, per_page(20, 100)]
 
 SCHEMAS: dict[str, Any] = {
     "Error": {

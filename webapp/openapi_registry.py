@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.openapi import _errors, _json, _op
+from webapp.openapi import PAGE, _errors, _json, _op, per_page
 
 _TEXT = {"type": "string"}
 _PERIOD = [
@@ -154,8 +154,8 @@ def registry_paths() -> dict[str, Any]:
                 parameters=[
                     *_PERIOD,
                     {"name": "q", "in": "query", "schema": _TEXT},
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                    {"name": "per_page", "in": "query", "schema": {"type": "integer"}},
+                    PAGE,
+                    per_page(50, 200),
                 ],
             ),
         },

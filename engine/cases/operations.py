@@ -176,7 +176,7 @@ def start_request(
     if reminder:
         initial["reamintire_la"] = reminder
     workflow = runtime.new_workflow(parsed, initial, session, circuit.calendar)
-    organisation.check_routing(session, workflow)
+    organisation.check_routing(session, workflow, registry=circuit.settings.registry_department)
     state = definitions.dump_workflow(workflow)
 
     if not intake.documents:
@@ -248,6 +248,7 @@ def start_request(
         actor_id=actor_id,
         answer_field=proc.answer_field,
         now=now,
+        registry=circuit.settings.registry_department,
     )
     notify.diagram_messages(session, request, said, proc.title)
     notify.request_status(session, request)
@@ -354,12 +355,15 @@ def _complete(
         actor_id=actor.id,
         completed_row=row,
         answer_field=proc.answer_field if proc else None,
+        registry=circuit.settings.registry_department,
     )
     notify.diagram_messages(session, request, said, proc.title if proc else None)
     mydata.record_access(
         session, actor, request, mydata.CHANGED, f"pasul {row.name}", department=row.department
     )
-    organisation.check_routing(session, loaded.workflow, loaded.before.ready)
+    organisation.check_routing(
+        session, loaded.workflow, loaded.before.ready, registry=circuit.settings.registry_department
+    )
     audit.record(
         session,
         "task_completed",
@@ -397,6 +401,7 @@ def end_early(
     request: Request,
     actor: User,
     status: RequestStatus,
+    registry: str,
 ) -> None:
     """Stop a locked instance before its end (every open step and timer cancelled) and close
     the request with this status: a withdrawal, a petition sent to another authority."""
@@ -404,7 +409,13 @@ def end_early(
     loaded.workflow.cancel()
     runtime.save(session, loaded)
     said = taskindex.sync(
-        session, request, loaded.row, loaded.workflow, before=loaded.before, actor_id=actor.id
+        session,
+        request,
+        loaded.row,
+        loaded.workflow,
+        before=loaded.before,
+        actor_id=actor.id,
+        registry=registry,
     )
     notify.diagram_messages(session, request, said, None)
     now = utcnow()

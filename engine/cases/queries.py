@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, defer, joinedload
 
+from engine.circuit import registry_department
 from engine.models import (
     AuditEvent,
     Department,
@@ -112,7 +113,13 @@ def _touched_by(departments: list[str]) -> Any:
 
 COUNT_CAP = 1000
 # The registry follows every registration; the secretary general and the mayor supervise.
-SEES_ALL = {"registratura", "secretar", "primar"}
+SUPERVISORS = {"secretar", "primar"}
+
+
+def sees_all(user: User) -> bool:
+    """Tell whether an official sees every request: the registry (the setting), supervisors."""
+    departments = set(user.departments)
+    return registry_department() in departments or bool(SUPERVISORS & departments)
 
 
 def visible_requests(
@@ -121,7 +128,7 @@ def visible_requests(
     """Return a page of the requests this user may see, newest first, and how many there
     are, counted up to COUNT_CAP + 1 (a registry official may see tens of thousands)."""
     query = select(Request.id)
-    if user.is_admin or SEES_ALL & set(user.departments):
+    if user.is_admin or sees_all(user):
         pass
     elif user.is_official:
         query = query.where(_touched_by(user.departments) | (Request.applicant_id == user.id))
@@ -158,7 +165,7 @@ def _visible_request(session: Session, user: User, request_id: int) -> Request:
         raise NotFound("Cererea nu există.")
     if request.applicant_id == user.id or user.is_admin:
         return request
-    if SEES_ALL & set(user.departments):
+    if sees_all(user):
         return request
     if user.is_official and session.scalar(
         select(TaskRecord.id)

@@ -38,7 +38,11 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
     if task.has_state(SpiffState.WAITING):
         return False  # not due yet by the workflow's clock
     said = runtime.advance(
-        session, loaded, request, answer_field=proc.answer_field if proc else None
+        session,
+        loaded,
+        request,
+        answer_field=proc.answer_field if proc else None,
+        registry=circuit.settings.registry_department,
     )
     notify.diagram_messages(session, request, said, proc.title if proc else None)
     return True

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.platform.datadir import private_dir
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -47,7 +49,7 @@ def _secret_key(data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -64,8 +66,7 @@ def forms_dir_from(env: Mapping[str, str] | None = None) -> Path:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from an environment mapping (default: os.environ)."""
     env = os.environ if env is None else env
-    data_dir = Path(env.get("CIRCUIT_DATA_DIR", "instance")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_dir(Path(env.get("CIRCUIT_DATA_DIR", "instance")).resolve())
     database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'circuit.db'}"
     if database_url.startswith("postgres://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]

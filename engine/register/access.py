@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from engine.circuit import registry_department
 from engine.models import User
 from engine.platform.errors import Forbidden
 from engine.register import chain
 
-REGISTRY_DEPARTMENT = "registratura"  # the default registry department; sees every entry
-READERS = {REGISTRY_DEPARTMENT, "secretar"}  # the register's readers besides administrators
+AUDITORS = {"secretar"}  # read the register besides the registry and administrators
 
 
 def may_register(user: User) -> bool:
-    return user.is_admin or REGISTRY_DEPARTMENT in user.departments
+    """Tell whether a user registers documents: the registry department (the setting), admins."""
+    return user.is_admin or registry_department() in user.departments
 
 
 def may_read_register(user: User) -> bool:
-    return user.is_admin or bool(READERS & set(user.departments))
+    """Tell whether a user may read the register: those who register, and the auditors."""
+    return may_register(user) or bool(AUDITORS & set(user.departments))
 
 
 def require_reader(user: User) -> None:

@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
+from engine.circuit import registry_department
 from engine.models import RegistryEntry, Request, RequestStatus, TaskRecord, User
 from engine.register import chain
 from engine.register.access import require_reader
 from engine.register.entry_form import CHANNELS, DIRECTIONS, REPLY_BY
+from engine.workflow.spifftasks import APPLICANT_LANE, UNASSIGNED
 
-NOT_DEPARTMENTS = {"registratura", "solicitant", "nealocat"}
 RESOLUTIONS = {
     RequestStatus.REGISTERED: "În lucru",
     RequestStatus.IN_PROGRESS: "În lucru",
@@ -189,6 +190,8 @@ def complete_rows(session: Session, entries: Sequence[RegistryEntry]) -> list[Re
         {(e.linked_year, e.linked_number) for e in entries if e.linked_year and e.linked_number},
     )
     request_ids = [r.id for r in requests.values()]
+    # The column names where a document was sent: not the registry, nor the applicant.
+    not_departments = {registry_department(), APPLICANT_LANE, UNASSIGNED}
     departments: dict[int, str] = {}
     if request_ids:
         for rid, dept in session.execute(
@@ -196,7 +199,7 @@ def complete_rows(session: Session, entries: Sequence[RegistryEntry]) -> list[Re
             .where(TaskRecord.request_id.in_(request_ids))
             .order_by(TaskRecord.created_at, TaskRecord.id)
         ):
-            if dept not in NOT_DEPARTMENTS:
+            if dept not in not_departments:
                 departments.setdefault(rid, dept)
     first_ids = [r.joined_to_id for r in requests.values() if r.joined_to_id]
     joined_to = (

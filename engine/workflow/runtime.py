@@ -159,6 +159,7 @@ def advance(
     completed_row: TaskRecord | None = None,
     answer_field: str | None = None,
     refresh_timers: bool = False,
+    registry: str,
 ) -> list[DiagramMessage]:
     """Advance a locked instance (a completed task, or due timers), save it, update the index.
 
@@ -175,4 +176,5 @@ def advance(
         actor_id=actor_id,
         completed_row=completed_row,
         answer_field=answer_field,
+        registry=registry,
     )

@@ -101,6 +101,7 @@ def sync(
     completed_row: TaskRecord | None = None,
     answer_field: str | None = None,
     now: datetime | None = None,
+    registry: str,
 ) -> list[DiagramMessage]:
     """Mirror the workflow into the task index, the timer table and the request's status.
 
@@ -111,10 +112,10 @@ def sync(
     with session.no_autoflush:  # the writes go out in one flush at commit
         now = now or utcnow()
         progressed = _sync_tasks(
-            session, request, instance, workflow, before, actor_id, completed_row, now
+            session, request, instance, workflow, before, actor_id, completed_row, now, registry
         )
-        _sync_timers(session, request, instance, workflow, before, now, said)
-        _sync_status(request, workflow, progressed, answer_field, now)
+        _sync_timers(session, request, instance, workflow, before, now, said, registry)
+        _sync_status(request, workflow, progressed, answer_field, now, registry)
         said += _applicant_messages(workflow, before)
     return said
 
@@ -148,6 +149,7 @@ def _sync_tasks(
     actor_id: int | None,
     completed_row: TaskRecord | None,
     now: datetime,
+    registry: str,
 ) -> bool:
     ready = all_tasks(workflow, state=SpiffState.READY, manual=True)
     ready_ids = {str(t.id) for t in ready}
@@ -156,7 +158,7 @@ def _sync_tasks(
         if task_id in before.ready:
             continue
         props = task_properties(task)
-        department = task_department(task) or UNASSIGNED
+        department = task_department(task, registry) or UNASSIGNED
         name = task.task_spec.bpmn_name or task.task_spec.name
         session.add(
             TaskRecord(
@@ -207,6 +209,7 @@ def _sync_status(
     progressed: bool,
     answer_field: str | None,
     now: datetime,
+    registry: str,
 ) -> None:
     before = request.status
     if workflow.is_completed():
@@ -219,7 +222,7 @@ def _sync_status(
             if answer is not None and request.status == RequestStatus.COMPLETED:
                 request.answer = str(answer)
     elif any(
-        task_department(t) == APPLICANT_LANE
+        task_department(t, registry) == APPLICANT_LANE
         for t in all_tasks(workflow, state=SpiffState.READY, manual=True)
     ):
         request.status = RequestStatus.WAITING_FOR_CITIZEN
@@ -247,6 +250,7 @@ def _sync_timers(
     before: Snapshot,
     now: datetime,
     said: list[DiagramMessage],
+    registry: str,
 ) -> None:
     for task in timer_tasks(workflow):
         task_id = str(task.id)
@@ -258,7 +262,7 @@ def _sync_timers(
                     .where(Timer.task_id == task_id)
                     .values(status=TimerStatus.FIRED, fired_at=now)
                 )
-                said.append(on_timer_fired(session, request, task))
+                said.append(on_timer_fired(session, request, task, registry))
             continue
         if not waiting and task.last_state_change < before.at:
             continue  # fired in an earlier step: its row says so already
@@ -272,7 +276,7 @@ def _sync_timers(
                 task_id=task_id,
                 bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
                 name=task.task_spec.bpmn_name or "Temporizator",
-                department=timer_department(task),
+                department=timer_department(task, registry),
                 due_at=due,
                 status=TimerStatus.WAITING if waiting else TimerStatus.FIRED,
                 fired_at=None if waiting else now,
@@ -282,7 +286,7 @@ def _sync_timers(
         if waiting:
             defer(session, "fire_timer", task_id, at=due, job_id=f"timer-{task_id}")
         else:  # already due when reached: fired in the same step
-            said.append(on_timer_fired(session, request, task))
+            said.append(on_timer_fired(session, request, task, registry))
     # A waiting timer whose task was cancelled (its activity finished first) is done too.
     cancelled = [
         task_id
@@ -298,12 +302,12 @@ def _sync_timers(
         )
 
 
-def timer_department(task: Task) -> str | None:
+def timer_department(task: Task, registry: str) -> str | None:
     """Return the department a timer speaks for: its own `department`, else its activity's."""
     activity = attached_activity(task)
     if "department" in task_properties(task) or activity is None:
-        return task_department(task)
-    return task_department(activity) or task_department(task)
+        return task_department(task, registry)
+    return task_department(activity, registry) or task_department(task, registry)
 
 
 DEFAULT_TIMER_MESSAGE = (
@@ -311,10 +315,10 @@ DEFAULT_TIMER_MESSAGE = (
 )
 
 
-def on_timer_fired(session: Session, request: Request, task: Task) -> DiagramMessage:
+def on_timer_fired(session: Session, request: Request, task: Task, registry: str) -> DiagramMessage:
     """Record the timer's firing; return its message for its recipients."""
     props = task_properties(task)
-    department = timer_department(task)
+    department = timer_department(task, registry)
     due = timer_due(task)
     audit.record(
         session,
