@@ -148,8 +148,9 @@ def current() -> Circuit:
     """Return the Circuit of this process, building it from the environment if needed.
 
     Looked up only above workflow/ and messages/: by what RQ starts with bare ids
-    (engine.jobs), the personal-data vault (people.personal) and the register's permissions
-    (registry_department); everything else is handed its Circuit, or the part it needs."""
+    (engine.jobs), the personal-data vault (people.personal), the register's chain key file
+    (register.key) and permissions (registry_department); everything else is handed its
+    Circuit, or the part it needs."""
     if _current is None:
         from engine.platform.config import load_settings
 

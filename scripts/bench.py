@@ -218,7 +218,9 @@ def start_op(circuit: Circuit, i: int) -> Op:
 
 def complete_op(circuit: Circuit, task_id: str) -> Op:
     def op(session: Session, user: User) -> str:
-        return operations.complete_task(session, circuit, user, task_id, dict(TRIAGE)).status
+        # Completing claims the task first; the backlog's older triage tasks wait unclaimed.
+        why = "bench: triage of the measured requests"
+        return operations.complete_task(session, circuit, user, task_id, dict(TRIAGE), why).status
 
     return op
 

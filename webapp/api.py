@@ -307,6 +307,7 @@ def tasks() -> Any:
         else queries.InboxOrder.OLDEST_REQUEST,
         claim=queries.InboxClaim(claim),
         user_id=user.id,
+        head_of=user.head_of,
     )
     by_instance = versions.instance_versions(session, [r.task.instance_id for r in rows])
     forms_cache: dict[tuple[int | None, str], Any] = {}
@@ -342,9 +343,16 @@ def release(task_id: str) -> Any:
 @bp.post("/tasks/<task_id>/complete")
 @authenticated
 def complete(task_id: str) -> Any:
-    user = _official()
-    data = json_body().get("data", {})
-    req = operations.complete_task(db.session(), db.circuit(), user, task_id, data)
+    user, body = _official(), json_body()
+    reason = body.get("reason")
+    req = operations.complete_task(
+        db.session(),
+        db.circuit(),
+        user,
+        task_id,
+        body.get("data", {}),
+        reason if isinstance(reason, str) else None,
+    )
     db.commit()
     return {"request": {"id": req.id, "status": req.status.value}}
 

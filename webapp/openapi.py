@@ -23,6 +23,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         409: "Conflict",
         422: "Date invalide",
         429: "Prea multe încercări",
+        503: "Indisponibil",
     }
     return {str(c): _json(_ref("Invalid") if c == 422 else _ref("Error"), text[c]) for c in codes}
 
@@ -539,11 +540,22 @@ def openapi_document() -> dict[str, Any]:
                     **_errors(400, 401, 403, 404, 409, 422),
                 },
                 parameters=[TASK_ID],
+                description=(
+                    "O sarcină nepreluată este preluată întâi, după regula preluării: dacă în "
+                    "lista compartimentului așteaptă una mai veche, nepreluată, trebuie un "
+                    "`reason` (păstrat în istoric), altfel 409 `out_of_order` cu `older_task`."
+                ),
                 requestBody={
                     "required": True,
                     "content": {
                         "application/json": {
-                            "schema": {"type": "object", "properties": {"data": {"type": "object"}}}
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "data": {"type": "object"},
+                                    "reason": {"type": "string"},
+                                },
+                            }
                         }
                     },
                 },

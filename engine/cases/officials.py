@@ -212,6 +212,23 @@ def members(session: Session, department: str, *, present_on: date | None = None
     return list(session.scalars(query))
 
 
+def _has_head(session: Session, department: str) -> bool:
+    """Say whether an active official heads this department."""
+    return (
+        session.scalar(
+            select(Membership.user_id)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.department_code == department,
+                Membership.is_head.is_(True),
+                User.active.is_(True),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def assign_task(session: Session, head: User, task_id: str, user_id: Any) -> TaskRecord:
     """Give a READY task of the head's department to one of its officials."""
     row = _task(session, task_id)
@@ -262,6 +279,22 @@ def redirect_task(
     target = session.get(Department, department) if isinstance(department, str) else None
     if target is None or target.code == row.department:
         errors.append({"field": "/department", "message": "Alegeți alt compartiment al primăriei."})
+    elif not members(session, target.code):  # the task would wait where nobody sees it
+        errors.append(
+            {
+                "field": "/department",
+                "message": f"Compartimentul „{target.name}” nu are niciun funcționar: "
+                "alegeți un compartiment în care lucrează cineva.",
+            }
+        )
+    elif row.role == "head" and not _has_head(session, target.code):
+        errors.append(
+            {
+                "field": "/department",
+                "message": f"Sarcina este rezervată șefilor, iar compartimentul „{target.name}” "
+                "nu are șef: alegeți un compartiment care are.",
+            }
+        )
     reason = " ".join(str(reason or "").split())[:500]
     if len(reason) < 5:
         errors.append({"field": "/reason", "message": "Spuneți de ce redirecționați sarcina."})

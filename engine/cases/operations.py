@@ -451,11 +451,21 @@ def _close(session: Session, request: Request, actor: User) -> None:
 
 
 def complete_task(
-    session: Session, circuit: Circuit, user: User, task_id: str, data: Any
+    session: Session,
+    circuit: Circuit,
+    user: User,
+    task_id: str,
+    data: Any,
+    reason: str | None = None,
 ) -> Request:
-    """Complete an official's task with its form data and advance the workflow."""
+    """Complete an official's task with its form data and advance the workflow.
+
+    A task nobody holds is claimed first, under the claim's rule: skipping an older free
+    task of the department needs a reason, recorded as a claim's reason."""
     row = task_for_official(session, user, task_id)
     ensure_workable(row, user)
+    if row.claimed_by_id is None:
+        row = claim_task(session, user, task_id, reason)
     if not isinstance(data, dict):
         data = {}
     return _complete(session, circuit, row, data, user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -44,8 +45,15 @@ class InboxClaim(str, Enum):
     MINE = "mine"  # claimed by the official asking
 
 
-def _inbox_filter(departments: list[str], claim: InboxClaim, user_id: int | None) -> Any:
+def _inbox_filter(
+    departments: list[str], claim: InboxClaim, user_id: int | None, head_of: Iterable[str]
+) -> Any:
     cond = (TaskRecord.state == TaskState.READY) & TaskRecord.department.in_(departments)
+    # A step reserved for heads (role=head) is listed only to those who head its department:
+    # others could not take it (operations.task_for_official).
+    heads = [d for d in head_of if d in departments]
+    reserved = TaskRecord.role.is_distinct_from("head")
+    cond &= (reserved | TaskRecord.department.in_(heads)) if heads else reserved
     if claim == InboxClaim.FREE:
         cond &= TaskRecord.claimed_by_id.is_(None)
     elif claim == InboxClaim.MINE:
@@ -62,8 +70,10 @@ def department_inbox(
     order: InboxOrder = InboxOrder.OLDEST_REQUEST,
     claim: InboxClaim = InboxClaim.ANY,
     user_id: int | None = None,
+    head_of: Iterable[str] = (),
 ) -> list[InboxRow]:
-    """Return READY tasks of these departments, the oldest request (or nearest deadline) first."""
+    """Return READY tasks of these departments, the oldest request (or nearest deadline) first;
+    steps reserved for heads only of the departments in `head_of`."""
     if not departments:
         return []
     sort = (TaskRecord.request_created_at, TaskRecord.id)
@@ -72,7 +82,7 @@ def department_inbox(
     rows = session.execute(
         select(TaskRecord, Request)
         .join(Request, Request.id == TaskRecord.request_id)
-        .where(_inbox_filter(departments, claim, user_id))
+        .where(_inbox_filter(departments, claim, user_id, head_of))
         .order_by(*sort)
         .options(
             joinedload(TaskRecord.claimed_by),
@@ -91,6 +101,7 @@ def inbox_count(
     *,
     claim: InboxClaim = InboxClaim.ANY,
     user_id: int | None = None,
+    head_of: Iterable[str] = (),
 ) -> int:
     """Count READY tasks of these departments (with the same filter as the inbox)."""
     if not departments:
@@ -99,7 +110,7 @@ def inbox_count(
         session.scalar(
             select(func.count())
             .select_from(TaskRecord)
-            .where(_inbox_filter(departments, claim, user_id))
+            .where(_inbox_filter(departments, claim, user_id, head_of))
         )
         or 0
     )

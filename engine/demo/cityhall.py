@@ -102,7 +102,7 @@ def _advance(
     user = session.scalar(select(User).where(User.email == email))
     assert user is not None
     row = next(r for r in queries.steps(session, request_id) if r.state.value == "ready")
-    operations.complete_task(session, circuit, user, row.id, data)
+    operations.complete_task(session, circuit, user, row.id, data, inflight.DEMO_REASON)
 
 
 def load_demo(circuit: Circuit) -> list[DemoAccount]:

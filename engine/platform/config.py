@@ -38,10 +38,16 @@ class Settings:
     login_limit: str = "10 per 5 minutes"  # failed logins per account, web and API together
     login_ip_limit: str = "30 per 5 minutes"  # failed logins per client address
     submission_limit: str = "10 per hour"  # requests submitted per account
+    # The register's chain key (engine.register_key); keep it out of the database's backups.
+    register_key_file: Path | None = None  # default: register.key in the data directory
 
     @property
     def documents_dir(self) -> Path:
         return self.data_dir / "documents"
+
+    @property
+    def register_key_path(self) -> Path:
+        return self.register_key_file or self.data_dir / "register.key"
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -92,6 +98,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         login_limit=_limit(env, "CIRCUIT_LOGIN_LIMIT", Settings.login_limit),
         login_ip_limit=_limit(env, "CIRCUIT_LOGIN_IP_LIMIT", Settings.login_ip_limit),
         submission_limit=_limit(env, "CIRCUIT_SUBMISSION_LIMIT", Settings.submission_limit),
+        register_key_file=Path(env["CIRCUIT_REGISTER_KEY_FILE"]).resolve()
+        if env.get("CIRCUIT_REGISTER_KEY_FILE")
+        else None,
     )
 
 

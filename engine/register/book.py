@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -45,6 +46,20 @@ COLUMNS = [
     "Indicativ dosar",
     "Amprentă (SHA-256)",
 ]
+
+
+# Cells a spreadsheet would read as a formula (OWASP, "CSV Injection"): = + - @, tab, CR.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+NUMERIC_COLUMNS = (0, 5, 6)  # number, pages, annexes: written as numbers, never quoted
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Return a text cell a spreadsheet shows as text: one that would start a formula gets a
+    leading apostrophe; a plain number such as "-5" is left as it is (it computes nothing)."""
+    if value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 @dataclass
@@ -256,11 +271,18 @@ def listing(
 def to_csv(
     session: Session, user: User, start: date, end: date, department_names: dict[str, str]
 ) -> bytes:
-    """Export the register for a period as CSV: UTF-8 with BOM, `;` between columns."""
+    """Export the register for a period as CSV: UTF-8 with BOM, `;` between columns.
+
+    Every text cell is quoted and one that a spreadsheet would run as a formula (a subject
+    "=HYPERLINK(...)" typed by a petitioner) is neutralised; numbers stay bare numbers."""
     require_reader(user)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(COLUMNS)
     for row in rows(session, start, end, page=1, per_page=0, newest_first=False):
-        writer.writerow(row.cells(department_names))
+        cells: list[str | int] = [spreadsheet_safe(c) for c in row.cells(department_names)]
+        for i in NUMERIC_COLUMNS:
+            if str(cells[i]).isdigit():
+                cells[i] = int(cells[i])
+        writer.writerow(cells)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
