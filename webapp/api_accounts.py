@@ -8,6 +8,7 @@ from flask import jsonify, request, send_file, url_for
 from sqlalchemy.exc import IntegrityError
 
 from engine.cases import documents, representation
+from engine.messages import notify
 from engine.people import links, mydata, profile, signup
 from engine.platform.errors import BadRequest
 from engine.platform.timeutil import iso
@@ -190,14 +191,14 @@ def verify_company(claim_id: int) -> Any:
 @bp.get("/me/notifications")
 @authenticated
 def my_notifications() -> Any:
-    notes = mydata.notifications(db.session(), me())
+    notes = notify.own(db.session(), me())
     return {"notifications": [mydata.notification_entry(n) for n in notes]}
 
 
 @bp.post("/me/notifications/read")
 @authenticated
 def read_notifications() -> Any:
-    count = mydata.mark_read(db.session(), me())
+    count = notify.mark_read(db.session(), me())
     db.commit()
     return {"marked": count}
 

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.cases import documents
 from engine.models import Company, Notification, RepresentationStatus, User
 from engine.people import personal
 from engine.people import rules as account_rules
 from engine.people.cnp import cnp_problem, compact_cui
-from engine.platform import audit
 from engine.platform.dispatch import defer
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.platform.timeutil import local_today, utcnow
