@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session
 from engine.cases import operations, queries
 from engine.models import Instance, ProcessVersion, TaskRecord, TaskState, User
 from engine.people import accounts
-from engine.platform.config import PROJECT_ROOT, Settings
+from engine.platform.config import PROJECT_ROOT, SHIPPED_ROOT, Settings
 from engine.platform.context import Circuit, install
 from engine.platform.db import Base, Database
 from engine.platform.migrate import upgrade
@@ -269,7 +269,7 @@ def bench_engine(
 def bench_bare(n: int) -> tuple[dict[str, Any], dict[str, int]]:
     """Time SpiffWorkflow alone: start, and complete the triage task, JSON round trip each."""
     parser = SpiffBpmnParser()
-    parser.add_bpmn_file(str(PROJECT_ROOT / "bpmn" / "petitie.bpmn"))
+    parser.add_bpmn_file(str(SHIPPED_ROOT / "bpmn" / "petitie.bpmn"))
     spec, subprocesses = parser.get_spec("petitie"), parser.get_subprocess_specs("petitie")
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
     now = datetime.now(BUCHAREST)

@@ -109,6 +109,22 @@ def test_a_font_with_romanian_diacritics_is_found() -> None:
     assert set(fonts) == {"", "B"} and all(p.is_file() for p in fonts.values())
 
 
+def test_pdfs_print_with_the_shipped_dejavu_unless_a_font_folder_is_named(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.delenv("CIRCUIT_PDF_FONT_DIR", raising=False)
+    shipped = receipts.SHIPPED_FONTS
+    assert receipts.font_paths() == {
+        "": shipped / "DejaVuSans.ttf",
+        "B": shipped / "DejaVuSans-Bold.ttf",
+    }
+    assert "Bitstream" in (shipped / "LICENSE").read_text(), "the licence travels with the fonts"
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+        (tmp_path / name).write_bytes((shipped / name).read_bytes())
+    monkeypatch.setenv("CIRCUIT_PDF_FONT_DIR", str(tmp_path))
+    assert receipts.font_paths()[""] == tmp_path / "DejaVuSans.ttf"
+
+
 def test_registration_label_is_one_form() -> None:
     assert receipts.registration_label(7, date(2026, 11, 28)) == "nr. 7/28.11.2026"
     assert receipts.registration_label(120, date(2027, 1, 5)) == "nr. 120/05.01.2027"
