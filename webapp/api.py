@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, g, jsonify, request, send_file
 from sqlalchemy.exc import IntegrityError
@@ -60,7 +60,7 @@ def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def me() -> User:
-    return g.api_user  # type: ignore[no-any-return]
+    return cast(User, g.api_user)
 
 
 def json_body() -> dict[str, Any]:
@@ -187,10 +187,10 @@ def create_request() -> Any:
         db.commit()
     except IntegrityError:
         session.rollback()  # a concurrent retry with the same key registered it first
-        req = operations.find_by_idempotency_key(session, me(), key) if key else None
-        if req is None:
+        replayed = operations.find_by_idempotency_key(session, me(), key) if key else None
+        if replayed is None:
             raise
-        created = False
+        req, created = replayed, False
     body = serialize.request_summary(req)
     response = jsonify(body)
     response.status_code = 201

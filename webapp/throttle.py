@@ -13,6 +13,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 from flask import Flask, Response, g, request
 from limits import RateLimitItem, parse
@@ -50,7 +51,7 @@ def _limiter() -> FixedWindowRateLimiter:
         )
         limiter = FixedWindowRateLimiter(storage)
         circuit.extras["limiter"] = limiter
-    return limiter  # type: ignore[no-any-return]
+    return cast(FixedWindowRateLimiter, limiter)
 
 
 def _digest(identity: str) -> str:

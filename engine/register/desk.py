@@ -276,7 +276,7 @@ def register_document(
         idempotency_key=key,
         summary=summary or None,
     )
-    request: Request | None = None
+    request = None
     if proc is not None and earlier is None:
         request, _ = operations.start_request(
             session, circuit, None, proc.id, _data(raw), [], intake=intake
