@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each test runs the `circuit` command in a process of its own
+
 ROOT = Path(__file__).parent.parent
 
 
@@ -106,7 +108,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
 def test_demo_then_run_serves_the_demo_city_hall(tmp_path):
     demo = circuit(["demo"], tmp_path)
     assert demo.returncode == 0, demo.stderr

@@ -8,12 +8,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pypdf import PdfReader
 
 from tests import engine_steps as steps
 from tests.browser.focus import wait_for_focus
 from tests.citizen_helpers import ADULT_CNP, GOOD_PASSWORD, link, outbox
 from tests.test_web_flow import PDF
+
+pytestmark = pytest.mark.slow  # drives a real Chromium
 
 NAME = "Ștefan Țăranu"
 EMAIL = "stefan.taranu@example.ro"

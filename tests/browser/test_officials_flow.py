@@ -17,6 +17,8 @@ from tests.browser.conftest import DESKTOP, PHONE, Checked
 from tests.conftest import PASSWORD, PEOPLE
 from tests.test_web_flow import PDF
 
+pytestmark = pytest.mark.slow  # drives a real Chromium
+
 ISSUER = "Gheorghe Ionescu-Bălțățeanu"
 SUMMARY = "Sesizare privind iluminatul public pe strada Țesătorilor"
 INBOX_SIZE = 40
