@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
 from tests.conftest import PASSWORD, PEOPLE
 from tests.security_steps import app_with
 from tests.test_cli import circuit as run_cli
@@ -49,6 +51,7 @@ def test_a_page_number_past_any_page_is_refused(client, api_for, browser_for):
     assert browser_for("registry").get(f"/birou/?pagina={HUGE}").status_code == 400
 
 
+@pytest.mark.slow  # runs the `circuit` command in processes of its own
 def test_deadline_with_a_start_near_year_9999_or_negative_days(client, tmp_path):
     r = client.get("/api/v1/calendar/deadline?start=9999-12-01&days=30")
     assert r.status_code == 400 and "2100" in r.get_json()["message"]
