@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.focus import wait_for_focus
-from tests.test_web_flow import PDF
+from tests.support.browser import wait_for_focus
+from tests.support.web import PDF
 
 pytestmark = pytest.mark.slow  # drives a real Chromium
 
