@@ -272,3 +272,109 @@ def test_the_task_page_forwards_to_another_authority(client, api_for, browser_fo
     assert "a fost transmisă autorității competente" in inbox
     seen = client.get(f"/api/v1/requests/{rid}", headers=api_for("citizen")).get_json()
     assert "Consiliul Județean Hunedoara" in seen["answer"]
+
+
+def test_completing_an_unclaimed_task_out_of_order_needs_a_reason_too(client, api_for, browser_for):
+    ids = three_petitions(client, api_for)
+    registry = api_for("registry")
+    oldest, newest = ready_task(client, registry, ids[0]), ready_task(client, registry, ids[2])
+    triage = {"decizie_triere": "repartizare", "departament": "urbanism"}
+    assert claim(client, registry, newest["id"]).status_code == 409
+    # Completing without taking it first is refused the same way, and nothing changes.
+    r = complete(client, registry, newest["id"], triage)
+    assert r.status_code == 409
+    body = r.get_json()
+    assert body["error"] == "out_of_order" and body["older_task"]["id"] == oldest["id"]
+    assert ready_task(client, registry, ids[2])["claimed_by"] is None
+    # On the office page too: "Finalizez" without taking it gives the form back, asking why.
+    official = browser_for("registry")
+    page = official.submit(f"/birou/sarcini/{newest['id']}", triage)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 409
+    assert f"cererea mai veche nr. {oldest['registration']['display']}" in html
+    assert 'name="reason"' in html
+    assert ready_task(client, registry, ids[2])["claimed_by"] is None
+    # With a reason it is claimed, completed, and the reason kept in the history.
+    why = "Petentul a venit la ghișeu cu actele complete"
+    r = client.post(
+        f"/api/v1/tasks/{newest['id']}/complete",
+        json={"data": triage, "reason": why},
+        headers=registry,
+    )
+    assert r.status_code == 200, r.get_json()
+    history = client.get(f"/api/v1/requests/{ids[2]}/history", headers=registry).get_json()
+    claimed = [e for e in history["events"] if e["action"] == "task_claimed"]
+    assert [(e["reason"], e["by"]) for e in claimed] == [(why, "Maria Dumitrescu")]
+    # The web form takes the reason as well.
+    middle = ready_task(client, registry, ids[1])
+    r = official.submit(
+        f"/birou/sarcini/{middle['id']}", {**triage, "reason": "Cerere urgentă a primarului"}
+    )
+    assert r.status_code == 302
+    html = official.get(f"/birou/cereri/{ids[1]}").get_data(as_text=True)
+    assert "Motiv: Cerere urgentă a primarului" in html
+    # In order, no reason is asked.
+    assert complete(client, registry, oldest["id"], triage).status_code == 200
+
+
+def test_a_task_is_not_redirected_to_a_department_nobody_works_in(client, api_for, browser_for):
+    rid, task = submitted_to_urbanism(client, api_for)
+    head = api_for("urbanism_head")
+    url = f"/api/v1/tasks/{task['id']}/redirect"
+    why = "Este o chestiune de stare civilă, nu de urbanism."
+    r = client.post(url, json={"department": "stare_civila", "reason": why}, headers=head)
+    assert r.status_code == 422
+    errors = r.get_json()["errors"]
+    assert [e["field"] for e in errors] == ["/department"]
+    assert "nu are niciun funcționar" in errors[0]["message"]
+    assert ready_task(client, api_for("urbanism"), rid)["department"] == "urbanism"
+    # The head's page: the same refusal next to the field, the task stays where it was.
+    web = browser_for("urbanism_head")
+    page = web.get(f"/birou/sarcini/{task['id']}").get_data(as_text=True)
+    assert 'value="stare_civila"' not in page, "empty departments are not offered"
+    r = web.submit(
+        f"/birou/sarcini/{task['id']}",
+        {"department": "stare_civila", "reason": why},
+        action=f"/birou/sarcini/{task['id']}/redirectionare",
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "nu are niciun funcționar" in html
+    assert ready_task(client, api_for("urbanism"), rid)["department"] == "urbanism"
+    # A step reserved for heads does not go where nobody heads the department.
+    answer = {"actiune": "propune_raspuns", "raspuns": "Am verificat autorizația."}
+    assert complete(client, api_for("urbanism"), task["id"], answer).status_code == 200
+    approval = ready_task(client, head, rid)
+    r = client.post(
+        f"/api/v1/tasks/{approval['id']}/redirect",
+        json={"department": "politia_locala", "reason": "Constatarea o face poliția locală."},
+        headers=head,
+    )
+    assert r.status_code == 422 and r.get_json()["errors"][0]["field"] == "/department"
+    assert "nu are șef" in r.get_json()["errors"][0]["message"]
+    r = client.post(
+        f"/api/v1/tasks/{approval['id']}/redirect",
+        json={"department": "juridic", "reason": "Aprobarea o dă juridicul."},
+        headers=head,
+    )
+    assert r.status_code == 200, r.get_json()
+
+
+def test_a_step_reserved_for_heads_is_listed_only_to_heads(client, api_for, browser_for):
+    rid, task = submitted_to_urbanism(client, api_for)
+    urbanism, head = api_for("urbanism"), api_for("urbanism_head")
+    answer = {"actiune": "propune_raspuns", "raspuns": "Autorizația este în regulă."}
+    assert complete(client, urbanism, task["id"], answer).status_code == 200
+    approval = ready_task(client, head, rid)  # the head sees the approval step
+    assert approval["name"] and approval["department"] == "urbanism"
+    tasks = client.get("/api/v1/tasks", headers=urbanism).get_json()["tasks"]
+    assert [t for t in tasks if t["request_id"] == rid] == []
+    # The ordinary official's page neither lists nor counts it; the head's does.
+    official = browser_for("urbanism").get("/birou/").get_data(as_text=True)
+    assert 'Sarcini de lucru <span class="count">(0)</span>' in official
+    assert approval["id"] not in official
+    chief = browser_for("urbanism_head").get("/birou/").get_data(as_text=True)
+    assert 'Sarcini de lucru <span class="count">(1)</span>' in chief
+    assert approval["id"] in chief
+    # Nor is it the "older task" that an ordinary official must take first.
+    _, second = submitted_to_urbanism(client, api_for)
+    assert claim(client, urbanism, second["id"]).status_code == 200

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from engine.cases import receipts
 from tests.support import engine as steps
+from tests.support.register import counter_petition
 from tests.support.web import PDF, submit_petition
 
 SUBJECT = "Groapă în asfalt pe strada Școlii, lângă țarc"
@@ -128,3 +129,25 @@ def test_pdfs_print_with_the_shipped_dejavu_unless_a_font_folder_is_named(
 def test_registration_label_is_one_form() -> None:
     assert receipts.registration_label(7, date(2026, 11, 28)) == "nr. 7/28.11.2026"
     assert receipts.registration_label(120, date(2027, 1, 5)) == "nr. 120/05.01.2027"
+
+
+def test_receipt_and_answer_of_a_counter_petition_name_its_issuer(
+    circuit: Any, people: dict[str, int], client: Any, api_for: Any
+) -> None:
+
+    registry = api_for("registry")
+    made = counter_petition(client, registry, subject=SUBJECT)
+    assert made.status_code == 201, made.get_json()
+    rid = made.get_json()["request_id"]
+    receipt = client.get(f"/api/v1/requests/{rid}/receipt.pdf", headers=registry)
+    assert receipt.status_code == 200 and receipt.mimetype == "application/pdf"
+    text = pdf_text(receipt.data)
+    assert "Gheorghe Țăranu" in text, "the petitioner without an account is named"
+    assert f"nr. {made.get_json()['display']}" in text
+
+    answered(circuit, people, rid)
+    answer = client.get(f"/api/v1/requests/{rid}/answer.pdf", headers=registry)
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    text = pdf_text(answer.data)
+    assert "Gheorghe Țăranu" in text
+    assert ANSWER in " ".join(text.split())

@@ -215,3 +215,107 @@ def test_the_profile_changes_name_email_and_password(
     assert r.status_code == 302
     token = client.post("/api/v1/auth/token", json={"email": "ion.nou@example.ro", "password": new})
     assert token.status_code == 200
+
+
+def test_a_reset_link_dies_when_another_one_sets_the_password(
+    app: Any, client: Any, circuit: Any, mailbox: Any
+) -> None:
+    make_citizen(circuit, "ion.vasilescu@example.ro")
+    for _ in range(2):
+        r = client.post(
+            "/api/v1/accounts/password-reset", json={"email": "ion.vasilescu@example.ro"}
+        )
+        assert r.status_code == 202
+    first, second = (link(m, "/parola-noua/") for m in mailbox.to("ion.vasilescu@example.ro"))
+    web = Browser(app.test_client())
+    chosen = "parola-aleasa-de-ion"
+    assert web.submit(first, {"password": chosen, "password2": chosen}).status_code == 302
+
+    page = web.get(second)  # the other link asked for before: dead
+    assert page.status_code == 400 and "Cereți unul nou" in page.get_data(as_text=True)
+    token = second.rsplit("/", 1)[1]
+    r = client.post(
+        "/api/v1/accounts/password-reset/confirm",
+        json={"token": token, "password": "parola-atacatorului-9"},
+    )
+    assert r.status_code == 400 and r.get_json()["error"] == "invalid_token"
+    assert "nu mai este valabil" in r.get_json()["message"]
+    signs_in = client.post(
+        "/api/v1/auth/token", json={"email": "ion.vasilescu@example.ro", "password": chosen}
+    )
+    assert signs_in.status_code == 200
+
+
+def test_a_reset_link_dies_when_the_password_is_changed_in_the_account(
+    app: Any, client: Any, circuit: Any, mailbox: Any
+) -> None:
+    make_citizen(circuit, "ion.vasilescu@example.ro")
+    client.post("/api/v1/accounts/password-reset", json={"email": "ion.vasilescu@example.ro"})
+    client.post("/api/v1/accounts/password-reset", json={"email": "ion.vasilescu@example.ro"})
+    by_page, by_api = (link(m, "/parola-noua/") for m in mailbox.to("ion.vasilescu@example.ro"))
+    ion = Browser(app.test_client())
+    ion.login("ion.vasilescu@example.ro")
+    new = "alta-parola-buna-7"
+    r = ion.submit(
+        "/cont",
+        {"current_password": PASSWORD, "new_password": new, "new_password2": new},
+        action="/cont/parola",
+    )
+    assert r.status_code == 302
+    refused = ion.get(by_page)
+    assert refused.status_code == 400 and "Cereți unul nou" in refused.get_data(as_text=True)
+
+    # The same after PATCH /me: a link asked for before the change is dead.
+    client.post("/api/v1/accounts/password-reset", json={"email": "ion.vasilescu@example.ro"})
+    asked_after_page = link(mailbox.to("ion.vasilescu@example.ro")[-1], "/parola-noua/")
+    token = client.post(
+        "/api/v1/auth/token", json={"email": "ion.vasilescu@example.ro", "password": new}
+    )
+    headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    newest = "a-treia-parola-buna"
+    r = client.patch(
+        "/api/v1/me", headers=headers, json={"current_password": new, "password": newest}
+    )
+    assert r.status_code == 200, r.get_json()
+    for stale in (by_api, asked_after_page):
+        r = client.post(
+            "/api/v1/accounts/password-reset/confirm",
+            json={"token": stale.rsplit("/", 1)[1], "password": "parola-atacatorului-9"},
+        )
+        assert r.status_code == 400 and r.get_json()["error"] == "invalid_token"
+    signs_in = client.post(
+        "/api/v1/auth/token", json={"email": "ion.vasilescu@example.ro", "password": newest}
+    )
+    assert signs_in.status_code == 200
+
+
+def test_an_email_change_link_dies_when_the_password_changes(
+    app: Any, client: Any, circuit: Any, mailbox: Any
+) -> None:
+    make_citizen(circuit, "ion.vasilescu@example.ro")
+    intruder = Browser(app.test_client())  # someone who learnt the password
+    intruder.login("ion.vasilescu@example.ro")
+    r = intruder.submit("/cont", {"email": "intrus@example.ro"}, action="/cont/email")
+    assert r.status_code == 302
+    [confirm] = mailbox.to("intrus@example.ro")
+    ion = Browser(app.test_client())
+    ion.login("ion.vasilescu@example.ro")
+    new = "alta-parola-buna-7"
+    r = ion.submit(
+        "/cont",
+        {"current_password": PASSWORD, "new_password": new, "new_password2": new},
+        action="/cont/parola",
+    )
+    assert r.status_code == 302
+    stranger = Browser(app.test_client())
+    page = stranger.get(link(confirm, "/cont/confirmare/"))
+    assert page.status_code == 400 and "Cereți unul nou" in page.get_data(as_text=True)
+    r = client.post(
+        "/api/v1/accounts/verify",
+        json={"token": link(confirm, "/cont/confirmare/").rsplit("/", 1)[1]},
+    )
+    assert r.status_code == 400 and r.get_json()["error"] == "invalid_token"
+    me = client.post(
+        "/api/v1/auth/token", json={"email": "ion.vasilescu@example.ro", "password": new}
+    )
+    assert me.status_code == 200  # the account kept its own address

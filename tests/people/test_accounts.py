@@ -16,7 +16,9 @@ from tests.support.citizens import (
     ADULT_CNP,
     GOOD_PASSWORD,
     body,
+    errors_of,
     make_cnp,
+    signup_body,
     user_count,
 )
 from tests.support.seed import PEOPLE
@@ -24,22 +26,6 @@ from tests.support.web import csrf_from
 
 UNDER_AGE_CNP = make_cnp("5", "150310")  # born 10 March 2015
 FOREIGN_2015_CNP = make_cnp("7", "150310")  # resident foreigner, century not in the code
-
-
-def signup_body(**fields: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "name": "Ana Marinescu",
-        "email": "ana.marinescu@example.ro",
-        "password": GOOD_PASSWORD,
-        "cnp": ADULT_CNP,
-    }
-    values.update(fields)
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def errors_of(response: Any) -> dict[str, str]:
-    assert response.status_code == 422, response.get_json()
-    return {e["field"]: e["message"] for e in response.get_json()["errors"]}
 
 
 BAD_INPUT = [

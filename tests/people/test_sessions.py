@@ -140,21 +140,58 @@ def test_each_login_gets_a_new_session_id(app, browser_for):
     assert replay(app, before).status_code == 302
 
 
+OTHER_SITES = [
+    "////evil.example/phish",
+    "//evil.example/x",
+    "/\\evil.example/x",
+    "\\\\evil.example/x",
+    "\\/evil.example/x",
+    "https://evil.example/",
+    "http:evil.example",
+    "/%2F%2Fevil.example",
+    "/%5C%5Cevil.example",
+    "/%09/evil.example",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "\t//evil.example",
+    " //evil.example",
+    "",
+]
+
+
+def login_with_next(app, who, target):
+    browser = Browser(app.test_client())
+    page = browser.get("/autentificare", query_string={"next": target})
+    return browser.client.post(
+        "/autentificare",
+        query_string={"next": target},
+        data={
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+            "email": PEOPLE[who][0],
+            "password": PASSWORD,
+        },
+    )
+
+
 def test_login_sends_people_back_only_to_pages_of_this_site(app):
-    for target, expected in [
-        ("/cereri", "/cereri"),
-        ("//evil.example/x", "/cereri"),
-        ("/\\evil.example/x", "/cereri"),
-        ("https://evil.example/", "/cereri"),
+    for who, home in (("citizen", "/cereri"), ("urbanism", "/birou/")):
+        for target in ("/cont", "/cereri?pagina=2"):
+            r = login_with_next(app, who, target)
+            assert r.status_code == 302 and r.location == target, (target, r.location)
+        for target in OTHER_SITES:
+            r = login_with_next(app, who, target)
+            assert r.status_code == 302 and r.location == home, (target, r.location)
+
+
+def test_going_back_after_a_form_stays_on_this_site(browser_for):
+    browser = browser_for("citizen")
+    for referrer, expected in [
+        ("http://localhost/proceduri", "/proceduri"),
+        ("https://evil.example/proceduri", "/cont"),
+        ("http://localhost//evil.example/", "/cont"),
+        ("javascript:alert(1)", "/cont"),
     ]:
-        browser = Browser(app.test_client())
-        page = browser.get(f"/autentificare?next={target}")
-        r = browser.client.post(
-            f"/autentificare?next={target}",
-            data={
-                "csrf_token": csrf_from(page.get_data(as_text=True)),
-                "email": PEOPLE["citizen"][0],
-                "password": PASSWORD,
-            },
-        )
-        assert r.status_code == 302 and r.location == expected, (target, r.location)
+        r = browser.submit("/cont", {}, action="/cont/retrimite", headers={"Referer": referrer})
+        assert r.status_code == 302 and r.location == expected, (referrer, r.location)

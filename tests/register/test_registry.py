@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import threading
 from datetime import UTC, datetime
 
@@ -12,27 +11,10 @@ from sqlalchemy import func, select
 from engine.cases import operations
 from engine.models import RegistryEntry, Request, User
 from engine.register import desk
-from tests.support.api import PDF
 from tests.support.engine import PETITION, TRIAGE_TO_URBANISM, complete, ready_task_id
+from tests.support.register import COUNTER_PETITION, counter_petition
 
 ENTRIES = "/api/v1/registry/entries"
-COUNTER_PETITION = {
-    "direction": "in",
-    "channel": "counter",
-    "issuer": "Gheorghe Țăranu",
-    "issuer_contact": "Str. Morilor nr. 7, Lupeni",
-    "reply_by": "post",
-    "pages": "2",
-    "annexes": "1",
-    "procedure": "petitie",
-}
-
-
-def counter_petition(client, headers, *, subject="Iluminat stradal defect", **extra):
-    data = {**PETITION, "subiect": subject}
-    form = {**COUNTER_PETITION, **extra, "data": json.dumps(data)}
-    form["files"] = (io.BytesIO(PDF), "scanare petitie.pdf")
-    return client.post(ENTRIES, data=form, headers=headers, content_type="multipart/form-data")
 
 
 def register_entries(client, headers):

@@ -50,8 +50,10 @@ def submitted_to_urbanism(client, api_for):
     return rid, ready_task(client, api_for("urbanism"), rid)
 
 
-def complete(client, headers, task_id, data):
-    return client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers)
+def complete(client, headers, task_id, data, **body):
+    return client.post(
+        f"/api/v1/tasks/{task_id}/complete", json={"data": data, **body}, headers=headers
+    )
 
 
 def a_request_with_everything(client, api_for):

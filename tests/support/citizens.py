@@ -98,3 +98,19 @@ def make_citizen(circuit: Any, email: str, name: str = "Ion Vasilescu", **kw: An
 
     with circuit.db.transaction() as s:
         return accounts.create_user(s, email, name, PASSWORD, **kw).id
+
+
+def signup_body(**fields: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "name": "Ana Marinescu",
+        "email": "ana.marinescu@example.ro",
+        "password": GOOD_PASSWORD,
+        "cnp": ADULT_CNP,
+    }
+    values.update(fields)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def errors_of(response: Any) -> dict[str, str]:
+    assert response.status_code == 422, response.get_json()
+    return {e["field"]: e["message"] for e in response.get_json()["errors"]}

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 from sqlalchemy import text
 
 from engine.models import User
 from engine.register import desk
+from tests.support.api import PDF
+from tests.support.engine import PETITION
 
 ISSUERS = ["Ștefan Țuțuianu", "Asociația de Proprietari nr. 3", "Ioana Mureșan"]
 
@@ -40,3 +45,23 @@ def _tamper(circuit, sql, **params):
         conn.execute(text("ALTER TABLE registry_entries DISABLE TRIGGER USER"))
         conn.execute(text(sql), params)
         conn.execute(text("ALTER TABLE registry_entries ENABLE TRIGGER USER"))
+
+
+ENTRIES = "/api/v1/registry/entries"
+COUNTER_PETITION = {
+    "direction": "in",
+    "channel": "counter",
+    "issuer": "Gheorghe Țăranu",
+    "issuer_contact": "Str. Morilor nr. 7, Lupeni",
+    "reply_by": "post",
+    "pages": "2",
+    "annexes": "1",
+    "procedure": "petitie",
+}
+
+
+def counter_petition(client, headers, *, subject="Iluminat stradal defect", **extra):
+    data = {**PETITION, "subiect": subject}
+    form = {**COUNTER_PETITION, **extra, "data": json.dumps(data)}
+    form["files"] = (io.BytesIO(PDF), "scanare petitie.pdf")
+    return client.post(ENTRIES, data=form, headers=headers, content_type="multipart/form-data")

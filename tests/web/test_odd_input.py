@@ -83,6 +83,8 @@ ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 ODD_PATH = [HUGE, "-1", "%ED%A0%80", "%00", "x" * 300]
 ODD_QUERIES = [
     f"page={HUGE}&pagina={HUGE}&per_page=-5",
+    "page=0&pagina=0&per_page=0",
+    "page=9223372036854775808&pagina=%D9%A1&per_page=%EF%BC%91",
     "start=9999-12-01&days=30&kind=working",
     "start=2026-01-05&days=-3",
     "q=%00&next=%00",
@@ -90,8 +92,14 @@ ODD_QUERIES = [
 ]
 
 
+HUGE_NUMBERS = {
+    name: 10**30 for name in ("user_id", "id", "days", "pages", "annexes", "page", "task_id")
+} | {"from": "0001-01-01", "to": "9999-12-31", "reason": "x", "data": {"numar": 10**30}}
+
+
 def _bodies():
     return [
+        {"json": HUGE_NUMBERS},
         {"data": DEEP, "content_type": "application/json"},
         {"data": SURROGATE, "content_type": "application/json"},
         {"data": {"email": "a\x00@b.ro", "password": "\x00", "text": "\x00"}},

@@ -104,13 +104,15 @@ def test_petition_from_submission_to_answer(browser_for: Any, circuit: Any, page
         "Redactare răspuns",
         {"actiune": "propune_raspuns", "raspuns": "Groapa va fi astupată săptămâna viitoare."},
     )
-    approval = task_url(pages, urbanism, "Aprobare răspuns")
+    # The approval is the head's: not in the official's inbox, and refused if asked for.
+    assert "Aprobare răspuns" not in pages.get(urbanism, "/birou/")
+    head = browser_for("urbanism_head")
+    approval = task_url(pages, head, "Aprobare răspuns")
     assert urbanism.get(approval).status_code == 403
     token = csrf_from(urbanism.get("/birou/").get_data(as_text=True))
     refused = urbanism.client.post(approval, data={"csrf_token": token, "decizie_sef": "aprobat"})
     pages.html(refused, 403)
 
-    head = browser_for("urbanism_head")
     page = pages.get(head, approval)
     assert "Finalizez" in page
     missing = head.submit(approval, {"decizie_sef": "retrimis"})
