@@ -124,6 +124,7 @@ def _paths(rule, real):
     return paths
 
 
+@pytest.mark.slow  # every endpoint times every odd input: a quarter of the quick loop
 def test_every_endpoint_survives_every_odd_input(circuit, api_for):
     app = app_with(circuit)
     app.config["WTF_CSRF_ENABLED"] = False  # reach the views themselves, past the CSRF check
