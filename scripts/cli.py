@@ -18,12 +18,12 @@ from sqlalchemy import inspect
 from engine.deadlines.legal_calendar import DeadlineKind, LegalCalendar
 
 if TYPE_CHECKING:  # the commands import the engine when they run, to start quickly
-    from engine.platform.context import Circuit
+    from engine.circuit import Circuit
 
 
 def _circuit() -> Circuit:
+    from engine.circuit import build
     from engine.platform.config import load_settings
-    from engine.platform.context import build
 
     return build(load_settings())
 
@@ -230,11 +230,10 @@ def cmd_bridge_day(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(_: argparse.Namespace) -> int:
-    from engine.platform.rqueue import run_worker
+    from engine import jobs
 
     circuit = _circuit()
-    circuit.use_rq()
-    run_worker(circuit.redis(), sweep_interval=float(os.environ.get("CIRCUIT_SWEEP_SECONDS", 15)))
+    jobs.work(circuit, sweep_interval=float(os.environ.get("CIRCUIT_SWEEP_SECONDS", 15)))
     return 0
 
 

@@ -7,7 +7,7 @@ from typing import cast
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
-from engine.platform.context import Circuit
+from engine.circuit import Circuit
 
 
 def circuit() -> Circuit:

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import Instance, ProcedureRecord, ProcessVersion
+from engine.platform.config import Settings
+from engine.platform.db import Database
 from engine.workflow import forms
 from engine.workflow.catalog import Catalog, Procedure
 
-if TYPE_CHECKING:
-    from engine.platform.context import Circuit
+
+@dataclass
+class LiveCatalog:
+    """The catalog of current versions last built, with the (procedure, version) pairs it is of
+    (one tuple, replaced whole, so another thread never reads a key with the wrong catalog)."""
+
+    last: tuple[frozenset[tuple[str, int]], Catalog] | None = None
+
+
+class Circuit(Protocol):
+    """What reading versions needs of the running Circuit (engine.circuit.Circuit has it)."""
+
+    settings: Settings
+    db: Database
+    catalog: Catalog
+    live_catalog: LiveCatalog
 
 
 @dataclass(frozen=True)
@@ -61,10 +77,10 @@ def current_catalog(session: Session, circuit: Circuit) -> Catalog:
             ProcedureRecord.current_version_id.is_not(None)
         )
     ).all()
-    key = frozenset((p, v) for p, v in rows)
-    hit = circuit.extras.get("live_catalog")
+    key = frozenset((p, v) for p, v in rows if v is not None)  # the query leaves None out
+    hit = circuit.live_catalog.last
     if hit is not None and hit[0] == key:
-        return cast(Catalog, hit[1])
+        return hit[1]
     procedures: dict[str, Procedure] = {}
     ids: dict[str, int] = {}
     for procedure_id, version_id in rows:
@@ -75,7 +91,7 @@ def current_catalog(session: Session, circuit: Circuit) -> Catalog:
             procedures[procedure_id] = proc
             ids[procedure_id] = version_id
     catalog = Catalog(procedures, ids)
-    circuit.extras["live_catalog"] = (key, catalog)
+    circuit.live_catalog.last = (key, catalog)
     return catalog
 
 
