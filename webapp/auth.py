@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import (
     UserMixin,
     current_user,
@@ -28,7 +29,7 @@ from webapp.extensions import login_manager
 bp = Blueprint("auth", __name__)
 
 
-class WebUser(UserMixin):
+class WebUser(UserMixin):  # type: ignore[misc]  # Flask-Login: no types
     """The Flask-Login view of an account; the engine's User is in `.user`."""
 
     def __init__(self, user: User) -> None:
@@ -38,7 +39,7 @@ class WebUser(UserMixin):
 
 def current() -> User:
     """Return the logged-in engine user (views behind login_required only)."""
-    return current_user.user  # type: ignore[no-any-return]
+    return cast(User, current_user.user)
 
 
 def init_app(app: Flask) -> None:
@@ -80,7 +81,7 @@ def home_for(user: User) -> str:
 
 
 @bp.route("/autentificare", methods=["GET", "POST"])
-def login() -> object:
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(home_for(current()))
     error = None
@@ -110,7 +111,7 @@ def login() -> object:
 
 @bp.route("/iesire", methods=["POST"])
 @login_required
-def logout() -> object:
+def logout() -> ResponseReturnValue:
     sid = session.get(SESSION_KEY)
     if isinstance(sid, str):
         sessions.end_session(db.session(), sid)
@@ -143,7 +144,7 @@ def signup_form(form: Any) -> signup.SignUp:
 
 
 @bp.route("/cont-nou", methods=["GET", "POST"], endpoint="signup")
-def signup_page() -> object:
+def signup_page() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     form = request.form
     if request.method == "POST":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
@@ -10,14 +12,14 @@ from engine.circuit import Circuit
 
 def circuit() -> Circuit:
     """Return the Circuit this app serves."""
-    return current_app.extensions["circuit"]  # type: ignore[no-any-return]
+    return cast(Circuit, current_app.extensions["circuit"])
 
 
 def session() -> Session:
     """Return the request's session, opening it on first use."""
     if "db" not in g:
         g.db = circuit().db.session()
-    return g.db  # type: ignore[no-any-return]
+    return cast(Session, g.db)
 
 
 def commit() -> None:

@@ -104,7 +104,7 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         message = PAGES.get(status, (None, exc.description))[1]
         if status == 413:
-            message += _limit_text()
+            message = PAGES[413][1] + _limit_text()
         if _is_api():
             return jsonify({"error": _code(exc), "message": message}), status
         return page(status, message, back=_back_to_form() if status == 413 else None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app, g
 
@@ -78,7 +78,7 @@ def department_name(code: str | None) -> str:
         return PSEUDO_DEPARTMENTS[code]
     if "department_names" not in g:
         g.department_names = queries.department_names(db.session())
-    return g.department_names.get(code, code)  # type: ignore[no-any-return]
+    return cast(str, g.department_names.get(code, code))
 
 
 def deadline_class(due: date | None, today: date | None = None) -> str:

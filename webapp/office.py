@@ -55,8 +55,10 @@ CLAIMS = {
 def inbox() -> Any:
     session, user = db.session(), current()
     page = page_arg()
-    order = request.args.get("ordine") if request.args.get("ordine") in ORDERS else "vechime"
-    claim = request.args.get("preluare") if request.args.get("preluare") in CLAIMS else "toate"
+    order = request.args.get("ordine", "vechime")
+    order = order if order in ORDERS else "vechime"
+    claim = request.args.get("preluare", "toate")
+    claim = claim if claim in CLAIMS else "toate"
     rows = queries.department_inbox(
         session,
         user.departments,

@@ -11,7 +11,7 @@ _PERIOD = [
     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
 ]
-ENTRY_INPUT = {
+ENTRY_INPUT: dict[str, Any] = {
     "type": "object",
     "properties": {
         "direction": {"type": "string", "enum": ["in", "out"]},

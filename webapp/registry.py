@@ -43,7 +43,7 @@ def _staff_only() -> Any:
     return None
 
 
-def _render_new(proc: Any, values: dict[str, Any], errors: dict[str, str], status: int) -> Any:
+def _render_new(proc: Any, values: dict[str, Any], errors: dict[str, Any], status: int) -> Any:
     session, circuit = db.session(), db.circuit()
     catalog = circuit.procedures(session)
     procs = [(p.id, p.title) for p in catalog.all()]

@@ -58,12 +58,12 @@ def init_app(app: Flask) -> None:
     settings = app.extensions["circuit"].settings
     if settings.proxies > 0:
         n = settings.proxies
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way
             app.wsgi_app, x_for=n, x_proto=n, x_host=n
         )
     app.url_map.converters["int"] = BoundedInt
     app.json = CheckedJSON(app)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False
     hsts = settings.base_url.startswith("https://")
 
     @app.before_request

@@ -13,6 +13,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 from flask import Flask, Response, current_app, g, request
 from limits import RateLimitItem, parse
@@ -50,7 +51,7 @@ def _limiter() -> FixedWindowRateLimiter:
         )
         limiter = FixedWindowRateLimiter(storage)
         current_app.extensions["circuit_limiter"] = limiter
-    return limiter  # type: ignore[no-any-return]
+    return cast(FixedWindowRateLimiter, limiter)
 
 
 def _digest(identity: str) -> str:

@@ -182,7 +182,7 @@ def _register(
         idempotency_key=key,
         summary=form.summary or None,
     )
-    request: Request | None = None
+    request = None
     if proc is not None and earlier is None:
         request, _ = operations.start_request(
             session, circuit, None, proc.id, form.data, [], intake=intake

@@ -367,7 +367,7 @@ def history(
         raise NotFound("Cererea nu există.")
     find = queries.request_for if log_access else queries._visible_request
     request = find(session, user, request_id)
-    names = dict(session.execute(select(User.id, User.name)).all())
+    names: dict[int | None, str] = {i: n for i, n in session.execute(select(User.id, User.name))}
     events = []
     for e in session.scalars(
         select(AuditEvent).where(AuditEvent.request_id == request.id).order_by(AuditEvent.id)

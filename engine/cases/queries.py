@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import InstrumentedAttribute, Session, defer, joinedload
 
 from engine.circuit import registry_department
 from engine.models import (
@@ -76,7 +76,7 @@ def department_inbox(
     steps reserved for heads only of the departments in `head_of`."""
     if not departments:
         return []
-    sort = (TaskRecord.request_created_at, TaskRecord.id)
+    sort: tuple[InstrumentedAttribute[Any], ...] = (TaskRecord.request_created_at, TaskRecord.id)
     if order == InboxOrder.NEAREST_DEADLINE:
         sort = (TaskRecord.due_date, *sort)
     rows = session.execute(

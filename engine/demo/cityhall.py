@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -101,7 +102,7 @@ def _role(depts: list[str], heads: list[str], admin: bool) -> str:
 
 
 def _advance(
-    session: Session, circuit: Circuit, email: str, data: dict[str, object], request_id: int
+    session: Session, circuit: Circuit, email: str, data: Mapping[str, object], request_id: int
 ) -> None:
     user = session.scalar(select(User).where(User.email == email))
     assert user is not None

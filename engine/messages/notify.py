@@ -6,9 +6,9 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.messages import mailer
@@ -250,7 +250,7 @@ def mark_read(session: Session, user: User) -> int:
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(cast(CursorResult[Any], result).rowcount or 0)  # an UPDATE's result
 
 
 def unsent(session: Session, limit: int = 200) -> list[int]:

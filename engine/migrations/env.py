@@ -1,7 +1,7 @@
 """Alembic environment: migrations run on the connection Circuit hands over."""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from engine.platform.db import Base
 
@@ -14,12 +14,15 @@ def run() -> None:
     if connection is not None:
         _run_on(connection)
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("Migrations need a connection or a sqlalchemy.url.")
+    engine = create_engine(url)
     with engine.begin() as conn:
         _run_on(conn)
 
 
-def _run_on(connection) -> None:  # type: ignore[no-untyped-def]
+def _run_on(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

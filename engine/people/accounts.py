@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from argon2 import PasswordHasher
@@ -39,8 +40,8 @@ def create_user(
     name: str,
     password: str,
     *,
-    departments: list[str] = (),  # type: ignore[assignment]
-    heads: list[str] = (),  # type: ignore[assignment]
+    departments: Sequence[str] = (),
+    heads: Sequence[str] = (),
     is_admin: bool = False,
     cnp: str | None = None,
     birth_date: date | str | None = None,

@@ -131,4 +131,4 @@ def cui_problem(cui: str) -> str | None:
 
 def compact_cui(cui: str) -> str:
     """Return the CUI without the RO prefix and spaces (the form it is stored and found in)."""
-    return std_cui.compact(plain(cui).upper())  # type: ignore[no-any-return]
+    return std_cui.compact(plain(cui).upper())

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 from engine import audit
@@ -72,7 +72,7 @@ def ensure_department(
     return dept if dept is not None else add_department(session, code, name, actor_id)
 
 
-def _active_people() -> object:
+def _active_people() -> Subquery:
     return (
         select(Membership.department_code, func.count(Membership.user_id).label("people"))
         .join(User, User.id == Membership.user_id)
@@ -86,8 +86,8 @@ def departments_with_people(session: Session) -> list[tuple[Department, int]]:
     """Return every department, by name, with how many active people work in it."""
     people = _active_people()
     rows = session.execute(
-        select(Department, func.coalesce(people.c.people, 0))  # type: ignore[attr-defined]
-        .outerjoin(people, people.c.department_code == Department.code)  # type: ignore[attr-defined]
+        select(Department, func.coalesce(people.c.people, 0))
+        .outerjoin(people, people.c.department_code == Department.code)
         .order_by(Department.name)
     ).all()
     return [(dept, int(count)) for dept, count in rows]
@@ -107,7 +107,7 @@ def staffed_departments(session: Session) -> list[tuple[str, str]]:
     transaction = session.get_transaction()
     cached = session.info.get("staffed_departments")
     if cached is not None and cached[0] is transaction:
-        return cached[1]  # type: ignore[no-any-return]
+        return cast(list[tuple[str, str]], cached[1])
     staffed = [(d.code, d.name) for d, count in departments_with_people(session) if count]
     session.info["staffed_departments"] = (transaction, staffed)
     return staffed

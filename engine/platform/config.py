@@ -11,6 +11,11 @@ from pathlib import Path
 from engine.platform.datadir import private_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The procedures that ship with Circuit (bpmn/, forms/, processes/): at the repository's top
+# level in a checkout or an editable install, in engine/shipped/ once installed from a wheel
+# (pyproject.toml maps them there).
+_INSTALLED = PROJECT_ROOT / "engine" / "shipped"
+SHIPPED_ROOT = _INSTALLED if _INSTALLED.is_dir() else PROJECT_ROOT
 
 
 @dataclass(frozen=True)
@@ -21,9 +26,9 @@ class Settings:
     database_url: str
     redis_url: str | None
     secret_key: str
-    bpmn_dir: Path = PROJECT_ROOT / "bpmn"
-    forms_dir: Path = PROJECT_ROOT / "forms"
-    processes_dir: Path = PROJECT_ROOT / "processes"
+    bpmn_dir: Path = SHIPPED_ROOT / "bpmn"
+    forms_dir: Path = SHIPPED_ROOT / "forms"
+    processes_dir: Path = SHIPPED_ROOT / "processes"
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None
@@ -64,9 +69,9 @@ def _secret_key(data_dir: Path) -> str:
 
 
 def forms_dir_from(env: Mapping[str, str] | None = None) -> Path:
-    """Return the forms folder the environment names (CIRCUIT_FORMS_DIR), or the repository's."""
+    """Return the forms folder the environment names (CIRCUIT_FORMS_DIR), or the shipped one."""
     env = os.environ if env is None else env
-    return Path(env.get("CIRCUIT_FORMS_DIR", PROJECT_ROOT / "forms")).resolve()
+    return Path(env.get("CIRCUIT_FORMS_DIR", SHIPPED_ROOT / "forms")).resolve()
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -78,7 +83,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
-    root = PROJECT_ROOT
+    root = SHIPPED_ROOT
     return Settings(
         data_dir=data_dir,
         bpmn_dir=Path(env.get("CIRCUIT_BPMN_DIR", root / "bpmn")).resolve(),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
-# DejaVu Sans covers ă â î ș ț; the copy matplotlib ships needs nothing but pip.
+# DejaVu Sans covers ă â î ș ț; Circuit ships it (dejavu/, with its licence) so that a plain
+# `pip install` prints PDFs anywhere. CIRCUIT_PDF_FONT_DIR names another folder, looked at first.
+SHIPPED_FONTS = Path(__file__).resolve().parent / "dejavu"
 SYSTEM_FONTS = (
     Path("/usr/share/fonts/truetype/dejavu"),
     Path("/usr/share/fonts/truetype/noto"),
@@ -21,11 +22,7 @@ def _font_dirs() -> list[Path]:
     dirs = []
     if os.environ.get("CIRCUIT_PDF_FONT_DIR"):
         dirs.append(Path(os.environ["CIRCUIT_PDF_FONT_DIR"]))
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            dirs.append(Path(location) / "mpl-data" / "fonts" / "ttf")
-    return dirs + list(SYSTEM_FONTS)
+    return [*dirs, SHIPPED_FONTS, *SYSTEM_FONTS]
 
 
 def font_paths() -> dict[str, Path]:
@@ -36,6 +33,7 @@ def font_paths() -> dict[str, Path]:
             if all(p.is_file() for p in found.values()):
                 return found
     raise RuntimeError(
-        "No font with Romanian diacritics for PDFs: install matplotlib (it ships DejaVu Sans) "
-        "or Debian's fonts-dejavu-core, or set CIRCUIT_PDF_FONT_DIR."
+        f"No font with Romanian diacritics for PDFs in {', '.join(map(str, _font_dirs()))}: "
+        "reinstall Circuit (it ships DejaVu Sans), install Debian's fonts-dejavu-core, or set "
+        "CIRCUIT_PDF_FONT_DIR to a folder with DejaVuSans.ttf and DejaVuSans-Bold.ttf."
     )

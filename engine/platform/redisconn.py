@@ -19,7 +19,8 @@ def embedded_redis(data_dir: Path) -> Redis:
 
     private_dir(data_dir)
     with owner_only_umask():  # redis-server writes its dump with the umask it starts under
-        return LiteRedis(str(data_dir / "redis.db"), serverconfig={"save": ""})
+        server: Redis = LiteRedis(str(data_dir / "redis.db"), serverconfig={"save": ""})
+    return server
 
 
 def _running(pid: int) -> bool:

@@ -42,7 +42,7 @@ class ParsedDefinition:
     max_instances: int = loops.MAX_INSTANCES  # the catalog entry's bound on loops
 
 
-class _LeanWorkflowConverter(BpmnWorkflowConverter):
+class _LeanWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]  # SpiffWorkflow: no types
     """Serialize a workflow without its spec: the spec lives once, in process_versions."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -288,7 +288,7 @@ def current_version(session: Session, procedure: str) -> tuple[int, str] | None:
 
 def definition(session: Session, version_id: int) -> ParsedDefinition:
     """Return the parsed specs of a version, parsing it once per process."""
-    key = (str(session.get_bind().url), version_id)  # ids are per database
+    key = (str(session.get_bind().engine.url), version_id)  # ids are per database
     cached = _cache.get(key)
     if cached is not None:
         return cached

@@ -136,9 +136,9 @@ def _check_tree(tree: ast.AST) -> None:
         if isinstance(node, ast.Constant) and not isinstance(node.value, _ALLOWED_CONSTANTS):
             raise _refuse(node, f"Valoarea {node.value!r:.30} nu este permisă.")
         if isinstance(node, ast.Subscript):
-            key = node.slice
-            if isinstance(key, ast.Constant) and str(key.value).startswith("_"):
-                raise _refuse(node, f"Cheia „{key.value}” începe cu „_”: nu este permisă.")
+            key = node.slice.value if isinstance(node.slice, ast.Constant) else None
+            if isinstance(key, str) and key.startswith("_"):
+                raise _refuse(node, f"Cheia „{key}” începe cu „_”: nu este permisă.")
         if isinstance(node, ast.Call):
             if isinstance(node.func, ast.Attribute):
                 raise _refuse(
@@ -302,7 +302,7 @@ OPERATORS: dict[type, Any] = {
 }
 
 
-class _Evaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
+class _Evaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]  # simpleeval: no types
     """simpleeval with Circuit's functions, names from task data, limits and the clock."""
 
     def __init__(self, names: dict[str, Any]) -> None:
@@ -381,7 +381,7 @@ def execute(text: str, data: dict[str, Any]) -> dict[str, Any]:
     return assigned
 
 
-class ExpressionEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
+class ExpressionEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]  # SpiffWorkflow: no types
     """SpiffWorkflow's script environment, evaluating with the rules above."""
 
     def evaluate(
@@ -397,7 +397,7 @@ class ExpressionEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
         raise ExpressionError("Sarcinile de tip serviciu nu sunt folosite în Circuit.")
 
 
-class CircuitScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+class CircuitScriptEngine(PythonScriptEngine):  # type: ignore[misc]  # SpiffWorkflow: no types
     """The script engine: restricted expressions, and timers that must give an instant."""
 
     def __init__(self) -> None:

@@ -47,8 +47,10 @@ def with_options(
 
 
 @lru_cache(maxsize=256)
-def _filled(schema_json: str, options: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> Any:
-    filled = json.loads(schema_json)
+def _filled(
+    schema_json: str, options: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+) -> dict[str, Any]:
+    filled: dict[str, Any] = json.loads(schema_json)
     choices = dict(options)
     for prop in filled.get("properties", {}).values():
         source = prop.get("x-options")
@@ -66,7 +68,8 @@ def _pointer(error: ValidationError) -> str:
 
 
 def _message(error: ValidationError, schema: dict[str, Any]) -> str:
-    v, arg = error.validator, error.validator_value
+    v = error.validator
+    arg: Any = error.validator_value  # the keyword's value in the schema: any JSON
     if v == "required":
         return "Câmpul este obligatoriu."
     if v == "minLength":
@@ -88,7 +91,7 @@ def _message(error: ValidationError, schema: dict[str, Any]) -> str:
             "object": "obiect",
             "array": "listă",
         }
-        kinds = arg if isinstance(arg, list) else [arg]
+        kinds: list[str] = arg if isinstance(arg, list) else [arg]
         return (
             "Valoarea trebuie să fie de tip " + " sau ".join(names.get(k, k) for k in kinds) + "."
         )

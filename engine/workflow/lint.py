@@ -209,6 +209,8 @@ class _ProcessCheck:
 
     def _timer(self, timer: etree._Element) -> None:
         event = timer.getparent()
+        if event is None:  # a timer definition is always inside its event
+            return
         values = [timer.find(f"bpmn:{k}", NS) for k in ("timeDate", "timeDuration", "timeCycle")]
         given = [v for v in values if v is not None and (v.text or "").strip()]
         if not given:
@@ -235,7 +237,7 @@ class _ProcessCheck:
             if f.find("bpmn:conditionExpression", NS) is None and f.get("id") != default
         ]
         if bare:
-            names = ", ".join(f.get("name") or f.get("id", "") for f in bare)
+            names = ", ".join(f.get("name") or f.get("id") or "" for f in bare)
             self.add(
                 gateway,
                 f"Ramurile {names} nu au condiție și nu sunt implicite.",

@@ -53,7 +53,7 @@ def attached_activity(task: Task) -> Task | None:
 
 def all_tasks(workflow: BpmnWorkflow, **filters: Any) -> list[Task]:
     """Return the tasks of the workflow and of its subprocesses that match the filters."""
-    tasks = workflow.get_tasks(**filters)  # descends into running subprocesses already
+    tasks: list[Task] = workflow.get_tasks(**filters)  # descends into running subprocesses already
     seen = {t.id for t in tasks}
     for sub in workflow.subprocesses.values():
         for task in sub.get_tasks(**filters):

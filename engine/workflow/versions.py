@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -77,13 +77,15 @@ def current_catalog(session: Session, circuit: Circuit) -> Catalog:
             ProcedureRecord.current_version_id.is_not(None)
         )
     ).all()
-    key = frozenset((p, v) for p, v in rows)
+    key = frozenset((p, v) for p, v in rows if v is not None)  # the query leaves None out
     hit = circuit.live_catalog.last
     if hit is not None and hit[0] == key:
         return hit[1]
     procedures: dict[str, Procedure] = {}
     ids: dict[str, int] = {}
     for procedure_id, version_id in rows:
+        if version_id is None:  # the query leaves these out
+            continue
         proc = bundle(session, circuit, version_id).procedure
         if proc is not None:
             procedures[procedure_id] = proc
@@ -100,7 +102,7 @@ def form(
     if version_id is not None:
         schema = bundle(session, circuit, version_id).forms.get(filename)
         if schema is not None:
-            return schema  # type: ignore[no-any-return]
+            return cast(dict[str, Any], schema)
     return forms.load_form(circuit.settings.forms_dir, filename)
 
 

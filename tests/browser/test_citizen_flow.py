@@ -7,10 +7,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support import engine as steps
 from tests.support.browser import pdf_text, wait_for_focus
 from tests.support.citizens import ADULT_CNP, GOOD_PASSWORD, link, outbox
 from tests.support.web import PDF
+
+pytestmark = pytest.mark.slow  # drives a real Chromium
 
 NAME = "Ștefan Țăranu"
 EMAIL = "stefan.taranu@example.ro"

@@ -15,6 +15,8 @@ from tests.support.browser import DESKTOP, PHONE, Checked, pdf_text
 from tests.support.seed import PASSWORD, PEOPLE
 from tests.support.web import PDF
 
+pytestmark = pytest.mark.slow  # drives a real Chromium
+
 ISSUER = "Gheorghe Ionescu-Bălțățeanu"
 SUMMARY = "Sesizare privind iluminatul public pe strada Țesătorilor"
 INBOX_SIZE = 40

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.support.browser import wait_for_focus
 from tests.support.web import PDF
+
+pytestmark = pytest.mark.slow  # drives a real Chromium
 
 MB = 1024 * 1024
 

@@ -11,6 +11,7 @@ from typing import Any
 from pypdf import PdfReader
 
 from engine.cases import receipts
+from engine.platform import fonts
 from tests.support import engine as steps
 from tests.support.register import counter_petition
 from tests.support.web import PDF, submit_petition
@@ -106,8 +107,24 @@ def test_answer_pdf_once_the_request_is_answered(
 
 
 def test_a_font_with_romanian_diacritics_is_found() -> None:
-    fonts = receipts.font_paths()
-    assert set(fonts) == {"", "B"} and all(p.is_file() for p in fonts.values())
+    found = fonts.font_paths()
+    assert set(found) == {"", "B"} and all(p.is_file() for p in found.values())
+
+
+def test_pdfs_print_with_the_shipped_dejavu_unless_a_font_folder_is_named(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.delenv("CIRCUIT_PDF_FONT_DIR", raising=False)
+    shipped = fonts.SHIPPED_FONTS
+    assert fonts.font_paths() == {
+        "": shipped / "DejaVuSans.ttf",
+        "B": shipped / "DejaVuSans-Bold.ttf",
+    }
+    assert "Bitstream" in (shipped / "LICENSE").read_text(), "the licence travels with the fonts"
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+        (tmp_path / name).write_bytes((shipped / name).read_bytes())
+    monkeypatch.setenv("CIRCUIT_PDF_FONT_DIR", str(tmp_path))
+    assert fonts.font_paths()[""] == tmp_path / "DejaVuSans.ttf"
 
 
 def test_registration_label_is_one_form() -> None:

@@ -16,6 +16,8 @@ import pytest
 
 from tests.support.cli import ROOT, circuit
 
+pytestmark = pytest.mark.slow  # each test runs the `circuit` command in a process of its own
+
 
 def test_deadline_command(tmp_path):
     assert circuit(["deadline", "2025-09-10", "15"], tmp_path).stdout == "2025-09-26\n"
@@ -90,7 +92,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
 def test_demo_then_run_serves_the_demo_city_hall(tmp_path):
     demo = circuit(["demo"], tmp_path)
     assert demo.returncode == 0, demo.stderr

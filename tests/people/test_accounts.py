@@ -195,6 +195,7 @@ def test_accounts_made_by_the_administrator_are_checked_too(circuit: Any) -> Non
         assert "acest CNP" in twice.value.message
 
 
+@pytest.mark.slow  # runs the `circuit` command in processes of its own
 def test_circuit_user_add_checks_the_cnp(tmp_path: Any) -> None:
     from tests.support.cli import circuit as run_cli
 

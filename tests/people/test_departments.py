@@ -17,6 +17,7 @@ from tests.support.web import Browser
 PASSWORD_IN = "o-parola-destul-de-lunga\n"
 
 
+@pytest.mark.slow  # runs the `circuit` command in processes of its own
 def test_a_fresh_city_hall_adds_departments_then_officials(tmp_path):
     add_clerk = ["user", "add", "maria@primarie.ro", "--name", "Maria", "--department"]
     r = run_cli([*add_clerk, "registratura"], tmp_path, stdin=PASSWORD_IN)  # first command

@@ -69,6 +69,7 @@ def test_a_cnp_in_other_digits_is_refused(client: Any, circuit: Any) -> None:
     assert user_count(circuit) == before
 
 
+@pytest.mark.slow  # runs the `circuit` command in processes of its own
 def test_the_command_line_refuses_a_full_width_copy_of_a_cnp(tmp_path: Any) -> None:
     assert run_cli(["db", "upgrade"], tmp_path).returncode == 0
     password = "o-parola-destul-de-lunga\n"

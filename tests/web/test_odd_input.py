@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
 from tests.support.api import a_request_with_everything
 from tests.support.cli import circuit as run_cli
 from tests.support.security import app_with
@@ -49,6 +51,7 @@ def test_a_page_number_past_any_page_is_refused(client, api_for, browser_for):
     assert browser_for("registry").get(f"/birou/?pagina={HUGE}").status_code == 400
 
 
+@pytest.mark.slow  # runs the `circuit` command in processes of its own
 def test_deadline_with_a_start_near_year_9999_or_negative_days(client, tmp_path):
     r = client.get("/api/v1/calendar/deadline?start=9999-12-01&days=30")
     assert r.status_code == 400 and "2100" in r.get_json()["message"]
@@ -121,6 +124,7 @@ def _paths(rule, real):
     return paths
 
 
+@pytest.mark.slow  # every endpoint times every odd input: a quarter of the quick loop
 def test_every_endpoint_survives_every_odd_input(circuit, api_for):
     app = app_with(circuit)
     app.config["WTF_CSRF_ENABLED"] = False  # reach the views themselves, past the CSRF check

@@ -197,6 +197,7 @@ def test_bpmn_check_on_every_conformance_file_never_crashes(capsys):
     assert len(lines) > 50 and all(LINE.match(line) for line in lines)
 
 
+@pytest.mark.slow  # runs the `circuit` command in processes of its own
 def test_db_upgrade_prints_the_problems_and_exits_1(tmp_path):
     diagrams = tmp_path / "bpmn"
     shutil.copytree(PROJECT_ROOT / "bpmn", diagrams)

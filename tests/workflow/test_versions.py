@@ -184,6 +184,7 @@ def upgrade(folders, circuit):
     )
 
 
+@pytest.mark.slow  # `circuit db upgrade` in another process
 def test_a_running_app_serves_a_procedure_deployed_by_another_process(
     client, api_for, circuit, folders, browser_for
 ):
@@ -239,6 +240,7 @@ def test_a_running_app_serves_a_procedure_deployed_by_another_process(
     ],
     ids=["bad-entry", "missing-start-form", "missing-diagram", "missing-task-form"],
 )
+@pytest.mark.slow  # `circuit db upgrade` in another process
 def test_db_upgrade_names_the_broken_file(circuit, folders, break_it, expected):
     break_it(folders)
     r = upgrade(folders, circuit)

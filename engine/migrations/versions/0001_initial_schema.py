@@ -10,6 +10,8 @@ from alembic import op
 
 revision = "0001"
 down_revision = None
+# File names follow the chain (down_revision) order; revision ids never change once
+# released: databases keep them in alembic_version.
 branch_labels = None
 depends_on = None
 

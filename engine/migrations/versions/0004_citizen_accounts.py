@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0005"
+down_revision = "0005"  # 0003_sessions_and_token_stamps.py
+# File names follow the chain (down_revision) order; revision ids never change once
+# released: databases keep them in alembic_version.
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,9 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0002"
+# The third file of the chain keeps the revision id "0005" it was released with:
+# databases keep it in alembic_version. File names follow the chain
+# (down_revision) order, revision ids never change.
 branch_labels = None
 depends_on = None
 
