@@ -144,7 +144,10 @@ def _officials_context(row: TaskRecord) -> dict[str, Any]:
     """What the task page needs to assign or redirect the task, and the request's history."""
     session, user = db.session(), current()
     is_head = row.department in user.head_of
+    forward_by = forwarding.forward_by(db.circuit().calendar(session), row.request)
     return {
+        "forward_by": forward_by,
+        "forward_late": local_today() > forward_by,
         "assignable": officials.members(session, row.department, present_on=local_today())
         if is_head
         else [],
@@ -222,7 +225,12 @@ def forward_task(task_id: str) -> Any:
     form = request.form
     try:
         req = forwarding.forward_to_authority(
-            db.session(), current(), task_id, form.get("authority"), form.get("reason")
+            db.session(),
+            current(),
+            task_id,
+            form.get("authority"),
+            form.get("reason"),
+            db.circuit().calendar(db.session()),
         )
         db.commit()
     except (Conflict, Invalid) as exc:
