@@ -194,6 +194,11 @@ SCHEMAS: dict[str, Any] = {
             },
             "start_form": {"type": "object", "description": "JSON Schema"},
             "attachments": {"type": "array", "items": _ref("Attachment")},
+            "available": {
+                "type": "boolean",
+                "description": "false când un compartiment numit de diagramă nu are personal",
+            },
+            "unavailable_reason": {"type": "string", "nullable": True},
         },
     },
     "Task": {
@@ -337,6 +342,12 @@ def openapi_document() -> dict[str, Any]:
                 {
                     "201": _json(_ref("RequestSummary"), "Cererea a fost înregistrată"),
                     **_errors(400, 401, 422, 429),
+                    "409": _json(
+                        _ref("Error"),
+                        "Procedura nu poate fi depusă acum: `error` este "
+                        "`procedure_unavailable`, `message` spune care compartiment nu are "
+                        "încă personal, `departments` le numește prin cod",
+                    ),
                 },
                 requestBody=req_body,
                 parameters=[

@@ -143,6 +143,12 @@ def unstaffed_by_procedure(session: Session, circuit: Circuit) -> dict[str, list
     return out
 
 
+def procedure_unstaffed(session: Session, version_id: int) -> list[str]:
+    """Return the departments one procedure version names that have nobody in them."""
+    named = definitions.departments_named(definitions.definition(session, version_id))
+    return sorted(named - staffed_codes(session, named))
+
+
 def department_names(session: Session) -> dict[str, str]:
     """Return {code: name} of every department."""
     return {code: name for code, name in session.execute(select(Department.code, Department.name))}
