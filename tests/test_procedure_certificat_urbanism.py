@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from datetime import date
 
@@ -75,7 +76,7 @@ def test_fee_from_surface_and_zone(sc, surface, zone, fee):
     assert f"Taxa de eliberare calculată este {fee} lei." in notice
 
 
-def test_certificate_issued_after_missing_documents_and_both_signatures(sc):
+def test_certificate_issued_after_missing_documents_and_both_signatures(sc, browser_for):
     body = sc.submit(REQUEST, PLANS)
     rid, registered = body["id"], date.fromisoformat(body["registration"]["date"])
     assert body["due_date"] == sc.due(registered, 15).isoformat()
@@ -118,6 +119,10 @@ def test_certificate_issued_after_missing_documents_and_both_signatures(sc):
     assert review["department"] == "urbanism"
     sc.complete("urbanism", review, REVIEWED)
     signature = sc.task("urbanism_head", rid, ARCHITECT)
+    # The inbox names the step once: no "șef" badge after "arhitectul-șef".
+    inbox = browser_for("urbanism_head").get("/birou/").get_data(as_text=True)
+    assert ARCHITECT in inbox and "arhitectul-șef</a> <span" not in inbox
+    assert "arhitectul-șef șef" not in " ".join(re.sub(r"<[^>]+>", " ", inbox).split())
     assert sc.complete("urbanism", signature, {"decizie_arhitect": "semnat"}, status=403)
     sc.complete(
         "urbanism_head",
@@ -236,6 +241,8 @@ def test_through_the_portal_and_the_office(browser_for, sc):
 
     page = citizen.get(detail_url).get_data(as_text=True)
     assert missing in page and "Documentele cerute" in page
+    # The request for documents is said once: the registry's words, then what to do.
+    assert page.count(missing) == 1 and "lipsesc din dosar" not in page
     r = citizen.submit(
         detail_url,
         {"explicatii": "Extrasul este anexat.", "documente": (io.BytesIO(PDF), "extras.pdf")},
@@ -245,6 +252,17 @@ def test_through_the_portal_and_the_office(browser_for, sc):
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
     page = citizen.get(detail_url).get_data(as_text=True)
     assert "extras.pdf" in page and "Extrasul este anexat." in page
+    # What the citizen sent is headed "Explicații", not "Explicații (opțional)".
+    assert "<dt>Explicații</dt>" in page and "Explicații (opțional)" not in page
+    # The history says what the status changed to.
+    history = sc.client.get(
+        f"/api/v1/requests/{rid}/history", headers=sc.api_for("registry")
+    ).get_json()
+    changes = [e["label"] for e in history["events"] if e["action"] == "status_changed"]
+    assert changes == [
+        "Stare schimbată: înregistrată → așteaptă completări de la petent",
+        "Stare schimbată: așteaptă completări de la petent → în lucru",
+    ]
     assert sc.detail(rid)["status"] == "in_progress"
     assert sc.task("registry", rid, CHECK)["name"] == CHECK
 
