@@ -18,12 +18,14 @@ ADDRESS = "Lupeni, str. Parângului nr. 12"
 REQUEST = {
     "scop": "construire",
     "adresa_imobil": ADDRESS,
+    "inscris_cf": "da",
+    "numar_carte_funciara": "60123",
     "numar_cadastral": "60123",
     "suprafata_teren": 1250,
     "zona": "urbana",
     "descriere": "Construirea unei locuințe P+1 cu garaj.",
 }
-PLANS = {"plan_incadrare": PDF, "plan_situatie": PDF}
+PLANS = {"plan_situatie": PDF, "extras_carte_funciara": PDF, "plan_cadastral": PDF}
 CHECK = "Verificarea completitudinii dosarului"
 REVIEW = "Analiza tehnică și redactarea certificatului"
 ARCHITECT = "Semnarea de către arhitectul-șef"
@@ -52,13 +54,34 @@ def test_catalog_entry_and_required_plans(client, sc):
     procs = {p["id"]: p for p in client.get("/api/v1/procedures").get_json()["procedures"]}
     proc = procs["certificat_urbanism"]
     assert proc["deadline"] == {"days": 15, "kind": "calendar"}
-    assert "50/1991" in proc["legal_basis"]
+    assert "50/1991" in proc["legal_basis"] and "art. 6 alin. (4)" in proc["legal_basis"]
     required = {a["name"] for a in proc["attachments"] if a["required"]}
-    assert required == {"plan_incadrare", "plan_situatie"}
-    r = sc.submit_raw({**REQUEST, "numar_cadastral": "nr. 60123"}, {"plan_incadrare": PDF})
+    assert required == {"plan_situatie"}
+    when = {a["name"]: a.get("required_when") for a in proc["attachments"]}
+    assert when["extras_carte_funciara"] == when["plan_cadastral"] == {"inscris_cf": "da"}
+    assert when["plan_incadrare"] == {"inscris_cf": "nu"}
+    assert "numar_carte_funciara" in proc["start_form"]["properties"]
+    # Registered land: the land-book number, the CF extract and the cadastral plan.
+    r = sc.submit_raw(
+        {k: v for k, v in REQUEST.items() if k != "numar_carte_funciara"},
+        {"plan_incadrare": PDF},
+    )
     assert r.status_code == 422
     fields = {e["field"] for e in r.get_json()["errors"]}
-    assert fields == {"/numar_cadastral", "/attachments/plan_situatie"}
+    assert fields == {
+        "/numar_carte_funciara",
+        "/attachments/plan_situatie",
+        "/attachments/extras_carte_funciara",
+        "/attachments/plan_cadastral",
+    }
+    # Unregistered land: the OCPI location plan instead, and no land-book number.
+    unregistered = {k: v for k, v in REQUEST.items() if not k.startswith("numar_")}
+    unregistered["inscris_cf"] = "nu"
+    r = sc.submit_raw(unregistered, {"plan_situatie": PDF})
+    assert r.status_code == 422
+    assert {e["field"] for e in r.get_json()["errors"]} == {"/attachments/plan_incadrare"}
+    r = sc.submit_raw(unregistered, {"plan_situatie": PDF, "plan_incadrare": PDF})
+    assert r.status_code == 201, r.get_json()
 
 
 @pytest.mark.parametrize(
@@ -166,7 +189,8 @@ def test_certificate_issued_after_missing_documents_and_both_signatures(sc, brow
     ]
     kinds = sorted((d["kind"], d["name"]) for d in seen["documents"])
     assert kinds == [
-        ("attachment", "plan_incadrare.pdf"),
+        ("attachment", "extras_carte_funciara.pdf"),
+        ("attachment", "plan_cadastral.pdf"),
         ("attachment", "plan_situatie.pdf"),
         ("reply", "documente.pdf"),
     ]
@@ -220,7 +244,7 @@ def test_through_the_portal_and_the_office(browser_for, sc):
     the citizen's reply with its own form and a file."""
     citizen, registry = browser_for("citizen"), browser_for("registry")
     page = citizen.get("/proceduri/certificat_urbanism").get_data(as_text=True)
-    for title in ("Suprafața terenului (m²)", "Plan de încadrare în zonă", "Numărul cadastral"):
+    for title in ("Suprafața terenului (m²)", "Plan de încadrare în zonă", "Numărul cărții funciare"):
         assert title in page
     form = {k: str(v) for k, v in REQUEST.items()}
     files = {name: (io.BytesIO(PDF), f"{name}.pdf") for name in PLANS}

@@ -7,6 +7,7 @@ import os
 import tempfile
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import filetype
@@ -48,8 +49,11 @@ def files_limit_message(limit: int, left: int | None = None) -> str:
     return message + (f"; mai puteți atașa {left}." if left is not None else ".")
 
 
-def check_uploads(specs: tuple[AttachmentSpec, ...], uploads: list[Upload]) -> list[str]:
-    """Check every upload against the attachment specs; return the MIME types or raise Invalid."""
+def check_uploads(
+    specs: tuple[AttachmentSpec, ...], uploads: list[Upload], data: Any = None
+) -> list[str]:
+    """Check every upload against the attachment specs (`data`: the form's, for attachments
+    required only with some answers); return the MIME types or raise Invalid."""
     by_name = {s.name: s for s in specs}
     errors: list[dict[str, str]] = []
     mimes: list[str] = []
@@ -89,7 +93,7 @@ def check_uploads(specs: tuple[AttachmentSpec, ...], uploads: list[Upload]) -> l
             continue
         mimes[-1] = mime
     for spec in specs:
-        if spec.required and not counts.get(spec.name):
+        if spec.required_for(data) and not counts.get(spec.name):
             errors.append(
                 {
                     "field": f"/attachments/{spec.name}",

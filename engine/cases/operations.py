@@ -86,7 +86,7 @@ def _check_submission(
     errors.extend(documents.check_count(max_files, uploads))
     mimes: list[str] = []
     try:
-        mimes = documents.check_uploads(specs, uploads)
+        mimes = documents.check_uploads(specs, uploads, data)
     except Invalid as exc:
         errors.extend(exc.errors)
     if errors:
