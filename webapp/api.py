@@ -70,11 +70,7 @@ def json_body() -> dict[str, Any]:
 
 def _page_args() -> tuple[int, int]:
     page = inputs.page_number(request.args.get("page"))
-    try:
-        per_page = min(100, max(1, int(request.args.get("per_page", 20))))
-    except ValueError:
-        raise BadRequest("Parametrul per_page trebuie să fie un număr întreg.") from None
-    return page, per_page
+    return page, inputs.page_size(request.args.get("per_page"), 20, 100)
 
 
 @bp.post("/auth/token")
@@ -321,6 +317,7 @@ def tasks() -> Any:
         else queries.InboxOrder.OLDEST_REQUEST,
         claim=queries.InboxClaim(claim),
         user_id=user.id,
+        head_of=user.head_of,
     )
     by_instance = versions.instance_versions(session, [r.task.instance_id for r in rows])
     forms_cache: dict[tuple[int | None, str], Any] = {}
@@ -356,9 +353,16 @@ def release(task_id: str) -> Any:
 @bp.post("/tasks/<task_id>/complete")
 @authenticated
 def complete(task_id: str) -> Any:
-    user = _official()
-    data = json_body().get("data", {})
-    req = operations.complete_task(db.session(), db.circuit(), user, task_id, data)
+    user, body = _official(), json_body()
+    reason = body.get("reason")
+    req = operations.complete_task(
+        db.session(),
+        db.circuit(),
+        user,
+        task_id,
+        body.get("data", {}),
+        reason if isinstance(reason, str) else None,
+    )
     db.commit()
     return {"request": {"id": req.id, "status": req.status.value}}
 

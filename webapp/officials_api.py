@@ -34,7 +34,7 @@ def redirect(task_id: str) -> Any:
 def forward(task_id: str) -> Any:
     body = json_body()
     req = forwarding.forward_to_authority(
-        db.session(), _official(), task_id, body.get("authority"), body.get("reason")
+        db.session(), db.circuit(), _official(), task_id, body.get("authority"), body.get("reason")
     )
     db.commit()
     return {"request": {"id": req.id, "status": req.status.value}, "answer": req.answer}

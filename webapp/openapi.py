@@ -23,6 +23,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         409: "Conflict",
         422: "Date invalide",
         429: "Prea multe încercări",
+        503: "Indisponibil",
     }
     return {str(c): _json(_ref("Invalid") if c == 422 else _ref("Error"), text[c]) for c in codes}
 
@@ -41,14 +42,25 @@ PDF = {
     "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
 }
 TASK_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    {
+PAGE = {
+    "name": "page",
+    "in": "query",
+    "description": "1…100000; outside, or not an integer: 400 bad_page",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1},
+}
+
+
+def per_page(default: int, largest: int) -> dict[str, Any]:
+    """Describe `per_page`: 1…100000 accepted (400 bad_page otherwise), above `largest` clamped."""
+    return {
         "name": "per_page",
         "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-    },
-]
+        "description": f"1…100000 (400 bad_page otherwise); more than {largest} gives {largest}",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": default},
+    }
+
+
+PAGING = [PAGE, per_page(20, 100)]
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -539,11 +551,22 @@ def openapi_document() -> dict[str, Any]:
                     **_errors(400, 401, 403, 404, 409, 422),
                 },
                 parameters=[TASK_ID],
+                description=(
+                    "O sarcină nepreluată este preluată întâi, după regula preluării: dacă în "
+                    "lista compartimentului așteaptă una mai veche, nepreluată, trebuie un "
+                    "`reason` (păstrat în istoric), altfel 409 `out_of_order` cu `older_task`."
+                ),
                 requestBody={
                     "required": True,
                     "content": {
                         "application/json": {
-                            "schema": {"type": "object", "properties": {"data": {"type": "object"}}}
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "data": {"type": "object"},
+                                    "reason": {"type": "string"},
+                                },
+                            }
                         }
                     },
                 },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.openapi import _errors, _json, _op
+from webapp.openapi import PAGE, _errors, _json, _op, per_page
 
 _TEXT = {"type": "string"}
 _PERIOD = [
@@ -136,7 +136,7 @@ def registry_paths() -> dict[str, Any]:
         "/registry/entries": {
             "post": _op(
                 "Înregistrează un document intrat sau ieșit",
-                {"201": _json(created, "Înregistrat"), **_errors(400, 401, 403, 422)},
+                {"201": _json(created, "Înregistrat"), **_errors(400, 401, 403, 422, 503)},
                 parameters=[
                     {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
                 ],
@@ -154,8 +154,8 @@ def registry_paths() -> dict[str, Any]:
                 parameters=[
                     *_PERIOD,
                     {"name": "q", "in": "query", "schema": _TEXT},
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                    {"name": "per_page", "in": "query", "schema": {"type": "integer"}},
+                    PAGE,
+                    per_page(50, 200),
                 ],
             ),
         },
@@ -201,6 +201,10 @@ def registry_paths() -> dict[str, Any]:
                     **_errors(401, 403, 404, 409, 422),
                 },
                 parameters=[_TASK_ID],
+                description=(
+                    "422 pe `department` pentru un compartiment în care nu lucrează nimeni "
+                    "(sau, pentru o sarcină rezervată șefilor, care nu are șef)."
+                ),
                 requestBody=_body({"department": _TEXT, "reason": _TEXT}),
             )
         },
@@ -241,7 +245,11 @@ def registry_paths() -> dict[str, Any]:
         "/registry/verify": {
             "get": _op(
                 "Verifică lanțul de hash-uri al registrului",
-                {"200": _json(verified, "Rezultatul verificării"), **_errors(401, 403)},
+                {"200": _json(verified, "Rezultatul verificării"), **_errors(401, 403, 503)},
+                description=(
+                    "503 `register_key_missing` când cheia lanțului lipsește, deși registrul "
+                    "are rânduri semnate cu ea."
+                ),
             )
         },
     }

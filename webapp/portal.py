@@ -133,7 +133,8 @@ def new_request(procedure_id: str) -> Any:
     schema = operations.form_schema(
         session, circuit, proc.start_form, catalog.version_of(procedure_id)
     )
-    empty = organisation.procedure_unstaffed(session, catalog.version_of(procedure_id) or 0)
+    version_id = catalog.version_of(procedure_id) or 0
+    empty = organisation.procedure_unstaffed(session, circuit, version_id)
     if empty:  # nobody would see the request: say why instead of offering the form
         reason = organisation.unavailable_reason(session, empty)
         status = 200 if request.method == "GET" else 409

@@ -12,7 +12,7 @@ from engine.cases import documents, queries
 from engine.platform.errors import BadRequest, Invalid
 from engine.platform.timeutil import iso, local_today
 from engine.register import book, desk, pdf
-from webapp import db
+from webapp import db, inputs
 from webapp.api import _official, authenticated, bp, json_body, me
 from webapp.filters import DEFAULT_SITE_NAME
 
@@ -111,11 +111,8 @@ def registry_register() -> Any:
 @authenticated
 def registry_entries() -> Any:
     start, end = period()
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(200, max(1, int(request.args.get("per_page", 50))))
-    except ValueError:
-        raise BadRequest("Parametrii page și per_page trebuie să fie numere întregi.") from None
+    page = inputs.page_number(request.args.get("page"))
+    per_page = inputs.page_size(request.args.get("per_page"), 50, 200)
     rows, total = book.listing(
         db.session(), me(), start, end, request.args.get("q"), page=page, per_page=per_page
     )

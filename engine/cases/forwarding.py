@@ -15,6 +15,7 @@ from engine.cases import operations
 from engine.messages import notify
 from engine.models import Request, RequestStatus, TaskRecord, TaskState, User
 from engine.platform import audit
+from engine.platform.context import Circuit
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.platform.timeutil import local_today
 from engine.register import chain
@@ -34,12 +35,7 @@ def _text(value: Any, limit: int) -> str:
 
 
 def forward_to_authority(
-    session: Session,
-    user: User,
-    task_id: str,
-    authority: Any,
-    reason: Any,
-    calendar: LegalCalendar | None = None,
+    session: Session, circuit: Circuit, user: User, task_id: str, authority: Any, reason: Any
 ) -> Request:
     """Send the request of a READY task to the competent authority and close it here;
     the audit says whether it went after its legal term (FORWARD_DAYS)."""
@@ -81,7 +77,7 @@ def forward_to_authority(
         f"OG 27/2002, a fost transmisă către {authority} (nr. {letter.display}), care vă va "
         f"răspunde. Motivul: {reason}"
     )
-    late = local_today() > forward_by(calendar or LegalCalendar(), request)
+    late = local_today() > forward_by(circuit.calendar(session), request)
     audit.record(
         session,
         "request_forwarded",
@@ -94,7 +90,14 @@ def forward_to_authority(
         number=letter.number,
         year=letter.year,
     )
-    operations.end_early(session, loaded, request, user, RequestStatus.COMPLETED)
+    operations.end_early(
+        session,
+        loaded,
+        request,
+        user,
+        RequestStatus.COMPLETED,
+        circuit.settings.registry_department,
+    )
     if request.applicant_id is not None:
         notify.post(
             session,

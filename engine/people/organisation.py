@@ -122,7 +122,9 @@ def departments_by_procedure(session: Session, circuit: Circuit) -> dict[str, se
         version_id = catalog.version_of(proc.id)
         if version_id is not None:
             parsed = definitions.definition(session, version_id)
-            named[proc.id] = definitions.departments_named(parsed)
+            named[proc.id] = definitions.departments_named(
+                parsed, circuit.settings.registry_department
+            )
     return named
 
 
@@ -143,9 +145,10 @@ def unstaffed_by_procedure(session: Session, circuit: Circuit) -> dict[str, list
     return out
 
 
-def procedure_unstaffed(session: Session, version_id: int) -> list[str]:
+def procedure_unstaffed(session: Session, circuit: Circuit, version_id: int) -> list[str]:
     """Return the departments one procedure version names that have nobody in them."""
-    named = definitions.departments_named(definitions.definition(session, version_id))
+    parsed = definitions.definition(session, version_id)
+    named = definitions.departments_named(parsed, circuit.settings.registry_department)
     return sorted(named - staffed_codes(session, named))
 
 
@@ -173,7 +176,9 @@ def routing_variable(task: Task) -> str | None:
     return None
 
 
-def check_routing(session: Session, workflow: BpmnWorkflow, before: Iterable[str] = ()) -> None:
+def check_routing(
+    session: Session, workflow: BpmnWorkflow, before: Iterable[str] = (), *, registry: str
+) -> None:
     """Refuse a step that routes work, through a variable, to a department with nobody in it.
 
     `before` holds the ids of tasks already READY; only tasks that became READY are checked."""
@@ -183,7 +188,7 @@ def check_routing(session: Session, workflow: BpmnWorkflow, before: Iterable[str
         variable = routing_variable(task)
         if str(task.id) in known or variable is None:
             continue
-        code = task_department(task)
+        code = task_department(task, registry)
         if code and code != APPLICANT_LANE:
             routed.setdefault(code, variable)
     if not routed:
