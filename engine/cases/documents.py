@@ -7,8 +7,8 @@ import os
 import tempfile
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import filetype
 from sqlalchemy import func, select

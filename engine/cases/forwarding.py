@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session, joinedload
 
 from engine.cases import operations
+from engine.deadlines.legal_calendar import LegalCalendar
 from engine.messages import notify
 from engine.models import Request, RequestStatus, TaskRecord, TaskState, User
 from engine.platform import audit
@@ -19,7 +20,6 @@ from engine.platform.context import Circuit
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.platform.timeutil import local_today
 from engine.register import chain
-from engine.deadlines.legal_calendar import LegalCalendar
 from engine.workflow import runtime
 
 FORWARD_DAYS = 5  # the legal term for forwarding, counted from registration

@@ -149,9 +149,7 @@ def test_every_procedure_runs_to_its_end_with_only_the_demo_people(demo, monkeyp
     ends = {}
     for citizen, direction in zip(citizens, (1, -1), strict=False):
         for proc in procedures:
-            end = _drive(
-                client, circuit, headers[citizen], officials, proc, direction, monkeypatch
-            )
+            end = _drive(client, circuit, headers[citizen], officials, proc, direction, monkeypatch)
             ends[(proc["id"], direction)] = end
     assert set(ends.values()) <= FINAL, ends
     # The first options lead to an issued answer for every procedure.

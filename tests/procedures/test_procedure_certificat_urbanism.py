@@ -244,7 +244,11 @@ def test_through_the_portal_and_the_office(browser_for, sc):
     the citizen's reply with its own form and a file."""
     citizen, registry = browser_for("citizen"), browser_for("registry")
     page = citizen.get("/proceduri/certificat_urbanism").get_data(as_text=True)
-    for title in ("Suprafața terenului (m²)", "Plan de încadrare în zonă", "Numărul cărții funciare"):
+    for title in (
+        "Suprafața terenului (m²)",
+        "Plan de încadrare în zonă",
+        "Numărul cărții funciare",
+    ):
         assert title in page
     form = {k: str(v) for k, v in REQUEST.items()}
     files = {name: (io.BytesIO(PDF), f"{name}.pdf") for name in PLANS}

@@ -164,9 +164,7 @@ def test_not_the_city_halls_competence_is_forwarded_not_rejected(
     options = [o["const"] for o in task["form"]["properties"]["rezultat"]["oneOf"]]
     assert "necompetenta" not in options
     assert "Transmitere către altă autoritate" in task["form"]["description"]
-    r = complete(
-        client, gospodarie, task["id"], {"rezultat": "necompetenta", "raspuns": "x" * 20}
-    )
+    r = complete(client, gospodarie, task["id"], {"rezultat": "necompetenta", "raspuns": "x" * 20})
     assert r.status_code == 422
     assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=gospodarie).status_code == 200
     # The task page tells the official the last day of the 5-day forwarding term.

@@ -79,9 +79,10 @@ def test_the_api_refuses_a_request_for_it_with_409_and_says_why(client, api_for,
     assert WHY in listed["atestare_fiscala"]["unavailable_reason"]
     assert listed["petitie"]["available"] is True
     doc = client.get("/api/v1/openapi.json").get_json()
-    assert "procedure_unavailable" in doc["paths"]["/requests"]["post"]["responses"]["409"][
-        "description"
-    ]
+    assert (
+        "procedure_unavailable"
+        in doc["paths"]["/requests"]["post"]["responses"]["409"]["description"]
+    )
 
 
 def test_the_overview_lists_the_unstaffed_department_first(admin, no_mayor):
