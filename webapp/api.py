@@ -11,11 +11,11 @@ from flask import Blueprint, Response, g, jsonify, request, send_file
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from engine import audit
 from engine.cases import applicant, documents, operations, queries, readmodel, receipts
 from engine.deadlines.legal_calendar import DeadlineKind
 from engine.models import User
 from engine.people import accounts, organisation, sessions
-from engine.platform import audit
 from engine.platform.errors import BadRequest, CircuitError, Forbidden, Invalid, Unauthorized
 from engine.workflow import versions
 from webapp import db, inputs, portal, serialize, throttle
@@ -89,7 +89,7 @@ def token() -> Any:
         raise Unauthorized("Adresa de e-mail sau parola nu este corectă.")
     throttle.release(slot)
     ttl = timedelta(hours=db.circuit().settings.token_ttl_hours)
-    value, expires = accounts.issue_token(db.session(), user, ttl)
+    value, expires = sessions.issue_token(db.session(), user, ttl)
     audit.record(db.session(), "login", actor_id=user.id, channel="api")
     db.commit()
     return {"token": value, "expires_at": expires.isoformat(timespec="seconds")}
@@ -187,12 +187,8 @@ def create_request() -> Any:
             session, circuit, me(), procedure, data, uploads, key, company=company or None
         )
         db.commit()
-    except IntegrityError:
-        session.rollback()  # a concurrent retry with the same key registered it first
-        req = operations.find_by_idempotency_key(session, me(), key) if key else None
-        if req is None:
-            raise
-        created = False
+    except IntegrityError as conflict:  # a concurrent retry with the same key registered it first
+        req, created = operations.first_registered(session, me(), key, conflict), False
     body = serialize.request_summary(req)
     response = jsonify(body)
     response.status_code = 201

@@ -7,6 +7,7 @@ from typing import Any
 from flask import jsonify
 from sqlalchemy.exc import IntegrityError
 
+from engine.messages import notify
 from engine.people import links, mydata, profile, signup
 from engine.platform.errors import BadRequest
 from webapp import db, throttle
@@ -115,14 +116,14 @@ def add_company() -> Any:
 @bp.get("/me/notifications")
 @authenticated
 def my_notifications() -> Any:
-    notes = mydata.notifications(db.session(), me())
+    notes = notify.own(db.session(), me())
     return {"notifications": [mydata.notification_entry(n) for n in notes]}
 
 
 @bp.post("/me/notifications/read")
 @authenticated
 def read_notifications() -> Any:
-    count = mydata.mark_read(db.session(), me())
+    count = notify.mark_read(db.session(), me())
     db.commit()
     return {"marked": count}
 

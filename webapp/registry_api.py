@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 
-from engine.cases import documents, queries
+from engine.cases import desk, documents, queries
 from engine.platform.errors import BadRequest, Invalid
 from engine.platform.timeutil import iso, local_today
-from engine.register import book, desk, pdf
+from engine.register import access, book, pdf
 from webapp import db, inputs
 from webapp.api import _official, authenticated, bp, json_body, me
 from webapp.filters import DEFAULT_SITE_NAME
@@ -151,7 +151,7 @@ def registry_export() -> Any:
 @bp.get("/registry/verify")
 @authenticated
 def registry_verify() -> Any:
-    check = desk.verify(db.session(), me())
+    check = access.verify(db.session(), me())
     if check.ok:
         return {"ok": True, "entries": check.entries}
     bad = check.first_bad

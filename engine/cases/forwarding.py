@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session, joinedload
 
+from engine import audit
 from engine.cases import operations
+from engine.circuit import Circuit
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.messages import notify
 from engine.models import Request, RequestStatus, TaskRecord, TaskState, User
-from engine.platform import audit
-from engine.platform.context import Circuit
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.platform.timeutil import local_today
 from engine.register import chain
@@ -58,7 +58,7 @@ def forward_to_authority(
         raise Invalid(errors)
     loaded = runtime.load(session, row.instance_id)  # the status is read again under the lock
     request = row.request
-    if request.status in operations.CLOSED:
+    if request.status.is_closed:
         raise Conflict("Cererea este deja închisă.", code="closed")
     letter = chain.register(
         session,

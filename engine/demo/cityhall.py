@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.cases import operations, queries
+from engine.circuit import Circuit
 from engine.demo import inflight
 from engine.models import User
 from engine.people import accounts, organisation
-from engine.platform.context import Circuit
 from engine.workflow.spifftasks import department_code
 
 DEPARTMENTS = {
@@ -162,13 +162,13 @@ def load_demo(circuit: Circuit) -> list[DemoAccount]:
 
     with circuit.db.transaction() as session:
         for code, name in DEPARTMENTS.items():
-            accounts.ensure_department(session, department_code(code, registry) or code, name)
+            organisation.ensure_department(session, department_code(code, registry) or code, name)
         fresh = session.scalar(select(User.id).where(User.email == PEOPLE[0][0])) is None
     circuit.deploy_all()  # the diagrams say which departments need people
     with circuit.db.transaction() as session:
         needed = needed_departments(session, circuit)
         for code in sorted(needed - set(DEPARTMENTS)):  # a lane no demo department has
-            accounts.ensure_department(session, code, code.replace("_", " ").capitalize())
+            organisation.ensure_department(session, code, code.replace("_", " ").capitalize())
         for email, name, depts, heads, admin in demo_people(needed):
             password = None
             if session.scalar(select(User.id).where(User.email == email)) is None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from engine.circuit import Circuit, install
 from engine.demo.cityhall import DemoAccount, load_demo
 from engine.people import organisation
-from engine.platform.context import Circuit, install
 from engine.platform.db import Database
 from engine.platform.migrate import upgrade
 from engine.workflow.catalog import Catalog
