@@ -31,6 +31,8 @@ def error(status: int, code: str, message: str, **extra: Any) -> tuple[Response,
 
 @bp.errorhandler(CircuitError)
 def _circuit_error(exc: CircuitError) -> tuple[Response, int]:
+    db.rollback()  # a failed step's writes and locks go now, not after the answer
+    throttle.attempt_failed(exc)
     return jsonify(exc.as_dict()), exc.status
 
 

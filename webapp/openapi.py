@@ -245,7 +245,10 @@ def openapi_document() -> dict[str, Any]:
                     "properties": {
                         "procedure": {"type": "string"},
                         "data": {"type": "object"},
-                        "company": {"type": "string", "description": "CUI to act for"},
+                        "company": {
+                            "type": "string",
+                            "description": "CUI to act for: a representation the registry accepted",
+                        },
                     },
                 }
             },
@@ -353,7 +356,17 @@ def openapi_document() -> dict[str, Any]:
                 "Depune o cerere",
                 {
                     "201": _json(_ref("RequestSummary"), "Cererea a fost înregistrată"),
-                    **_errors(400, 401, 422, 429),
+                    **_errors(400, 401, 403, 422, 429),
+                    "403": _json(
+                        _ref("Error"),
+                        "email_not_verified; company_not_verified: reprezentarea firmei sau a "
+                        "persoanei pentru care este cererea nu a fost acceptată de registratură",
+                    ),
+                    "500": _json(
+                        _ref("Error"),
+                        "process_error: diagrama a eșuat (o buclă peste limită, un pas oprit); "
+                        "nu s-a salvat nimic",
+                    ),
                     "409": _json(
                         _ref("Error"),
                         "Procedura nu poate fi depusă acum: `error` este "

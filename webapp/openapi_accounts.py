@@ -22,9 +22,20 @@ ME = _obj(
     cnp_masked={"type": "string", "nullable": True},
     birth_date={"type": "string", "format": "date", "nullable": True},
     verified=B,
-    company={**_obj(cui=S, name=S), "nullable": True},
-    companies={"type": "array", "items": _obj(cui=S, name=S)},
+    company={**_obj(cui=S, name=S, status=S), "nullable": True},
+    companies={"type": "array", "items": _obj(cui=S, name=S, status=S)},
 )
+STATUS = {"type": "string", "enum": ["pending", "accepted", "refused"]}
+NULLABLE = {"type": "string", "nullable": True}
+CLAIM = _obj(
+    id={"type": "integer"},
+    kind={"type": "string", "enum": ["company", "person"]},
+    cui=NULLABLE,
+    name=S,
+    status=STATUS,
+    reason=NULLABLE,
+)
+CLAIM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
 def account_paths() -> dict[str, Any]:
@@ -100,9 +111,108 @@ def account_paths() -> dict[str, Any]:
         },
         "/me/companies": {
             "post": _op(
-                "Adaugă o firmă pentru care depun cereri",
-                {"201": _json(_obj(cui=S, name=S), "Adăugată"), **_errors(401, 422)},
-                requestBody=_body(_obj(cui=S, name=S)),
+                "Cere să reprezentați o firmă (cui) sau o persoană (cnp), cu dovada; "
+                "registratura o verifică",
+                {
+                    "201": _json(CLAIM, "Primită, în așteptarea verificării"),
+                    **_errors(401, 422),
+                },
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["name", "proof"],
+                                "properties": {
+                                    "cui": S,
+                                    "cnp": S,
+                                    "name": S,
+                                    "proof": {
+                                        "type": "string",
+                                        "format": "binary",
+                                        "description": "împuternicirea sau certificatul "
+                                        "constatator: PDF, JPEG sau PNG, cel mult 10 MB",
+                                    },
+                                },
+                            }
+                        },
+                        "application/json": {
+                            "schema": _obj(cui=S, cnp=S, name=S),
+                        },
+                    },
+                },
+            )
+        },
+        "/companies": {
+            "get": _op(
+                "Reprezentările care așteaptă verificarea registraturii, cu dovada",
+                {
+                    "200": _json(
+                        _obj(
+                            companies={
+                                "type": "array",
+                                "items": {
+                                    **CLAIM,
+                                    "properties": {
+                                        **CLAIM["properties"],
+                                        "represented": S,
+                                        "applicant": _obj(name=S, email=S),
+                                        "created_at": {"type": "string", "format": "date-time"},
+                                        "proof_url": NULLABLE,
+                                    },
+                                },
+                            }
+                        ),
+                        "Reprezentări în așteptare",
+                    ),
+                    **_errors(400, 401, 403),
+                },
+                parameters=[
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["pending"]},
+                    }
+                ],
+            )
+        },
+        "/companies/{id}/proof": {
+            "get": _op(
+                "Descarcă dovada unei reprezentări (registratura sau titularul)",
+                {
+                    "200": {
+                        "description": "Fișierul",
+                        "content": {
+                            "application/octet-stream": {
+                                "schema": {"type": "string", "format": "binary"}
+                            }
+                        },
+                    },
+                    **_errors(401, 404),
+                },
+                parameters=[CLAIM_ID],
+            )
+        },
+        "/companies/{id}/verify": {
+            "post": _op(
+                "Acceptă sau refuză o reprezentare; solicitantul este anunțat",
+                {"200": _json(CLAIM, "Decisă"), **_errors(401, 403, 404, 409, 422)},
+                parameters=[CLAIM_ID],
+                requestBody=_body(
+                    {
+                        "type": "object",
+                        "required": ["decision"],
+                        "properties": {
+                            "decision": {"type": "string", "enum": ["accepted", "refused"]},
+                            "reason": {
+                                "type": "string",
+                                "maxLength": 500,
+                                "description": "obligatoriu la refuz",
+                            },
+                        },
+                    }
+                ),
             )
         },
         "/me/notifications": {

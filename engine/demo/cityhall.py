@@ -61,6 +61,9 @@ STAFF_NAMES = {
     "proiecte": "Bogdan Nistor",
 }
 SPARE_NAMES = ["Adrian Matei", "Simona Ene", "Lucian Oprea", "Irina Pavel", "Dan Voicu"]
+# Ana asks for her own fiscal certificate (demo/inflight.py): her CNP is her account's, so
+# no împuternicire is needed.
+CNPS = {"ana.munteanu@example.ro": "2851103123451"}
 
 PETITIONS = [
     (
@@ -181,6 +184,7 @@ def load_demo(circuit: Circuit) -> list[DemoAccount]:
                     departments=codes(depts),
                     heads=codes(heads),
                     is_admin=admin,
+                    cnp=CNPS.get(email),
                 )
             out.append(DemoAccount(email, name, _role(codes(depts), codes(heads), admin), password))
     if not fresh:
