@@ -17,6 +17,7 @@ from engine.platform.db import Database
 from engine.platform.migrate import upgrade
 from engine.workflow.catalog import Catalog
 from tests.support.circuit import JobLog, make_settings
+from tests.support.citizens import represent
 from tests.support.drive import (
     FINAL,
     checked,
@@ -76,6 +77,12 @@ def _drive(
     """Submit with data made from the start form; work every step with whichever demo
     official's inbox holds it; fire timers when only a timer is left; return the end."""
     data = sample_form(proc["start_form"], 0 if direction > 0 else -1)
+    registry = officials["registratura@primaria-demo.ro"]
+    heads = {"citizen": citizen, "registry": registry}
+    for kind, field in circuit.catalog.get(proc["id"]).represented.items():
+        if data.get(field):  # another taxpayer: the citizen holds an accepted împuternicire
+            party = {kind.removesuffix("_field"): data[field]}
+            represent(client, heads.__getitem__, "citizen", "Contribuabil reprezentat", **party)
     r = submit(client, citizen, proc["id"], data, sample_files(proc["attachments"]))
     assert r.status_code == 201, (proc["id"], r.get_json())
     rid = r.get_json()["id"]
