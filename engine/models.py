@@ -273,7 +273,8 @@ class Request(Base):
     issuer_name: Mapped[str | None] = mapped_column(String(300))
     issuer_contact: Mapped[str | None] = mapped_column(String(300))
     reply_by: Mapped[str | None] = mapped_column(String(16))  # "post" or "email"
-    # Conexare (OG 27/2002): an identical petition of the same person, answered with this one.
+    # Conexare (OG 27/2002 art. 10 (1)): an identical petition of the same person,
+    # answered with this one.
     joined_to_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
 
     applicant: Mapped[User | None] = relationship(foreign_keys=[applicant_id])

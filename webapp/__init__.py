@@ -36,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         WTF_CSRF_TIME_LIMIT=settings.session_ttl_hours * 3600,
         JSON_SORT_KEYS=False,
+        CITY_HALL_NAME=settings.city_hall_name,
     )
     if config:
         app.config.update(config)

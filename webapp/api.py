@@ -15,7 +15,7 @@ from engine import audit
 from engine.cases import applicant, documents, operations, queries, readmodel, receipts
 from engine.deadlines.legal_calendar import DeadlineKind
 from engine.models import User
-from engine.people import accounts, sessions
+from engine.people import accounts, organisation, sessions
 from engine.platform.errors import BadRequest, CircuitError, Forbidden, Invalid, Unauthorized
 from engine.workflow import versions
 from webapp import db, inputs, portal, serialize, throttle
@@ -115,8 +115,10 @@ def openapi() -> Any:
 def procedures() -> Any:
     circuit = db.circuit()
     catalog = circuit.procedures(db.session())
+    unstaffed = organisation.unstaffed_by_procedure(db.session(), circuit)
     out = []
     for proc in catalog.all():
+        empty = unstaffed.get(proc.id)
         out.append(
             {
                 "id": proc.id,
@@ -128,6 +130,10 @@ def procedures() -> Any:
                     db.session(), circuit, proc.start_form, catalog.version_of(proc.id)
                 ),
                 "attachments": [a.as_api() for a in proc.attachments],
+                "available": not empty,
+                "unavailable_reason": organisation.unavailable_reason(db.session(), empty)
+                if empty
+                else None,
             }
         )
     return {"procedures": out}

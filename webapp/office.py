@@ -159,8 +159,11 @@ def _officials_context(row: TaskRecord) -> dict[str, Any]:
     """What the task page needs to assign or redirect the task, and the request's history."""
     session, user = db.session(), current()
     is_head = row.department in user.head_of
+    forward_by = forwarding.forward_by(db.circuit().calendar(session), row.request)
     staffed = {code for code, _ in organisation.staffed_departments(session)}
     return {
+        "forward_by": forward_by,
+        "forward_late": local_today() > forward_by,
         "assignable": officials.members(session, row.department, present_on=local_today())
         if is_head
         else [],

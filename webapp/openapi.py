@@ -206,6 +206,11 @@ SCHEMAS: dict[str, Any] = {
             },
             "start_form": {"type": "object", "description": "JSON Schema"},
             "attachments": {"type": "array", "items": _ref("Attachment")},
+            "available": {
+                "type": "boolean",
+                "description": "false când un compartiment numit de diagramă nu are personal",
+            },
+            "unavailable_reason": {"type": "string", "nullable": True},
         },
     },
     "Task": {
@@ -361,6 +366,12 @@ def openapi_document() -> dict[str, Any]:
                         _ref("Error"),
                         "process_error: diagrama a eșuat (o buclă peste limită, un pas oprit); "
                         "nu s-a salvat nimic",
+                    ),
+                    "409": _json(
+                        _ref("Error"),
+                        "Procedura nu poate fi depusă acum: `error` este "
+                        "`procedure_unavailable`, `message` spune care compartiment nu are "
+                        "încă personal, `departments` le numește prin cod",
                     ),
                 },
                 requestBody=req_body,

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.cases import applicant, documents, operations, queries, readmodel, receipts
 from engine.models import Request
-from engine.people import profile
+from engine.people import organisation, profile
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.workflow.catalog import Catalog
 from webapp import db, formrender, inputs, throttle
@@ -87,9 +87,20 @@ def home() -> Any:
     return render_template("portal/home.html", procedures=_catalog().all())
 
 
+def _unavailable() -> dict[str, str]:
+    """Return {procedure: why it cannot be submitted now} for the unstaffed procedures."""
+    session = db.session()
+    return {
+        proc: organisation.unavailable_reason(session, codes)
+        for proc, codes in organisation.unstaffed_by_procedure(session, db.circuit()).items()
+    }
+
+
 @bp.route("/proceduri")
 def catalog() -> Any:
-    return render_template("portal/catalog.html", procedures=_catalog().all())
+    return render_template(
+        "portal/catalog.html", procedures=_catalog().all(), unavailable=_unavailable()
+    )
 
 
 def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any:
@@ -106,6 +117,7 @@ def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any
         idempotency_key=key,
         files_lost=kw.pop("files_lost", False),
         companies=profile.companies(db.session(), current(), accepted_only=True),
+        unavailable=kw.pop("unavailable", None),
     )
     return html, status
 
@@ -121,6 +133,12 @@ def new_request(procedure_id: str) -> Any:
     schema = operations.form_schema(
         session, circuit, proc.start_form, catalog.version_of(procedure_id)
     )
+    version_id = catalog.version_of(procedure_id) or 0
+    empty = organisation.procedure_unstaffed(session, circuit, version_id)
+    if empty:  # nobody would see the request: say why instead of offering the form
+        reason = organisation.unavailable_reason(session, empty)
+        status = 200 if request.method == "GET" else 409
+        return _render_start(proc, schema, uuid.uuid4().hex, unavailable=reason, status=status)
     if request.method == "GET":
         return _render_start(proc, schema, uuid.uuid4().hex)
     key = request.form.get("idempotency_key", "")

@@ -8,6 +8,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import filetype
 from sqlalchemy import func, select
@@ -49,8 +50,11 @@ def files_limit_message(limit: int, left: int | None = None) -> str:
     return message + (f"; mai puteți atașa {left}." if left is not None else ".")
 
 
-def check_uploads(specs: tuple[AttachmentSpec, ...], uploads: list[Upload]) -> list[str]:
-    """Check every upload against the attachment specs; return the MIME types or raise Invalid."""
+def check_uploads(
+    specs: tuple[AttachmentSpec, ...], uploads: list[Upload], data: Any = None
+) -> list[str]:
+    """Check every upload against the attachment specs (`data`: the form's, for attachments
+    required only with some answers); return the MIME types or raise Invalid."""
     by_name = {s.name: s for s in specs}
     errors: list[dict[str, str]] = []
     mimes: list[str] = []
@@ -90,7 +94,7 @@ def check_uploads(specs: tuple[AttachmentSpec, ...], uploads: list[Upload]) -> l
             continue
         mimes[-1] = mime
     for spec in specs:
-        if spec.required and not counts.get(spec.name):
+        if spec.required_for(data) and not counts.get(spec.name):
             errors.append(
                 {
                     "field": f"/attachments/{spec.name}",

@@ -6,6 +6,7 @@ OG 27/2002 art. 6 (2): a petition that another authority must solve is sent ther
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session, joinedload
@@ -13,13 +14,20 @@ from sqlalchemy.orm import Session, joinedload
 from engine import audit
 from engine.cases import operations
 from engine.circuit import Circuit
+from engine.deadlines.legal_calendar import LegalCalendar
 from engine.messages import notify
 from engine.models import Request, RequestStatus, TaskRecord, TaskState, User
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.platform.timeutil import local_today
 from engine.register import chain
 from engine.workflow import runtime
 
 FORWARD_DAYS = 5  # the legal term for forwarding, counted from registration
+
+
+def forward_by(calendar: LegalCalendar, request: Request) -> date:
+    """Return the last day on which the request can be forwarded in its legal term."""
+    return calendar.deadline(request.registry_entry.registered_on, FORWARD_DAYS)
 
 
 def _text(value: Any, limit: int) -> str:
@@ -29,7 +37,8 @@ def _text(value: Any, limit: int) -> str:
 def forward_to_authority(
     session: Session, circuit: Circuit, user: User, task_id: str, authority: Any, reason: Any
 ) -> Request:
-    """Send the request of a READY task to the competent authority and close it here."""
+    """Send the request of a READY task to the competent authority and close it here;
+    the audit says whether it went after its legal term (FORWARD_DAYS)."""
     row = session.get(TaskRecord, task_id, options=[joinedload(TaskRecord.request)])
     if row is None or row.department not in user.departments:
         raise NotFound("Sarcina nu există.")
@@ -68,9 +77,11 @@ def forward_to_authority(
         f"OG 27/2002, a fost transmisă către {authority} (nr. {letter.display}), care vă va "
         f"răspunde. Motivul: {reason}"
     )
+    late = local_today() > forward_by(circuit.calendar(session), request)
     audit.record(
         session,
         "request_forwarded",
+        late=late,
         actor_id=user.id,
         request_id=request.id,
         task=row.id,

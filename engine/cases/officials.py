@@ -339,6 +339,27 @@ ACTIONS = {
     "status_changed": "Stare schimbată",
     "request_closed": "Cerere închisă",
 }
+# A request's status as the history names it (the portal's labels, in lower case).
+STATUS_WORDS = {
+    "registered": "înregistrată",
+    "in_progress": "în lucru",
+    "waiting_for_citizen": "așteaptă completări de la petent",
+    "completed": "soluționată",
+    "rejected": "clasată",
+    "withdrawn": "retrasă",
+}
+
+
+def _label(action: str, detail: dict[str, Any]) -> str:
+    """Name an event; a status change says from what to what."""
+    label = ACTIONS.get(action, action)
+    if action == "status_changed" and detail.get("new"):
+        old, new = detail.get("old"), detail["new"]
+        words = [STATUS_WORDS.get(str(v), str(v)) for v in (old, new) if v]
+        label += ": " + " → ".join(words)
+    return label
+
+
 DETAIL_KEYS = (
     "name",
     "department",
@@ -374,7 +395,7 @@ def history(
     ):
         detail = {k: e.detail[k] for k in DETAIL_KEYS if e.detail.get(k) is not None}
         events.append(
-            {"at": e.at, "action": e.action, "label": ACTIONS.get(e.action, e.action),
+            {"at": e.at, "action": e.action, "label": _label(e.action, e.detail),
              "by": names.get(e.actor_id), **detail}
         )  # fmt: skip
     for d in session.scalars(select(Document).where(Document.request_id == request.id)):

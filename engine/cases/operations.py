@@ -85,7 +85,7 @@ def _check_submission(
     errors.extend(documents.check_count(max_files, uploads))
     mimes: list[str] = []
     try:
-        mimes = documents.check_uploads(specs, uploads)
+        mimes = documents.check_uploads(specs, uploads, data)
     except Invalid as exc:
         errors.extend(exc.errors)
     if errors:
@@ -148,6 +148,13 @@ def start_request(
     proc = procedure_or_400(circuit, procedure_id, catalog)
     version_id = catalog.version_of(proc.id)
     assert version_id is not None  # a catalog from the database has a version for each
+    empty = organisation.procedure_unstaffed(session, circuit, version_id)
+    if empty:  # the request would wait in a department where nobody sees it
+        raise Conflict(
+            organisation.unavailable_reason(session, empty),
+            code="procedure_unavailable",
+            departments=empty,
+        )
     uploads = uploads or []
     clean, mimes = _check_submission(
         form_schema(session, circuit, proc.start_form, version_id),

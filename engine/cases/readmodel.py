@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -42,12 +43,18 @@ def display_value(prop: Mapping[str, Any], value: Any) -> str:
     return options.get(str(value), str(value))
 
 
+def read_title(title: str) -> str:
+    """A field's title as a heading over what was sent: "(opțional)" is for the form only."""
+    return re.sub(r"\s*\(opțional\)\s*$", "", title, flags=re.IGNORECASE) or title
+
+
 def form_summary(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Return (title, value) pairs of submitted data, read-only, in the form's order."""
     out = []
     for name, prop in schema.get("properties", {}).items():
         if name in data and data[name] not in (None, "", []):
-            out.append((str(prop.get("title", name)), display_value(prop, data[name])))
+            title = read_title(str(prop.get("title", name)))
+            out.append((title, display_value(prop, data[name])))
     return out
 
 

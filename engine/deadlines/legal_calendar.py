@@ -37,7 +37,7 @@ BRIDGE_DAY_NAME = "Zi liberă (punte)"
 _ONE_DAY = timedelta(days=1)
 
 # Fixed-date holidays of Labour Code art. 139 as in force since 2024 (6-7 January were
-# added by Law 17/2023 from 2024 on).  `holidays` 0.109 already has every one of them
+# added by Law 52/2023 from 2024 on).  `holidays` 0.109 already has every one of them
 # for 2024-2027 (checked date by date, together with the movable Orthodox Good Friday,
 # Easter Sunday/Monday and Pentecost Sunday/Monday); this table only guards against an
 # older or regressed `holidays` release dropping a fixed date.  Entries the package

@@ -45,6 +45,23 @@ PEOPLE = [
     ("ana.munteanu@example.ro", "Ana Munteanu", [], [], False),
 ]
 
+# Names for the people the demo adds to each department its procedures need; a department
+# with no name here (a new diagram's lane) gets one from SPARE_NAMES.
+STAFF_NAMES = {
+    "primar": "Constantin Barbu",
+    "secretar": "Gabriela Toma",
+    "arhiva": "Ileana Coman",
+    "politia_locala": "Vasile Neagu",
+    "registratura": "Doina Preda",
+    "urbanism": "Cristina Vlad",
+    "taxe": "Ioana Șerban",
+    "gospodarie": "Sorin Lungu",
+    "juridic": "Elena Georgescu",
+    "stare_civila": "Florin Dobre",
+    "asistenta_sociala": "Carmen Stoica",
+    "proiecte": "Bogdan Nistor",
+}
+SPARE_NAMES = ["Adrian Matei", "Simona Ene", "Lucian Oprea", "Irina Pavel", "Dan Voicu"]
 # Ana asks for her own fiscal certificate (demo/inflight.py): her CNP is her account's, so
 # no împuternicire is needed.
 CNPS = {"ana.munteanu@example.ro": "2851103123451"}
@@ -110,8 +127,37 @@ def _advance(
     operations.complete_task(session, circuit, user, row.id, data, inflight.DEMO_REASON)
 
 
+def needed_departments(session: Session, circuit: Circuit) -> set[str]:
+    """Return the departments the deployed procedures send work to: those their diagrams'
+    lanes and `department` properties name, and those their catalog routing tables name."""
+    codes = set().union(*organisation.departments_by_procedure(session, circuit).values())
+    known = {code for code, _ in circuit.departments(session)} | set(DEPARTMENTS)
+    for proc in circuit.procedures(session).all():
+        for value in proc.variables.values():
+            if isinstance(value, dict):
+                codes |= {v for v in value.values() if isinstance(v, str) and v in known}
+    return codes
+
+
+def demo_people(needed: set[str]) -> list[tuple[str, str, list[str], list[str], bool]]:
+    """Return PEOPLE and, for each needed department without a head among them, a head."""
+    headed = {code for _, _, _, heads, _ in PEOPLE for code in heads}
+    spare = iter(SPARE_NAMES * (1 + len(needed)))
+    extra = []
+    for code in sorted(needed - headed):
+        email = f"{'sef.' if code in _members() else ''}{code.replace('_', '.')}@primaria-demo.ro"
+        name = STAFF_NAMES.get(code) or next(spare)
+        extra.append((email, name, [code], [code], False))
+    return [*PEOPLE, *extra]
+
+
+def _members() -> set[str]:
+    return {code for _, _, depts, _, _ in PEOPLE for code in depts}
+
+
 def load_demo(circuit: Circuit) -> list[DemoAccount]:
-    """Create the demo city hall once; return the accounts (passwords only when new)."""
+    """Create the demo city hall, with someone in every department its procedures need;
+    return the accounts (passwords only for those created now)."""
     out: list[DemoAccount] = []
     registry = circuit.settings.registry_department
 
@@ -122,9 +168,14 @@ def load_demo(circuit: Circuit) -> list[DemoAccount]:
         for code, name in DEPARTMENTS.items():
             organisation.ensure_department(session, department_code(code, registry) or code, name)
         fresh = session.scalar(select(User.id).where(User.email == PEOPLE[0][0])) is None
-        for email, name, depts, heads, admin in PEOPLE:
+    circuit.deploy_all()  # the diagrams say which departments need people
+    with circuit.db.transaction() as session:
+        needed = needed_departments(session, circuit)
+        for code in sorted(needed - set(DEPARTMENTS)):  # a lane no demo department has
+            organisation.ensure_department(session, code, code.replace("_", " ").capitalize())
+        for email, name, depts, heads, admin in demo_people(needed):
             password = None
-            if fresh:
+            if session.scalar(select(User.id).where(User.email == email)) is None:
                 password = secrets.token_urlsafe(9)
                 accounts.create_user(
                     session,
@@ -139,7 +190,6 @@ def load_demo(circuit: Circuit) -> list[DemoAccount]:
             out.append(DemoAccount(email, name, _role(codes(depts), codes(heads), admin), password))
     if not fresh:
         return out
-    circuit.deploy_all()
     ids = []
     for email, subject, text in PETITIONS:
         with circuit.db.transaction() as session:

@@ -37,12 +37,14 @@ REQUESTS: list[tuple[str, str, dict[str, Any], list[str], list[tuple[str, dict[s
         {
             "scop": "construire",
             "adresa_imobil": "Lupeni, str. Zorilor nr. 12",
+            "inscris_cf": "da",
+            "numar_carte_funciara": "60123",
             "numar_cadastral": "60123",
             "suprafata_teren": 640,
             "zona": "urbana",
             "descriere": "Construirea unei locuințe parter și a unui garaj.",
         },
-        ["plan_incadrare", "plan_situatie"],
+        ["plan_situatie", "extras_carte_funciara", "plan_cadastral"],
         [
             (
                 "registratura@primaria-demo.ro",

@@ -6,6 +6,7 @@ import os
 import smtplib
 import uuid
 from email.message import EmailMessage
+from email.utils import formataddr
 from pathlib import Path
 
 from engine.platform.config import Settings
@@ -22,7 +23,7 @@ def compose(settings: Settings, to: list[str], subject: str, body: str) -> Email
     """Build a plain-text message from the city hall's address."""
     msg = EmailMessage()
     msg["Subject"] = subject
-    msg["From"] = settings.mail_from
+    msg["From"] = formataddr((settings.city_hall_name, settings.mail_from))
     msg["To"] = ", ".join(to)
     msg.set_content(body)
     return msg

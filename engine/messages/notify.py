@@ -12,7 +12,7 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.messages import mailer
-from engine.models import Membership, Notification, Request, RequestStatus, User
+from engine.models import Membership, Notification, ProcessVersion, Request, RequestStatus, User
 from engine.platform.config import Settings
 from engine.platform.dispatch import defer
 from engine.platform.timeutil import utcnow
@@ -286,6 +286,49 @@ def recipients(session: Session, note: Notification) -> list[str]:
     return []
 
 
+def _procedure_title(session: Session, procedure: str) -> str | None:
+    """Return the title the newest deployed version of a procedure has in the catalog."""
+    entry = session.scalar(
+        select(ProcessVersion.catalog_entry)
+        .where(ProcessVersion.procedure == procedure)
+        .order_by(ProcessVersion.id.desc())
+        .limit(1)
+    )
+    return str(entry["title"]) if entry and entry.get("title") else None
+
+
+# What happened, for an e-mail's subject, by notification kind.
+SUBJECTS = {
+    "registered": "a fost înregistrată",
+    "in_progress": "este în lucru",
+    "waiting_for_citizen": "vi se cer completări",
+    "completed": "a fost soluționată",
+    "rejected": "a fost clasată",
+    "withdrawn": "a fost retrasă",
+    "forwarded": "a fost transmisă autorității competente",
+    "reminder": "termen de urmărit",
+}
+
+
+def subject(note: Notification, request: Request | None, title: str | None) -> str:
+    """Name the request and what happened:
+    "Cererea nr. 12/05.12.2026 (Petiție): a fost soluționată"."""
+    what = SUBJECTS.get(note.kind, "mesaj nou")
+    if request is None:
+        return f"Circuit: {what}"
+    return f"Cererea nr. {request.registration_display} ({title or request.procedure}): {what}"
+
+
+def body(settings: Any, note: Notification, name: str | None, link: str) -> str:
+    """Greet the person, say the message, link the request, sign with the city hall's name."""
+    greeting = f"Bună ziua, {name}," if name else "Bună ziua,"
+    parts = [greeting, "", note.message]
+    if link:
+        parts += ["", f"Detalii: {link}"]
+    parts += ["", "Cu stimă,", settings.city_hall_name, ""]
+    return "\n".join(parts)
+
+
 def send(session: Session, settings: Settings, notification_id: int) -> bool:
     """E-mail a notification (or write it to the outbox without SMTP) if not sent yet."""
     note = session.get(Notification, notification_id)
@@ -296,8 +339,14 @@ def send(session: Session, settings: Settings, notification_id: int) -> bool:
         note.emailed_at = utcnow()  # nobody to write to: done, so the sweep stops retrying
         return False
     link = f"{settings.base_url.rstrip('/')}/cereri/{note.request_id}" if note.request_id else ""
+    request = session.get(Request, note.request_id) if note.request_id else None
+    user = session.get(User, note.user_id) if note.user_id is not None else None
+    title = _procedure_title(session, request.procedure) if request is not None else None
     msg = mailer.compose(
-        settings, to, "Primăria — notificare Circuit", f"{note.message}\n\n{link}\n"
+        settings,
+        to,
+        subject(note, request, title),
+        body(settings, note, user.name if user else None, link),
     )
     mailer.deliver(settings, msg)
     note.emailed_at = utcnow()

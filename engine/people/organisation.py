@@ -121,9 +121,9 @@ def staffed_codes(session: Session, codes: Iterable[str]) -> set[str]:
     return wanted & {code for code, _ in staffed_departments(session)}
 
 
-def unstaffed_lanes(session: Session, circuit: Circuit) -> list[tuple[str, str]]:
-    """Return (procedure, department code) for every department a current version names
-    directly that does not exist or has nobody in it: requests would wait unseen there."""
+def departments_by_procedure(session: Session, circuit: Circuit) -> dict[str, set[str]]:
+    """Return, per procedure of the catalog, the department codes its current version's lanes
+    and `department` properties name directly (not `{variable}`, not the applicant)."""
     catalog = circuit.procedures(session)
     named: dict[str, set[str]] = {}
     for proc in catalog.all():
@@ -133,8 +133,47 @@ def unstaffed_lanes(session: Session, circuit: Circuit) -> list[tuple[str, str]]
             named[proc.id] = definitions.departments_named(
                 parsed, circuit.settings.registry_department
             )
+    return named
+
+
+def unstaffed_lanes(session: Session, circuit: Circuit) -> list[tuple[str, str]]:
+    """Return (procedure, department code) for every department a current version names
+    directly that does not exist or has nobody in it: requests would wait unseen there."""
+    named = departments_by_procedure(session, circuit)
     staffed = staffed_codes(session, set().union(*named.values()) if named else set())
     return sorted((p, code) for p, codes in named.items() for code in codes - staffed)
+
+
+def unstaffed_by_procedure(session: Session, circuit: Circuit) -> dict[str, list[str]]:
+    """Return {procedure: [department code, ...]} for the procedures that cannot be worked
+    to their end because a department their diagram names has nobody in it."""
+    out: dict[str, list[str]] = {}
+    for procedure, code in unstaffed_lanes(session, circuit):
+        out.setdefault(procedure, []).append(code)
+    return out
+
+
+def procedure_unstaffed(session: Session, circuit: Circuit, version_id: int) -> list[str]:
+    """Return the departments one procedure version names that have nobody in them."""
+    parsed = definitions.definition(session, version_id)
+    named = definitions.departments_named(parsed, circuit.settings.registry_department)
+    return sorted(named - staffed_codes(session, named))
+
+
+def department_names(session: Session) -> dict[str, str]:
+    """Return {code: name} of every department."""
+    return {code: name for code, name in session.execute(select(Department.code, Department.name))}
+
+
+def unavailable_reason(session: Session, codes: Iterable[str]) -> str:
+    """Say, in plain words, why a procedure cannot be submitted: who has nobody in it."""
+    names = department_names(session)
+    labels = [f"„{names.get(code, code)}”" for code in sorted(codes)]
+    if len(labels) == 1:
+        which = f"compartimentul {labels[0]} nu are"
+    else:
+        which = f"compartimentele {', '.join(labels[:-1])} și {labels[-1]} nu au"
+    return f"Cererea momentan nu poate fi depusă: {which} încă personal."
 
 
 def routing_variable(task: Task) -> str | None:

@@ -34,6 +34,7 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
     mail_from: str = "circuit@localhost"
+    city_hall_name: str = "Primăria Municipiului Lupeni"  # signs e-mail, names the sender
     base_url: str = "http://127.0.0.1:5000"
     token_ttl_hours: int = 12
     session_ttl_hours: int = 8
@@ -97,6 +98,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_user=env.get("SMTP_USER") or None,
         smtp_password=env.get("SMTP_PASSWORD") or None,
         mail_from=env.get("MAIL_FROM", "circuit@localhost"),
+        city_hall_name=env.get("CIRCUIT_CITY_HALL_NAME") or Settings.city_hall_name,
         base_url=env.get("CIRCUIT_BASE_URL", "http://127.0.0.1:5000"),
         registry_department=env.get("CIRCUIT_REGISTRY_DEPARTMENT", "registratura"),
         proxies=int(env.get("CIRCUIT_PROXIES", "0")),

@@ -1,4 +1,4 @@
-"""Conexare (OG 27/2002 art. 7): identical petitions of one person, joined and answered once."""
+"""Conexare (OG 27/2002 art. 10 (1)): identical petitions of one person, joined, one answer."""
 
 from __future__ import annotations
 

@@ -21,9 +21,19 @@ class AttachmentSpec:
     types: tuple[str, ...]
     max_bytes: int
     multiple: bool = False
+    # Required only when the form's data has these values ({"field": value}).
+    required_when: tuple[tuple[str, Any], ...] = ()
+
+    def required_for(self, data: Any) -> bool:
+        """Tell whether this attachment is required with this form data."""
+        if self.required:
+            return True
+        if not self.required_when or not isinstance(data, dict):
+            return False
+        return all(data.get(name) == value for name, value in self.required_when)
 
     def as_api(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name,
             "title": self.title,
             "required": self.required,
@@ -31,6 +41,9 @@ class AttachmentSpec:
             "max_bytes": self.max_bytes,
             "multiple": self.multiple,
         }
+        if self.required_when:
+            out["required_when"] = dict(self.required_when)
+        return out
 
 
 def _attachments(raw: list[dict[str, Any]]) -> tuple[AttachmentSpec, ...]:
@@ -42,6 +55,7 @@ def _attachments(raw: list[dict[str, Any]]) -> tuple[AttachmentSpec, ...]:
             types=tuple(a["types"]),
             max_bytes=int(a["max_bytes"]),
             multiple=bool(a.get("multiple")),
+            required_when=tuple(sorted((a.get("required_when") or {}).items())),
         )
         for a in raw
     )

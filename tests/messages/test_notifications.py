@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from email import message_from_bytes
+from email.header import decode_header, make_header
 
 from sqlalchemy import select
 
@@ -14,14 +15,25 @@ from tests.support.engine import complete, ready_task_id, submit_petition
 def test_registration_and_answer_are_emailed_to_the_citizen(circuit, people, smtp):
     inbox, port = smtp
     circuit.settings = dataclasses.replace(
-        circuit.settings, smtp_host="127.0.0.1", smtp_port=port, mail_from="primaria@example.ro"
+        circuit.settings,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        mail_from="primaria@example.ro",
+        city_hall_name="Primăria Comunei Exemplu",
     )
     req = submit_petition(circuit, people["citizen"])
     rid, display = req.id, req.registration_display
     [mail] = inbox.messages
     assert mail["To"] == "ion.popescu@example.ro"
-    assert mail["From"] == "primaria@example.ro"
+    # From the configured address, under the configured city hall's name.
+    sender = str(make_header(decode_header(mail["From"])))
+    assert sender == "Primăria Comunei Exemplu <primaria@example.ro>"
+    # The subject names the request and what happened; the body greets the person.
+    subject = str(make_header(decode_header(mail["Subject"])))
+    assert subject == f"Cererea nr. {display} (Petiție): a fost înregistrată"
     body = mail.get_payload(decode=True).decode("utf-8")
+    assert body.startswith("Bună ziua, Ion Popescu,")
+    assert body.rstrip().endswith("Primăria Comunei Exemplu")
     assert f"nr. {display}" in body and "Termenul legal" in body
     assert f"/cereri/{rid}" in body
     with circuit.db.session() as s:
@@ -33,6 +45,8 @@ def test_registration_and_answer_are_emailed_to_the_citizen(circuit, people, smt
         circuit, people["registry"], ready_task_id(circuit, rid), {"decizie_triere": "clasare"}
     )
     assert len(inbox.messages) == 2
+    subject = str(make_header(decode_header(inbox.messages[1]["Subject"])))
+    assert subject == f"Cererea nr. {display} (Petiție): a fost clasată"
     assert "a fost clasată" in inbox.messages[1].get_payload(decode=True).decode("utf-8")
 
 

@@ -62,6 +62,10 @@ def test_the_data_directory_and_every_file_in_it_are_private(
             for code, name in DEPARTMENTS.items():
                 organisation.ensure_department(s, code, name)
             accounts.create_user(s, "ion@example.ro", "Ion Popescu", PASSWORD, cnp=ADULT_CNP)
+            # Someone at the registry: a petition goes there first (an unstaffed one is refused).
+            accounts.create_user(
+                s, "maria@example.ro", "Maria Dumitrescu", PASSWORD, departments=["registratura"]
+            )
         circuit.deploy_all()
         from webapp import create_app
 

@@ -40,6 +40,9 @@ def test_start_form_asks_cnp_for_a_person_and_cui_for_a_company(client, sc):
     procs = {p["id"]: p for p in client.get("/api/v1/procedures").get_json()["procedures"]}
     proc = procs["atestare_fiscala"]
     assert proc["deadline"] == {"days": 2, "kind": "working"}
+    # Its legal basis is the fiscal procedure code, not the indexation of the fiscal code.
+    assert "art. 159" in proc["legal_basis"] and "491" not in proc["legal_basis"]
+    assert "valabil 30 de zile" in proc["legal_basis"]
     form = proc["start_form"]
     assert form["properties"]["cnp"]["examples"] == ["1900512400015"]
     assert form["properties"]["cui"]["examples"] == ["RO18547290"]
@@ -75,7 +78,8 @@ def test_certificate_without_debts_for_a_person(sc):
     assert seen["status"] == "completed"
     assert seen["answer"] == (
         "Certificat de atestare fiscală pentru Ion Popescu: contribuabilul nu are obligații "
-        "de plată restante la bugetul local."
+        "de plată restante la bugetul local. Certificatul este valabil 30 de zile de la "
+        "emitere."
     )
     assert {s for _, s, _ in sc.timers(rid)} == {TimerStatus.CANCELLED}
     assert "a fost soluționată" in sc.notifications("citizen", rid)[-1]
@@ -130,7 +134,8 @@ def test_company_with_debts_gets_the_certificate_listing_them(sc, monkeypatch):
     assert seen["status"] == "completed"
     assert seen["answer"] == (
         "Certificat de atestare fiscală pentru Construct Lupeni SRL: contribuabilul are "
-        f"obligații de plată restante la bugetul local, în total 1602.5 lei: {debts}"
+        f"obligații de plată restante la bugetul local, în total 1602.5 lei: {debts} "
+        "Certificatul este valabil 30 de zile de la emitere."
     )
     assert [s["name"] for s in seen["steps"]] == [CHECK, HEAD, CHECK, HEAD, MAYOR, HEAD, MAYOR]
     assert [d["name"] for d in seen["documents"]] == ["imputernicire.pdf"]

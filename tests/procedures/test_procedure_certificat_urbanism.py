@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from datetime import date
 
@@ -17,12 +18,14 @@ ADDRESS = "Lupeni, str. Parângului nr. 12"
 REQUEST = {
     "scop": "construire",
     "adresa_imobil": ADDRESS,
+    "inscris_cf": "da",
+    "numar_carte_funciara": "60123",
     "numar_cadastral": "60123",
     "suprafata_teren": 1250,
     "zona": "urbana",
     "descriere": "Construirea unei locuințe P+1 cu garaj.",
 }
-PLANS = {"plan_incadrare": PDF, "plan_situatie": PDF}
+PLANS = {"plan_situatie": PDF, "extras_carte_funciara": PDF, "plan_cadastral": PDF}
 CHECK = "Verificarea completitudinii dosarului"
 REVIEW = "Analiza tehnică și redactarea certificatului"
 ARCHITECT = "Semnarea de către arhitectul-șef"
@@ -51,13 +54,34 @@ def test_catalog_entry_and_required_plans(client, sc):
     procs = {p["id"]: p for p in client.get("/api/v1/procedures").get_json()["procedures"]}
     proc = procs["certificat_urbanism"]
     assert proc["deadline"] == {"days": 15, "kind": "calendar"}
-    assert "50/1991" in proc["legal_basis"]
+    assert "50/1991" in proc["legal_basis"] and "art. 6 alin. (4)" in proc["legal_basis"]
     required = {a["name"] for a in proc["attachments"] if a["required"]}
-    assert required == {"plan_incadrare", "plan_situatie"}
-    r = sc.submit_raw({**REQUEST, "numar_cadastral": "nr. 60123"}, {"plan_incadrare": PDF})
+    assert required == {"plan_situatie"}
+    when = {a["name"]: a.get("required_when") for a in proc["attachments"]}
+    assert when["extras_carte_funciara"] == when["plan_cadastral"] == {"inscris_cf": "da"}
+    assert when["plan_incadrare"] == {"inscris_cf": "nu"}
+    assert "numar_carte_funciara" in proc["start_form"]["properties"]
+    # Registered land: the land-book number, the CF extract and the cadastral plan.
+    r = sc.submit_raw(
+        {k: v for k, v in REQUEST.items() if k != "numar_carte_funciara"},
+        {"plan_incadrare": PDF},
+    )
     assert r.status_code == 422
     fields = {e["field"] for e in r.get_json()["errors"]}
-    assert fields == {"/numar_cadastral", "/attachments/plan_situatie"}
+    assert fields == {
+        "/numar_carte_funciara",
+        "/attachments/plan_situatie",
+        "/attachments/extras_carte_funciara",
+        "/attachments/plan_cadastral",
+    }
+    # Unregistered land: the OCPI location plan instead, and no land-book number.
+    unregistered = {k: v for k, v in REQUEST.items() if not k.startswith("numar_")}
+    unregistered["inscris_cf"] = "nu"
+    r = sc.submit_raw(unregistered, {"plan_situatie": PDF})
+    assert r.status_code == 422
+    assert {e["field"] for e in r.get_json()["errors"]} == {"/attachments/plan_incadrare"}
+    r = sc.submit_raw(unregistered, {"plan_situatie": PDF, "plan_incadrare": PDF})
+    assert r.status_code == 201, r.get_json()
 
 
 @pytest.mark.parametrize(
@@ -75,7 +99,7 @@ def test_fee_from_surface_and_zone(sc, surface, zone, fee):
     assert f"Taxa de eliberare calculată este {fee} lei." in notice
 
 
-def test_certificate_issued_after_missing_documents_and_both_signatures(sc):
+def test_certificate_issued_after_missing_documents_and_both_signatures(sc, browser_for):
     body = sc.submit(REQUEST, PLANS)
     rid, registered = body["id"], date.fromisoformat(body["registration"]["date"])
     assert body["due_date"] == sc.due(registered, 15).isoformat()
@@ -118,6 +142,10 @@ def test_certificate_issued_after_missing_documents_and_both_signatures(sc):
     assert review["department"] == "urbanism"
     sc.complete("urbanism", review, REVIEWED)
     signature = sc.task("urbanism_head", rid, ARCHITECT)
+    # The inbox names the step once: no "șef" badge after "arhitectul-șef".
+    inbox = browser_for("urbanism_head").get("/birou/").get_data(as_text=True)
+    assert ARCHITECT in inbox and "arhitectul-șef</a> <span" not in inbox
+    assert "arhitectul-șef șef" not in " ".join(re.sub(r"<[^>]+>", " ", inbox).split())
     assert sc.complete("urbanism", signature, {"decizie_arhitect": "semnat"}, status=403)
     sc.complete(
         "urbanism_head",
@@ -161,7 +189,8 @@ def test_certificate_issued_after_missing_documents_and_both_signatures(sc):
     ]
     kinds = sorted((d["kind"], d["name"]) for d in seen["documents"])
     assert kinds == [
-        ("attachment", "plan_incadrare.pdf"),
+        ("attachment", "extras_carte_funciara.pdf"),
+        ("attachment", "plan_cadastral.pdf"),
         ("attachment", "plan_situatie.pdf"),
         ("reply", "documente.pdf"),
     ]
@@ -215,7 +244,11 @@ def test_through_the_portal_and_the_office(browser_for, sc):
     the citizen's reply with its own form and a file."""
     citizen, registry = browser_for("citizen"), browser_for("registry")
     page = citizen.get("/proceduri/certificat_urbanism").get_data(as_text=True)
-    for title in ("Suprafața terenului (m²)", "Plan de încadrare în zonă", "Numărul cadastral"):
+    for title in (
+        "Suprafața terenului (m²)",
+        "Plan de încadrare în zonă",
+        "Numărul cărții funciare",
+    ):
         assert title in page
     form = {k: str(v) for k, v in REQUEST.items()}
     files = {name: (io.BytesIO(PDF), f"{name}.pdf") for name in PLANS}
@@ -236,6 +269,8 @@ def test_through_the_portal_and_the_office(browser_for, sc):
 
     page = citizen.get(detail_url).get_data(as_text=True)
     assert missing in page and "Documentele cerute" in page
+    # The request for documents is said once: the registry's words, then what to do.
+    assert page.count(missing) == 1 and "lipsesc din dosar" not in page
     r = citizen.submit(
         detail_url,
         {"explicatii": "Extrasul este anexat.", "documente": (io.BytesIO(PDF), "extras.pdf")},
@@ -245,6 +280,17 @@ def test_through_the_portal_and_the_office(browser_for, sc):
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
     page = citizen.get(detail_url).get_data(as_text=True)
     assert "extras.pdf" in page and "Extrasul este anexat." in page
+    # What the citizen sent is headed "Explicații", not "Explicații (opțional)".
+    assert "<dt>Explicații</dt>" in page and "Explicații (opțional)" not in page
+    # The history says what the status changed to.
+    history = sc.client.get(
+        f"/api/v1/requests/{rid}/history", headers=sc.api_for("registry")
+    ).get_json()
+    changes = [e["label"] for e in history["events"] if e["action"] == "status_changed"]
+    assert changes == [
+        "Stare schimbată: înregistrată → așteaptă completări de la petent",
+        "Stare schimbată: așteaptă completări de la petent → în lucru",
+    ]
     assert sc.detail(rid)["status"] == "in_progress"
     assert sc.task("registry", rid, CHECK)["name"] == CHECK
 

@@ -152,19 +152,42 @@ def test_dogs_go_to_the_police_who_ask_details_then_send_it_on_and_it_is_unfound
     assert any("a fost clasată. Motivul: " + reason in t for t in told)
 
 
-def test_not_the_city_halls_competence_is_rejected_with_the_authority_named(
-    client, api_for, circuit, people
+def test_not_the_city_halls_competence_is_forwarded_not_rejected(
+    client, api_for, circuit, people, browser_for
 ):
-    citizen = api_for("citizen")
+    citizen, gospodarie = api_for("citizen"), api_for("gospodarie")
     data = {**POTHOLE, "categorie": "iluminat", "descriere": "Stâlpul de pe DN 66 nu luminează."}
-    rid = submit(client, citizen, "sesizare", data).get_json()["id"]
-    task = the_task(client, api_for("gospodarie"), rid)
-    reason = "Drumul național este administrat de CNAIR; am transmis sesizarea către DRDP."
-    r = complete(
-        client, api_for("gospodarie"), task["id"], {"rezultat": "necompetenta", "raspuns": reason}
+    created = submit(client, citizen, "sesizare", data).get_json()
+    rid = created["id"]
+    task = the_task(client, gospodarie, rid)
+    # The form offers no way to reject it as "not ours"; it says to forward it instead.
+    options = [o["const"] for o in task["form"]["properties"]["rezultat"]["oneOf"]]
+    assert "necompetenta" not in options
+    assert "Transmitere către altă autoritate" in task["form"]["description"]
+    r = complete(client, gospodarie, task["id"], {"rezultat": "necompetenta", "raspuns": "x" * 20})
+    assert r.status_code == 422
+    assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=gospodarie).status_code == 200
+    # The task page tells the official the last day of the 5-day forwarding term.
+    registered = datetime.strptime(created["registration"]["date"], "%Y-%m-%d").date()
+    page = browser_for("gospodarie").get(f"/birou/sarcini/{task['id']}").get_data(as_text=True)
+    with circuit.db.session() as s:
+        last_day = circuit.calendar(s).deadline(registered, 5)
+    assert f"până la {last_day:%d.%m.%Y}" in page
+    assert "termenul a trecut" not in page
+
+    authority = "Direcția Regională de Drumuri și Poduri Timișoara"
+    reason = "Drumul național DN 66 este administrat de CNAIR, nu de primărie."
+    r = client.post(
+        f"/api/v1/tasks/{task['id']}/forward",
+        json={"authority": authority, "reason": reason},
+        headers=gospodarie,
     )
-    assert r.get_json()["request"]["status"] == "rejected"
-    assert any(reason in t for t in notifications(circuit, user_id=people["citizen"]))
+    assert r.status_code == 200, r.get_json()
+    page = detail(client, citizen, rid)
+    assert page["status"] == "completed"  # forwarded, not rejected
+    assert authority in page["answer"] and "OG 27/2002" in page["answer"]
+    told = notifications(circuit, user_id=people["citizen"])
+    assert any("transmisă către " + authority in t for t in told)
     with circuit.db.session() as s:
         statuses = s.scalars(select(Timer.status).where(Timer.request_id == rid)).all()
     assert statuses == [TimerStatus.CANCELLED]  # the reminder no longer waits

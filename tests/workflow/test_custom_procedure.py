@@ -370,7 +370,10 @@ def test_the_portal_request_page_keeps_the_conversation(city, api, people):
     assert r.status_code == 302
     ask(api, rid)  # a second question, after the first reply
     html = citizen.get(f"/cereri/{rid}").get_data(as_text=True)
-    assert html.count(QUESTION) == 3  # both questions in the conversation, one in the box
+    # The answered question in the conversation; the open one once, in the box above it,
+    # and the conversation points there instead of repeating it.
+    assert html.count(QUESTION) == 2
+    assert "Întrebarea vă așteaptă răspunsul mai sus" in html
     assert "Răspunsul dumneavoastră" in html and "Terasă sezonieră." in html
     assert "7.5" in html and "plan-terasa.pdf" in html
 
