@@ -1,17 +1,21 @@
-"""The API's accounts and personal data: sign up, confirm, reset, /me and what it holds."""
+"""Accounts in the API: tokens, sign up, confirm, reset, /me and what it holds."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy.exc import IntegrityError
 
-from engine.people import links, mydata, profile, signup
-from engine.platform.errors import BadRequest
+from engine.people import accounts, links, mydata, profile, sessions, signup
+from engine.platform import audit
+from engine.platform.errors import BadRequest, Unauthorized
 from webapp import db, throttle
-from webapp.api import authenticated, bp, error, json_body, me
-from webapp.auth import signup_form
+from webapp.api.common import authenticated, json_body, me, throttled
+from webapp.auth import bearer_token, signup_form
+
+bp = Blueprint("accounts", __name__)
 
 
 def _text(body: dict[str, Any], name: str) -> str:
@@ -19,14 +23,41 @@ def _text(body: dict[str, Any], name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+@bp.post("/auth/token")
+def token() -> Any:
+    body = json_body()
+    email, password = body.get("email"), body.get("password")
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise BadRequest("Trimiteți „email” și „password”.")
+    slot = throttle.login(email)
+    if not slot.allowed:
+        return throttled(slot, "throttled", throttle.login_refused_message(slot))
+    user = accounts.authenticate(db.session(), email, password)
+    if user is None:
+        raise Unauthorized("Adresa de e-mail sau parola nu este corectă.")
+    throttle.release(slot)
+    ttl = timedelta(hours=db.circuit().settings.token_ttl_hours)
+    value, expires = accounts.issue_token(db.session(), user, ttl)
+    audit.record(db.session(), "login", actor_id=user.id, channel="api")
+    db.commit()
+    return {"token": value, "expires_at": expires.isoformat(timespec="seconds")}
+
+
+@bp.delete("/auth/token")
+@authenticated
+def revoke_token() -> Any:
+    sessions.revoke_token(db.session(), bearer_token() or "")
+    audit.record(db.session(), "logout", actor_id=me().id, channel="api")
+    db.commit()
+    return "", 204
+
+
 @bp.post("/accounts")
 def create_account() -> Any:
     body = json_body()
     slot = throttle.signup()
     if not slot.allowed:
-        response, status = error(429, "throttled", throttle.signup_refused_message(slot))
-        response.headers["Retry-After"] = str(slot.retry_after)
-        return response, status
+        return throttled(slot, "throttled", throttle.signup_refused_message(slot))
     try:
         result = signup.sign_up(db.session(), signup_form(body))
         db.commit()
@@ -61,9 +92,7 @@ def resend_verification() -> Any:
 def password_reset() -> Any:
     slot = throttle.signup()  # each asks for an e-mail: counted like sign-ups
     if not slot.allowed:
-        response, status = error(429, "throttled", throttle.signup_refused_message(slot))
-        response.headers["Retry-After"] = str(slot.retry_after)
-        return response, status
+        return throttled(slot, "throttled", throttle.signup_refused_message(slot))
     signup.request_password_reset(db.session(), _text(json_body(), "email"))
     db.commit()
     return {"message": "Dacă există un cont cu această adresă, i-am trimis un link."}, 202
