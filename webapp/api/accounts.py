@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.people import accounts, links, mydata, profile, sessions, signup
 from engine.platform import audit
-from engine.platform.errors import BadRequest, Unauthorized
+from engine.platform.errors import BadRequest, Invalid, Unauthorized
 from webapp import db, throttle
 from webapp.api.common import authenticated, json_body, me, throttled
 from webapp.auth import bearer_token, signup_form
@@ -19,8 +19,16 @@ bp = Blueprint("accounts", __name__)
 
 
 def _text(body: dict[str, Any], name: str) -> str:
+    """Return a text field ("" when absent); any other JSON type is refused with 422."""
+    _check_texts(body, name)
     value = body.get(name)
     return value if isinstance(value, str) else ""
+
+
+def _check_texts(body: dict[str, Any], *names: str) -> None:
+    wrong = [n for n in names if body.get(n) is not None and not isinstance(body[n], str)]
+    if wrong:
+        raise Invalid([{"field": f"/{n}", "message": "Trebuie să fie text."} for n in wrong])
 
 
 @bp.post("/auth/token")
@@ -64,7 +72,8 @@ def create_account() -> Any:
         answer = {"id": result.public_id, "email": result.email, "verified": False}
     except IntegrityError:  # the same address or CNP signed up twice at once: same answer
         db.session().rollback()
-        answer = {"id": signup.decoy_id(), "email": _text(body, "email"), "verified": False}
+        email = body.get("email")
+        answer = {"id": signup.decoy_id(), "email": email, "verified": False}
     return jsonify(answer), 201
 
 
@@ -121,6 +130,7 @@ def get_me() -> Any:
 @authenticated
 def patch_me() -> Any:
     body, session, user = json_body(), db.session(), me()
+    _check_texts(body, "name", "email", "password", "current_password")
     if "name" in body:
         profile.change_name(session, user, _text(body, "name"))
     if "password" in body:
