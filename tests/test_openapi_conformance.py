@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-import time
+import traceback
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -31,7 +31,7 @@ from tests.conftest import PASSWORD
 from tests.engine_steps import PETITION
 from tests.security_steps import app_with
 
-EXAMPLES = 8  # per operation, generation mode and way of choosing ids
+EXAMPLES = 6  # per operation, generation mode and way of choosing ids
 ROLES = {
     # key: (departments, heads, administrator); "anonymous" calls the operations open to anyone
     "anonymous": None,
@@ -175,18 +175,13 @@ def test_every_answer_of_the_api_matches_its_openapi_document(circuit, role):
             try:
                 case.call_and_validate()
             except (Exception, BaseExceptionGroup) as exc:  # every check's failure, collected
-                import traceback
+                where = "".join(traceback.format_exception(exc))[-1500:]
+                failures[label] = f"{str(exc)[:3000]}\n{where}"
 
-                failures[label] = (str(exc) + "".join(traceback.format_exception(exc))[-1500:])[
-                    :4000
-                ]
-
-        t0 = time.perf_counter()
         for strategy in _strategies(operation, ids):
             try:
                 _run(strategy, call)
             except (Exception, BaseExceptionGroup) as exc:
                 failures.setdefault(label, str(exc)[:3000])
-        print(label, round(time.perf_counter() - t0, 2), flush=True)
     assert operations >= 38, operations
     assert not failures, "\n\n".join(f"== {k}\n{v}" for k, v in sorted(failures.items()))
