@@ -21,7 +21,7 @@ from flask_login import current_user
 from engine.cases import operations, queries
 from engine.platform.errors import BadRequest, Forbidden, Invalid
 from engine.platform.timeutil import local_today
-from engine.register import book, desk, pdf
+from engine.register import book, desk, entry_form, pdf
 from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager
@@ -42,86 +42,11 @@ def _staff_only() -> Any:
     return None
 
 
-def entry_schema(procedures: list[tuple[str, str]], departments: list[tuple[str, str]]) -> dict:
-    """Describe the registration form as a JSON Schema, so it renders like every other form."""
-
-    def choices(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
-        return [{"const": k, "title": v} for k, v in pairs]
-
-    return {
-        "type": "object",
-        "required": ["direction", "channel"],
-        "properties": {
-            "direction": {
-                "type": "string",
-                "title": "Intrare sau ieșire",
-                "oneOf": choices(list(desk.DIRECTIONS.items())),
-            },
-            "channel": {
-                "type": "string",
-                "title": "Canalul",
-                "x-widget": "select",
-                "oneOf": choices(list(desk.CHANNELS.items())),
-            },
-            "issuer": {
-                "type": "string",
-                "title": "Emitent (persoană sau instituție)",
-                "description": "La ieșire, implicit primăria.",
-                "maxLength": 300,
-            },
-            "issuer_number": {"type": "string", "title": "Nr. documentului emitentului"},
-            "issuer_date": {
-                "type": "string",
-                "format": "date",
-                "title": "Data documentului emitentului",
-            },
-            "pages": {"type": "integer", "title": "Nr. file", "minimum": 0},
-            "annexes": {"type": "integer", "title": "Nr. anexe", "minimum": 0},
-            "summary": {
-                "type": "string",
-                "title": "Conținut pe scurt",
-                "maxLength": 500,
-                "x-widget": "textarea",
-            },
-            "recipient": {
-                "type": "string",
-                "title": "Destinatar",
-                "description": "Obligatoriu la ieșire.",
-            },
-            "department": {
-                "type": "string",
-                "title": "Compartimentul căruia i se repartizează (corespondență)",
-                "x-widget": "select",
-                "oneOf": choices(departments),
-            },
-            "related_to": {
-                "type": "string",
-                "title": "Conexat la nr. / răspunde la nr.",
-                "description": "Numărul de înregistrare anterior, ca 17/27.11.2026.",
-            },
-            "issuer_contact": {
-                "type": "string",
-                "title": "Adresa petentului (poștală sau e-mail)",
-                "description": "Petentul fără cont primește răspunsul aici.",
-            },
-            "reply_by": {
-                "type": "string",
-                "title": "Răspunsul se transmite",
-                "oneOf": choices([("post", "Prin poștă"), ("email", "Prin e-mail")]),
-            },
-            "join": {
-                "type": "boolean",
-                "title": "Petiție identică a aceleiași persoane: conexați-o la cea anterioară",
-            },
-        },
-    }
-
-
 def _render_new(proc: Any, values: dict[str, Any], errors: dict[str, str], status: int) -> Any:
     session, circuit = db.session(), db.circuit()
     catalog = circuit.procedures(session)
     procs = [(p.id, p.title) for p in catalog.all()]
-    schema = entry_schema(procs, operations.form_options(session, circuit)["departments"])
+    schema = entry_form.entry_schema(desk.destinations(session, circuit))
     data_schema = (
         operations.form_schema(session, circuit, proc.start_form, catalog.version_of(proc.id))
         if proc
@@ -158,9 +83,7 @@ def new_entry() -> Any:
     proc = catalog.get(request.values.get("procedure", ""))
     if request.method == "GET":
         return _render_new(proc, {"direction": "in", "channel": "counter"}, {}, 200)
-    procs = [(p.id, p.title) for p in catalog.all()]
-    schema = entry_schema(procs, [])
-    raw: dict[str, Any] = formrender.parse(schema, request.form)
+    raw: dict[str, Any] = formrender.parse(entry_form.entry_schema(), request.form)
     raw["procedure"] = proc.id if proc else None
     raw["idempotency_key"] = request.form.get("idempotency_key", "")
     if proc:

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, defer
 
 from engine.models import RegistryEntry, Request, RequestStatus, TaskRecord, User
 from engine.register import chain
-from engine.register.desk import CHANNELS, DIRECTIONS, REPLY_BY, require_reader
+from engine.register.desk import require_reader
+from engine.register.entry_form import CHANNELS, DIRECTIONS, REPLY_BY
 
 NOT_DEPARTMENTS = {"registratura", "solicitant", "nealocat"}
 RESOLUTIONS = {

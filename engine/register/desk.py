@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.cases import documents, operations
+from engine.cases import documents, operations, queries
 from engine.models import RegistryEntry, Request, User
 from engine.platform import audit
 from engine.platform.context import Circuit
 from engine.platform.errors import Forbidden, Invalid
-from engine.register import chain, conexare
+from engine.register import chain, conexare, entry_form
 from engine.workflow import forms
+from engine.workflow.catalog import Procedure
 
 REGISTRY_DEPARTMENT = "registratura"  # the default registry department; sees every entry
 READERS = {REGISTRY_DEPARTMENT, "secretar"}  # the register's readers besides administrators
-DIRECTIONS = {"in": "Intrare", "out": "Ieșire"}
-CHANNELS = {
-    "counter": "Ghișeu",
-    "post": "Poștă",
-    "email": "E-mail",
-    "portal": "Portal",
-    "fax": "Fax",
-}
-REPLY_BY = {"post": "prin poștă", "email": "prin e-mail"}
 SCAN_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/tiff"}
-_REGISTRATION = re.compile(r"^\s*(?:nr\.?\s*)?(\d{1,7})\s*/\s*(\d{2})\.(\d{2})\.(\d{4})\s*$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass
@@ -64,71 +52,30 @@ def verify(session: Session, user: User) -> chain.ChainCheck:
     return chain.verify_chain(session)
 
 
-def parse_registration(value: str) -> tuple[int, date] | None:
-    """Parse "1234/27.11.2026" (the common display) into a number and a date."""
-    match = _REGISTRATION.match(value or "")
-    if not match:
-        return None
-    try:
-        day = date(int(match[4]), int(match[3]), int(match[2]))
-    except ValueError:
-        return None
-    return int(match[1]), day
-
-
 def _text(raw: Mapping[str, Any], name: str) -> str:
     value = raw.get(name)
     return " ".join(str(value).split()) if value not in (None, "") else ""
 
 
-def _count(raw: Mapping[str, Any], name: str, errors: list[dict[str, str]]) -> int | None:
-    value = raw.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = -1
-    if number < 0 or number > 100000:
-        errors.append({"field": f"/{name}", "message": "Scrieți un număr întreg, 0 sau mai mare."})
-        return None
-    return number
-
-
-def _issuer_date(raw: Mapping[str, Any], errors: list[dict[str, str]]) -> date | None:
-    value = _text(raw, "issuer_date")
-    if not value:
-        return None
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    errors.append({"field": "/issuer_date", "message": "Scrieți data documentului ca ZZ.LL.AAAA."})
-    return None
-
-
-def _related(
-    session: Session, raw: Mapping[str, Any], errors: list[dict[str, str]]
-) -> RegistryEntry | None:
-    value = _text(raw, "related_to")
-    if not value:
-        return None
-    parsed = parse_registration(value)
-    entry = chain.find(session, parsed[1].year, parsed[0]) if parsed else None
+def _related(session: Session, text: str, errors: list[dict[str, str]]) -> RegistryEntry | None:
+    """Find the earlier registration a document is linked to (the form checks its shape)."""
+    parsed = entry_form.parse_registration(text) if text else None
     if parsed is None:
-        errors.append(
-            {
-                "field": "/related_to",
-                "message": "Scrieți numărul ca număr/ZZ.LL.AAAA (ex. 17/27.11.2026).",
-            }
-        )
-    elif entry is None or entry.registered_on != parsed[1]:
-        errors.append(
-            {"field": "/related_to", "message": f"Nu există în registru înregistrarea {value}."}
-        )
+        return None
+    entry = chain.find(session, parsed[1].year, parsed[0])
+    if entry is None or entry.registered_on != parsed[1]:
+        message = f"Nu există în registru înregistrarea {text}."
+        errors.append({"field": "/related_to", "message": message})
         return None
     return entry
+
+
+def destinations(session: Session, circuit: Circuit) -> list[tuple[str, str]]:
+    """Return the departments correspondence may be sent to: those with people, and the registry."""
+    registry_code = circuit.settings.registry_department
+    staffed = operations.form_options(session, circuit)["departments"]
+    name = queries.department_names(session).get(registry_code, registry_code)
+    return [(registry_code, name), *staffed]
 
 
 def _scans(
@@ -152,9 +99,16 @@ def _scans(
     return mimes
 
 
-def _data(raw: Mapping[str, Any]) -> dict[str, Any]:
-    data = raw.get("data")
-    return dict(data) if isinstance(data, Mapping) else {}
+@dataclass
+class _Checked:
+    """A registration whose every field passed: what the desk numbers and stores."""
+
+    form: entry_form.EntryForm
+    proc: Procedure | None
+    linked: RegistryEntry | None
+    earlier: Request | None  # the petition this one is joined to (conexare)
+    uploads: list[documents.Upload]
+    mimes: list[str]
 
 
 def register_document(
@@ -178,132 +132,110 @@ def register_document(
         if first is not None:
             request = session.scalar(select(Request).where(Request.registry_entry_id == first.id))
             return Registered(first, request, created=False)
-    uploads = uploads or []
-    errors: list[dict[str, str]] = []
-    direction = _text(raw, "direction") or "in"
-    channel = _text(raw, "channel")
-    issuer, recipient = _text(raw, "issuer")[:300], _text(raw, "recipient")[:300]
-    summary = _text(raw, "summary")[:500]
+    checked = _check(session, circuit, raw, uploads or [])
+    return _register(session, circuit, official, checked, key, clock)
+
+
+def _check(
+    session: Session, circuit: Circuit, raw: Mapping[str, Any], uploads: list[documents.Upload]
+) -> _Checked:
+    """Parse and validate a registration: the desk's form, the procedure's own form, the number
+    it is linked to and the scans; raise Invalid with every problem at once."""
+    catalog = circuit.procedures(session)  # current versions, as start_request reads them
     procedure_id = _text(raw, "procedure") or None
-    contact, reply_by = _text(raw, "issuer_contact")[:300], _text(raw, "reply_by") or None
-    join = str(raw.get("join", "")).lower() in ("1", "true", "on", "da")
-    if direction not in DIRECTIONS:
-        errors.append({"field": "/direction", "message": "Alegeți intrare sau ieșire."})
-    if channel not in CHANNELS:
+    proc = catalog.get(procedure_id) if procedure_id else None
+    form, errors = entry_form.read(raw, destinations(session, circuit), procedure_id)
+    if procedure_id and proc is None:
         errors.append(
             {
-                "field": "/channel",
-                "message": "Alegeți canalul: ghișeu, poștă, e-mail, portal sau fax.",
+                "field": "/procedure",
+                "message": "Alegeți o procedură din catalog (numai la intrare).",
             }
         )
-    if direction == "out":
-        issuer = issuer or "Primăria"
-        if not recipient:
-            errors.append({"field": "/recipient", "message": "Scrieți destinatarul documentului."})
-    elif not issuer:
-        errors.append(
-            {"field": "/issuer", "message": "Scrieți numele emitentului (persoană sau instituție)."}
-        )
-    if not summary and not procedure_id:
-        errors.append({"field": "/summary", "message": "Scrieți pe scurt conținutul documentului."})
-    pages, annexes = _count(raw, "pages", errors), _count(raw, "annexes", errors)
-    issuer_date = _issuer_date(raw, errors)
-    linked = _related(session, raw, errors)
+    linked = _related(session, _text(raw, "related_to"), errors)
     mimes = _scans(circuit, uploads, errors)
-    proc = None
-    if procedure_id:
-        catalog = circuit.procedures(session)  # current versions, as start_request reads them
-        proc = catalog.get(procedure_id)
-        if proc is None or direction == "out":
-            errors.append(
-                {
-                    "field": "/procedure",
-                    "message": "Alegeți o procedură din catalog (numai la intrare).",
-                }
-            )
-        if proc is not None:
-            version_id = catalog.version_of(proc.id)
-            schema = operations.form_schema(session, circuit, proc.start_form, version_id)
-            for err in forms.form_errors(schema, _data(raw)):
-                errors.append({**err, "field": "/data" + err["field"]})
-        if reply_by not in REPLY_BY:
-            errors.append(
-                {
-                    "field": "/reply_by",
-                    "message": "Alegeți cum primește petentul răspunsul: poștă sau e-mail.",
-                }
-            )
-        elif reply_by == "email" and not _EMAIL.match(contact):
-            errors.append(
-                {"field": "/issuer_contact", "message": "Scrieți adresa de e-mail a petentului."}
-            )
-        elif not contact:
-            errors.append(
-                {"field": "/issuer_contact", "message": "Scrieți adresa poștală a petentului."}
-            )
-    if join and (proc is None or linked is None):
-        errors.append(
-            {
-                "field": "/related_to",
-                "message": "Pentru conexare indicați numărul petiției anterioare.",
-            }
-        )
+    if proc is not None:
+        version_id = catalog.version_of(proc.id)
+        schema = operations.form_schema(session, circuit, proc.start_form, version_id)
+        data = raw.get("data")
+        errors += [
+            {**err, "field": "/data" + err["field"]}
+            for err in forms.form_errors(schema, dict(data) if isinstance(data, Mapping) else {})
+        ]
     earlier = None
-    if join and proc is not None and linked is not None and not errors:
+    if form is not None and form.join and proc is not None and linked is not None and not errors:
         try:
-            earlier = conexare.earlier_request(session, linked, proc.id, issuer)
+            earlier = conexare.earlier_request(session, linked, proc.id, form.issuer)
         except Invalid as exc:
             errors.extend(exc.errors)
-    if errors:
+    if errors or form is None:
         raise Invalid(errors)
+    return _Checked(form, proc, linked, earlier, uploads, mimes)
 
+
+def _register(
+    session: Session,
+    circuit: Circuit,
+    official: User,
+    checked: _Checked,
+    key: str | None,
+    clock: chain.Clock | None,
+) -> Registered:
+    """Number a checked document, start its procedure or join it, and keep its scans."""
+    form, proc, linked, earlier = checked.form, checked.proc, checked.linked, checked.earlier
     files = [
         chain.describe(documents.safe_filename(u.filename), m, u.content)
-        for u, m in zip(uploads, mimes, strict=True)
+        for u, m in zip(checked.uploads, checked.mimes, strict=True)
     ]
     intake = chain.Intake(
-        channel=channel,
-        issuer=issuer,
-        contact=contact or None,
-        reply_by=reply_by,
-        issuer_number=_text(raw, "issuer_number")[:64] or None,
-        issuer_date=issuer_date,
-        pages=pages,
-        annexes=annexes,
+        channel=form.channel,
+        issuer=form.issuer,
+        contact=form.issuer_contact or None,
+        reply_by=form.reply_by,
+        issuer_number=form.issuer_number,
+        issuer_date=form.issuer_date,
+        pages=form.pages,
+        annexes=form.annexes,
         linked=linked,
         documents=files,
         actor_id=official.id,
         idempotency_key=key,
-        summary=summary or None,
+        summary=form.summary or None,
     )
     request: Request | None = None
     if proc is not None and earlier is None:
         request, _ = operations.start_request(
-            session, circuit, None, proc.id, _data(raw), [], intake=intake
+            session, circuit, None, proc.id, form.data, [], intake=intake
         )
         entry = request.registry_entry
     else:
         entry = chain.register(
             session,
             clock=clock,
-            direction=direction,
-            issuer=issuer,
-            recipient=recipient or None,
-            summary=summary or (proc.title if proc else ""),
-            department=_text(raw, "department")[:64]
-            or (REGISTRY_DEPARTMENT if direction == "in" else None),
+            direction=form.direction,
+            issuer=form.issuer,
+            recipient=form.recipient or None,
+            summary=form.summary or (proc.title if proc else ""),
+            department=form.department
+            or (circuit.settings.registry_department if form.direction == "in" else None),
             linked=linked,
             file_code=proc.archive.get("file_code") if proc else None,
             **intake.entry_fields(),
         )
         if earlier is not None:
             request = conexare.register_joined(
-                session, earlier, entry, intake, _data(raw), summary or earlier.summary
+                session, earlier, entry, intake, form.data, form.summary or earlier.summary
             )
-    scans = [documents.Upload("scan", u.filename, u.content) for u in uploads]
+    scans = [documents.Upload("scan", u.filename, u.content) for u in checked.uploads]
     if request is not None:  # the scans are the request's documents too
         documents.attach(
-            session, circuit.settings.documents_dir, request.id, "scan", scans, mimes, official.id
+            session,
+            circuit.settings.documents_dir,
+            request.id,
+            "scan",
+            scans,
+            checked.mimes,
+            official.id,
         )
     for upload in scans if request is None else []:
         documents.store_bytes(circuit.settings.documents_dir, upload.content)
