@@ -95,6 +95,16 @@ def _task(session: Session, task_id: str) -> TaskRecord:
     return row
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger one cannot exist (PostgreSQL refuses it)
+
+
+def _user(session: Session, user_id: Any) -> User | None:
+    """Return the user a client named by id, or None for anything that is not one."""
+    if isinstance(user_id, bool) or not isinstance(user_id, int) or not 1 <= user_id <= MAX_ID:
+        return None
+    return session.get(User, user_id)
+
+
 def absence(session: Session, user_id: int, day: date | None = None) -> Absence | None:
     """Return the absence that covers this day (today by default), if any."""
     day = day or local_today()
@@ -109,7 +119,7 @@ def add_absence(
     session: Session, actor: User, user_id: Any, start: Any, end: Any, reason: Any
 ) -> Absence:
     """Record an official's absence: by the official, a head of their department, or an admin."""
-    target = session.get(User, user_id) if isinstance(user_id, int) else None
+    target = _user(session, user_id)
     if target is None or not target.is_official:
         raise NotFound("Funcționarul nu există.")
     if not (
@@ -162,7 +172,7 @@ def assign_task(session: Session, head: User, task_id: str, user_id: Any) -> Tas
         raise Forbidden("Numai șeful compartimentului repartizează sarcinile lui.")
     if row.state != TaskState.READY:
         raise Conflict("Sarcina a fost deja finalizată.", code="not_ready")
-    target = session.get(User, user_id) if isinstance(user_id, int) else None
+    target = _user(session, user_id)
     if target is None or not target.active or row.department not in target.departments:
         raise Invalid(
             [{"field": "/user_id", "message": "Alegeți un funcționar al compartimentului."}]
