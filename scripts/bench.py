@@ -62,8 +62,10 @@ from engine.workflow.catalog import Catalog
 WARMUP = 10
 PASSWORD = "parola-de-bench-1"
 TRIAGE = {"decizie_triere": "repartizare", "departament": "urbanism"}
-DEPARTMENTS = {  # code: (name, share of the backlog's open tasks); registratura does triage
-    "registratura": ("Registratură și Relații cu Publicul", 25),
+# The bench runs on the default settings, its server too: the registry keeps its default code.
+REGISTRY = Settings.registry_department
+DEPARTMENTS = {  # code: (name, share of the backlog's open tasks); the registry does triage
+    REGISTRY: ("Registratură și Relații cu Publicul", 25),
     "urbanism": ("Urbanism și Amenajarea Teritoriului", 25),
     "taxe": ("Taxe și Impozite Locale", 18),
     "juridic": ("Juridic", 8),
@@ -158,7 +160,7 @@ def seed_people(circuit: Circuit, tag: str) -> dict[str, tuple[int, str]]:
     """Create the departments, a citizen, officials and the backlog's applicants."""
     people = {
         "citizen": ("cetatean", []),
-        "registry": ("registratura", ["registratura"]),
+        "registry": ("registratura", [REGISTRY]),
         "urbanism": ("urbanism", ["urbanism"]),  # triage routes only to staffed departments
     }
     people.update({f"applicant{k}": (f"petent{k}", []) for k in range(8)})
@@ -216,7 +218,9 @@ def start_op(circuit: Circuit, i: int) -> Op:
 
 def complete_op(circuit: Circuit, task_id: str) -> Op:
     def op(session: Session, user: User) -> str:
-        return operations.complete_task(session, circuit, user, task_id, dict(TRIAGE)).status
+        # Completing claims the task first; the backlog's older triage tasks wait unclaimed.
+        why = "bench: triage of the measured requests"
+        return operations.complete_task(session, circuit, user, task_id, dict(TRIAGE), why).status
 
     return op
 
@@ -375,7 +379,7 @@ def insert_backlog(circuit: Circuit, count: int, applicants: list[int]) -> float
             dues[day] = calendar.deadline(day, proc.deadline_days, proc.deadline_kind)
         data, due, issuer = petition(k), dues[day], f"Petent {k % 9}"
         subject, prev = data["subiect"], chain.get(0, registry.GENESIS)
-        entry = (k, year, n, day, at, "in", issuer, subject, "registratura", "II-5", prev, k)
+        entry = (k, year, n, day, at, "in", issuer, subject, REGISTRY, "II-5", prev, k)
         named = dict(zip(entry_names, entry, strict=True))
         fields = SimpleNamespace(
             recipient=None,
@@ -391,7 +395,7 @@ def insert_backlog(circuit: Circuit, count: int, applicants: list[int]) -> float
         )
         chain[0] = registry.entry_digest(fields)  # type: ignore[arg-type]
         rows["registry_entries"].append((*entry, chain[0]))
-        step = "triere" if dept == "registratura" else rng.choice(["redactare"] * 4 + ["aprobare"])
+        step = "triere" if dept == REGISTRY else rng.choice(["redactare"] * 4 + ["aprobare"])
         status, who = "registered" if step == "triere" else "in_progress", rng.choice(applicants)
         rows["requests"].append((k, "petitie", who, status, k, n, day, due, subject, data, at, at))
         rows["instances"].append((k, k, version_id, PLACEHOLDER_STATE, 1, False, at))
@@ -432,7 +436,7 @@ def bench_inbox(
         "department_inbox urbanism, page 20": lambda s: inbox(s, ["urbanism"], offset=950),
         "department_inbox 3 departments, page 1": lambda s: inbox(s, TRIO, limit=50),
         "department_inbox 3 departments, page 20": lambda s: inbox(s, TRIO, offset=950),
-        "department_inbox registratura, page 1": lambda s: inbox(s, ["registratura"]),
+        "department_inbox registratura, page 1": lambda s: inbox(s, [REGISTRY]),
         "inbox_count urbanism": lambda s: count(s, ["urbanism"]),
         "inbox_count 3 departments": lambda s: count(s, TRIO),
         "request list, registry official, page 1": listing("registry"),
@@ -487,6 +491,7 @@ def start_server(url: str, port: int, redis_url: str) -> subprocess.Popen[bytes]
     data_dir = Path(tempfile.mkdtemp(prefix="circuit-bench-http-"))
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url}
     env["CIRCUIT_DATA_DIR"] = str(data_dir)
+    env["CIRCUIT_REGISTRY_DEPARTMENT"] = REGISTRY
     # One benchmark citizen submits thousands of requests: measure throughput, not the throttle.
     env["CIRCUIT_SUBMISSION_LIMIT"] = "1000000 per hour"
     command = [shutil.which("circuit") or str(Path(sys.executable).parent / "circuit"), "run"]

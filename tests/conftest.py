@@ -4,56 +4,25 @@ a real Redis (REDIS_URL, or an embedded one), seeded people, the app and its cli
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from engine import jobs
-from engine.demo.cityhall import DEPARTMENTS as DEMO_DEPARTMENTS
 from engine.people import accounts
-from engine.platform.config import PROJECT_ROOT, Settings
+from engine.platform.config import PROJECT_ROOT
 from engine.platform.context import Circuit, install
 from engine.platform.db import Base, Database
-from engine.platform.dispatch import PendingJob
 from engine.platform.migrate import upgrade
-from engine.platform.timeutil import as_aware, utcnow
 from engine.workflow.catalog import Catalog
+from tests.support.circuit import JobLog, make_settings
+from tests.support.citizens import Inbox, loopback_smtp
+from tests.support.seed import DEPARTMENTS, PASSWORD, PEOPLE
+from tests.support.web import Browser, csrf_from
 
-PASSWORD = "parola-de-test-1"
-DEPARTMENTS = dict(DEMO_DEPARTMENTS)  # the twelve departments of a typical municipality
-PEOPLE = {
-    "citizen": ("ion.popescu@example.ro", "Ion Popescu", [], []),
-    "citizen2": ("elena.ionescu@example.ro", "Elena Ionescu", [], []),
-    "registry": ("registratura@primarie.ro", "Maria Dumitrescu", ["registratura"], []),
-    "registry_head": (
-        "sef.registratura@primarie.ro",
-        "Doina Preda",
-        ["registratura"],
-        ["registratura"],
-    ),
-    "urbanism": ("urbanism@primarie.ro", "Andrei Stan", ["urbanism"], []),
-    "urbanism_head": ("sef.urbanism@primarie.ro", "Cristina Vlad", ["urbanism"], ["urbanism"]),
-    "taxe": ("taxe@primarie.ro", "Radu Marin", ["taxe"], []),
-    "taxe_head": ("sef.taxe@primarie.ro", "Ioana Șerban", ["taxe"], ["taxe"]),
-    "gospodarie": ("gospodarie@primarie.ro", "Mihai Țurcanu", ["gospodarie"], []),
-    "gospodarie_head": (
-        "sef.gospodarie@primarie.ro",
-        "Sorin Lungu",
-        ["gospodarie"],
-        ["gospodarie"],
-    ),
-    "politia": ("politia@primarie.ro", "Vasile Neagu", ["politia_locala"], []),
-    "arhiva": ("arhiva@primarie.ro", "Ileana Coman", ["arhiva"], ["arhiva"]),
-    "juridic": ("juridic@primarie.ro", "Elena Georgescu", ["juridic"], ["juridic"]),
-    "secretar": ("secretar@primarie.ro", "Gabriela Toma", ["secretar"], ["secretar"]),
-    "primar": ("primar@primarie.ro", "Constantin Barbu", ["primar"], ["primar"]),
-}
-# Departments with nobody in them: stare_civila, asistenta_sociala, proiecte.
 # Tables emptied between tests; departments, the seeded people and process versions stay.
 VOLATILE = [
     "access_log",
@@ -139,41 +108,6 @@ def _clean(b: Backend) -> None:
         conn.execute(text("DELETE FROM users WHERE id > :m"), {"m": b.seeded_max_user})
 
 
-@dataclass
-class JobLog:
-    """Jobs the code asked for, in order; immediate ones are run in-process after commit."""
-
-    sent: list[PendingJob] = field(default_factory=list)
-    run_immediately: bool = True
-
-    def __call__(self, pending: list[PendingJob]) -> None:
-        self.sent.extend(pending)
-        if not self.run_immediately:
-            return
-        for job in pending:
-            if job.at is None or as_aware(job.at) <= utcnow():
-                if job.name == "fire_timer":
-                    jobs.fire_timer(*job.args)
-                elif job.name == "send_notification":
-                    jobs.send_notification(*job.args)
-                elif job.name == "send_account_mail":
-                    jobs.send_account_mail(*job.args)
-
-    def named(self, name: str) -> list[PendingJob]:
-        return [j for j in self.sent if j.name == name]
-
-
-def make_settings(data_dir: Path, url: str, redis: str | None, **overrides: Any) -> Settings:
-    values: dict[str, Any] = dict(
-        data_dir=data_dir,
-        database_url=url,
-        redis_url=redis,
-        secret_key="test-secret-key",
-    )
-    values.update(overrides)
-    return Settings(**values)
-
-
 @pytest.fixture
 def circuit(backend: Backend, tmp_path: Path, redis_url: str) -> Iterator[Circuit]:
     _clean(backend)
@@ -212,39 +146,6 @@ def client(app: Any) -> Any:
     return app.test_client()
 
 
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_from(html: str) -> str:
-    match = _CSRF.search(html)
-    assert match, "the page has no CSRF token field"
-    return match.group(1)
-
-
-class Browser:
-    """A logged-in web user on the Flask test client, posting forms with their CSRF token."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def get(self, url: str, **kw: Any) -> Any:
-        return self.client.get(url, **kw)
-
-    def submit(
-        self, page_url: str, data: dict[str, Any], action: str | None = None, **kw: Any
-    ) -> Any:
-        """GET the page, take its CSRF token, POST the form to its action (or the page)."""
-        page = self.client.get(page_url)
-        assert page.status_code == 200, page.status_code
-        payload = {"csrf_token": csrf_from(page.get_data(as_text=True)), **data}
-        return self.client.post(action or page_url, data=payload, **kw)
-
-    def login(self, email: str, password: str = PASSWORD) -> Any:
-        response = self.submit("/autentificare", {"email": email, "password": password})
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
-        return response
-
-
 @pytest.fixture
 def browser_for(app: Any) -> Any:
     """Return a function that gives a logged-in Browser for one of the seeded people."""
@@ -275,8 +176,26 @@ def api_for(client: Any) -> Any:
 
 
 @pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on loopback: its inbox and its port."""
+    with loopback_smtp() as server:
+        yield server
+
+
+@pytest.fixture
 def project_root() -> Path:
     return PROJECT_ROOT
 
 
-__all__ = ["Base", "PASSWORD", "PEOPLE", "Browser", "csrf_from"]
+# Helpers that lived here once, for branches that still import them from this module;
+# tests import them from tests.support (tests/test_layering.py says so).
+__all__ = [
+    "Base",
+    "DEPARTMENTS",
+    "PASSWORD",
+    "PEOPLE",
+    "Browser",
+    "JobLog",
+    "csrf_from",
+    "make_settings",
+]

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.people import links, mydata, profile, signup
 from engine.platform.errors import BadRequest, Invalid
+from engine.platform.local_url import same_site_path
 from webapp import db, formrender, throttle
 from webapp import errors as error_pages
 from webapp.auth import current
@@ -141,7 +142,9 @@ def resend() -> Any:
         flash(f"V-am trimis un nou link de confirmare la {current().email}.", "success")
     else:
         flash("Adresa de e-mail este deja confirmată.", "info")
-    return redirect(request.referrer or url_for("account.profile_page"))
+    return redirect(
+        same_site_path(request.referrer, request.host) or url_for("account.profile_page")
+    )
 
 
 @bp.route("/cont/confirmare/<token>", methods=["GET", "POST"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
 from flask_login import (
@@ -21,6 +20,8 @@ from engine.models import User
 from engine.people import accounts, sessions, signup
 from engine.platform import audit
 from engine.platform.errors import Invalid
+from engine.platform.local_url import local_path
+from engine.register import desk
 from webapp import db, formrender, throttle
 from webapp.extensions import login_manager
 
@@ -58,7 +59,8 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _inject() -> dict[str, object]:
         user = current_user.user if current_user.is_authenticated else None
-        return {"me": user}
+        reads = user is not None and desk.may_read_register(user)
+        return {"me": user, "reads_register": reads}
 
 
 SESSION_KEY = "sid"
@@ -69,15 +71,6 @@ def _open_server_session(_app: Flask, user: WebUser, **_kw: Any) -> None:
     ttl = timedelta(hours=db.circuit().settings.session_ttl_hours)
     session[SESSION_KEY] = sessions.open_session(db.session(), user.user, ttl)
     db.commit()
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    if "\\" in target or any(ord(ch) < 32 for ch in target):
-        return None  # browsers read "/\\evil.example" as "//evil.example": another site
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
 
 
 def home_for(user: User) -> str:
@@ -110,7 +103,7 @@ def login() -> object:
                 login_user(WebUser(user))
                 audit.record(db.session(), "login", actor_id=user.id, channel="web")
                 db.commit()
-                return redirect(_safe_next(request.args.get("next")) or home_for(user))
+                return redirect(local_path(request.args.get("next")) or home_for(user))
     html = render_template("auth/login.html", error=error, email=email[:254])
     return html, status, headers
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from engine.platform.bounds import MAX_PAGE, page_number, page_size
 from engine.platform.errors import BadRequest
 
 MAX_JSON_DEPTH = 64
-MAX_PAGE = 100_000
 NESTING_MESSAGE = (
     f"Corpul cererii are prea multe niveluri de imbricare (cel mult {MAX_JSON_DEPTH})."
 )
@@ -16,6 +16,9 @@ TEXT_MESSAGE = (
     "Textul trimis conține caractere nepermise (caracterul nul sau "
     "surogate Unicode izolate). Corectați-l și încercați din nou."
 )
+
+
+__all__ = ["MAX_PAGE", "page_number", "page_size"]
 
 
 class RefusedJSON(ValueError):
@@ -71,17 +74,3 @@ def json_object(raw: str | bytes, what: str = "Corpul cererii") -> dict[str, Any
     if not isinstance(body, dict):
         raise BadRequest(f"{what} trebuie să fie un obiect JSON.", code="malformed_json")
     return body
-
-
-def page_number(raw: str | None, name: str = "page") -> int:
-    """Return a page number between 1 and MAX_PAGE, or refuse it clearly."""
-    try:
-        page = int(raw) if raw not in (None, "") else 1
-    except ValueError:
-        page = 0
-    if not 1 <= page <= MAX_PAGE:
-        raise BadRequest(
-            f"Parametrul {name} trebuie să fie un număr întreg între 1 și {MAX_PAGE}.",
-            code="bad_page",
-        )
-    return page

@@ -9,6 +9,8 @@ from flask_login import current_user
 
 from engine.cases import forwarding, officials, operations, queries, readmodel
 from engine.models import TaskRecord, TaskState
+from engine.people import organisation
+from engine.platform import bounds
 from engine.platform.errors import Conflict, Forbidden, Invalid
 from engine.platform.timeutil import local_today
 from engine.workflow import versions
@@ -62,8 +64,11 @@ def inbox() -> Any:
         order=ORDERS[order],
         claim=CLAIMS[claim],
         user_id=user.id,
+        head_of=user.head_of,
     )
-    total = queries.inbox_count(session, user.departments, claim=CLAIMS[claim], user_id=user.id)
+    total = queries.inbox_count(
+        session, user.departments, claim=CLAIMS[claim], user_id=user.id, head_of=user.head_of
+    )
     # The departments' notices and timers' messages to this official, each text once.
     notes = queries.notifications_for(session, user)
     unique = {(n.request_id, n.message): n for n in reversed(notes)}
@@ -107,6 +112,9 @@ def _render_task(row: TaskRecord, **kw: Any) -> Any:
         errors=kw.get("errors") or {},
         is_ready=row.state == TaskState.READY,
         claimed_by_me=row.claimed_by_id == current().id,
+        older=kw.get("older"),
+        redirect_errors=kw.get("redirect_errors"),
+        redirect_reason=kw.get("redirect_reason"),
         **_officials_context(row),
         **page_context(page),
     )
@@ -121,8 +129,9 @@ def task(task_id: str) -> Any:
     session = db.session()
     schema = _task_form(row) or {}
     data = formrender.parse(schema, request.form)
+    reason = request.form.get("reason") or None
     try:
-        req = operations.complete_task(session, db.circuit(), current(), task_id, data)
+        req = operations.complete_task(session, db.circuit(), current(), task_id, data, reason)
         db.commit()
     except Invalid as exc:
         session.rollback()
@@ -131,6 +140,9 @@ def task(task_id: str) -> Any:
         )
     except Conflict as exc:
         session.rollback()
+        if exc.code == "out_of_order":  # the form again, kept, asking why the older one waits
+            older = exc.extra["older_task"]
+            return _render_task(_task(task_id), values=data, older=older, status=409)
         flash(exc.message, "error")
         return redirect(url_for("office.inbox"))
     flash(
@@ -144,12 +156,18 @@ def _officials_context(row: TaskRecord) -> dict[str, Any]:
     """What the task page needs to assign or redirect the task, and the request's history."""
     session, user = db.session(), current()
     is_head = row.department in user.head_of
+    staffed = {code for code, _ in organisation.staffed_departments(session)}
     return {
         "assignable": officials.members(session, row.department, present_on=local_today())
         if is_head
         else [],
         "may_redirect": is_head or row.claimed_by_id == user.id,
-        "redirect_to": [d for d in queries.departments(session) if d.code != row.department],
+        # Only departments someone works in: a task sent to an empty one would wait unseen.
+        "redirect_to": [
+            d
+            for d in queries.departments(session)
+            if d.code != row.department and d.code in staffed
+        ],
         "history": officials.history(session, user, row.request_id, log_access=False),
     }
 
@@ -191,9 +209,8 @@ def _refused(exc: Conflict | Invalid, task_id: str) -> Any:
 
 @bp.route("/sarcini/<task_id>/repartizare", methods=["POST"])
 def assign(task_id: str) -> Any:
-    raw = request.form.get("user_id", "")
-    user_id = int(raw) if raw.isdigit() else None
     try:
+        user_id = bounds.form_id(request.form.get("user_id"))
         row = officials.assign_task(db.session(), current(), task_id, user_id)
         db.commit()
     except (Conflict, Invalid) as exc:
@@ -211,7 +228,13 @@ def redirect_task(task_id: str) -> Any:
             db.session(), current(), task_id, form.get("department"), form.get("reason")
         )
         db.commit()
-    except (Conflict, Invalid) as exc:
+    except Invalid as exc:  # the task's page again, each problem next to its field
+        db.session().rollback()
+        errors = {e["field"].lstrip("/"): e["message"] for e in exc.errors}
+        return _render_task(
+            _task(task_id), redirect_errors=errors, redirect_reason=form.get("reason"), status=422
+        )
+    except Conflict as exc:
         return _refused(exc, task_id)
     flash(f"Sarcina „{row.name}” a fost trimisă compartimentului {row.department}.", "success")
     return redirect(url_for("office.inbox"))
@@ -222,7 +245,12 @@ def forward_task(task_id: str) -> Any:
     form = request.form
     try:
         req = forwarding.forward_to_authority(
-            db.session(), current(), task_id, form.get("authority"), form.get("reason")
+            db.session(),
+            db.circuit(),
+            current(),
+            task_id,
+            form.get("authority"),
+            form.get("reason"),
         )
         db.commit()
     except (Conflict, Invalid) as exc:

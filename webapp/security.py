@@ -9,10 +9,9 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from engine.platform.bounds import MAX_ID
 from engine.platform.errors import BadRequest
 from webapp import errors, inputs
-
-MAX_ID = 2**31 - 1  # larger ids cannot exist; the database would fail on them
 
 CSP = "; ".join(
     [

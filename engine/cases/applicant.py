@@ -166,7 +166,14 @@ def withdraw(session: Session, circuit: Circuit, user: User, request_id: int) ->
             )
         }
     )
-    operations.end_early(session, loaded, request, user, RequestStatus.WITHDRAWN)
+    operations.end_early(
+        session,
+        loaded,
+        request,
+        user,
+        RequestStatus.WITHDRAWN,
+        circuit.settings.registry_department,
+    )
     for department in open_departments:
         notify.post(
             session,

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.models import Document
+from engine.platform.datadir import private_dir
 from engine.platform.errors import Invalid
 from engine.workflow.catalog import AttachmentSpec
 
@@ -118,8 +119,8 @@ def store_bytes(documents_dir: Path, content: bytes) -> str:
     digest = hashlib.sha256(content).hexdigest()
     target = blob_path(documents_dir, digest)
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent)
+        private_dir(target.parent)
+        fd, tmp = tempfile.mkstemp(dir=target.parent)  # 0600
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
         os.replace(tmp, target)

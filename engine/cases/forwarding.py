@@ -14,6 +14,7 @@ from engine.cases import operations
 from engine.messages import notify
 from engine.models import Request, RequestStatus, TaskRecord, TaskState, User
 from engine.platform import audit
+from engine.platform.context import Circuit
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.register import chain
 from engine.workflow import runtime
@@ -26,7 +27,7 @@ def _text(value: Any, limit: int) -> str:
 
 
 def forward_to_authority(
-    session: Session, user: User, task_id: str, authority: Any, reason: Any
+    session: Session, circuit: Circuit, user: User, task_id: str, authority: Any, reason: Any
 ) -> Request:
     """Send the request of a READY task to the competent authority and close it here."""
     row = session.get(TaskRecord, task_id, options=[joinedload(TaskRecord.request)])
@@ -78,7 +79,14 @@ def forward_to_authority(
         number=letter.number,
         year=letter.year,
     )
-    operations.end_early(session, loaded, request, user, RequestStatus.COMPLETED)
+    operations.end_early(
+        session,
+        loaded,
+        request,
+        user,
+        RequestStatus.COMPLETED,
+        circuit.settings.registry_department,
+    )
     if request.applicant_id is not None:
         notify.post(
             session,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
@@ -22,7 +23,7 @@ from engine.models import (
     TaskState,
     User,
 )
-from engine.platform import audit
+from engine.platform import audit, bounds
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.platform.timeutil import as_aware, local_today, utcnow
 from engine.workflow import runtime, spifftasks
@@ -95,16 +96,6 @@ def _task(session: Session, task_id: str) -> TaskRecord:
     return row
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger one cannot exist (PostgreSQL refuses it)
-
-
-def _user(session: Session, user_id: Any) -> User | None:
-    """Return the user a client named by id, or None for anything that is not one."""
-    if isinstance(user_id, bool) or not isinstance(user_id, int) or not 1 <= user_id <= MAX_ID:
-        return None
-    return session.get(User, user_id)
-
-
 def absence(session: Session, user_id: int, day: date | None = None) -> Absence | None:
     """Return the absence that covers this day (today by default), if any."""
     day = day or local_today()
@@ -115,33 +106,90 @@ def absence(session: Session, user_id: int, day: date | None = None) -> Absence 
     )
 
 
+ABSENCE_PAST_DAYS = 31  # an absence forgotten for a month may still be recorded
+ABSENCE_LONGEST = timedelta(days=366)
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _one_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def _iso_day(raw: Any) -> date | None:
+    if not isinstance(raw, str) or not _ISO_DAY.fullmatch(raw):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def absence_date_problems(start: Any, end: Any, today: date) -> list[dict[str, str]]:
+    """Check an absence's days: ISO dates, in order, at most a year long and a year ahead."""
+    errors: list[dict[str, str]] = []
+    days: dict[str, date] = {}
+    for name, raw in (("from", start), ("to", end)):
+        day = _iso_day(raw)
+        if day is None:
+            errors.append({"field": f"/{name}", "message": "Scrieți data ca AAAA-LL-ZZ."})
+        else:
+            days[name] = day
+    if errors:
+        return errors
+    first, last = days["from"], days["to"]
+    earliest, latest = today - timedelta(days=ABSENCE_PAST_DAYS), _one_year_after(today)
+    if first < earliest:
+        errors.append(
+            {
+                "field": "/from",
+                "message": f"Absența poate începe cel mai devreme cu {ABSENCE_PAST_DAYS} de zile "
+                f"în urmă, pe {earliest:%d.%m.%Y}.",
+            }
+        )
+    if last < first:
+        errors.append({"field": "/to", "message": "Absența se termină înainte să înceapă."})
+    elif last > latest:
+        errors.append(
+            {
+                "field": "/to",
+                "message": "O absență se înregistrează cel mult cu un an înainte: ultima zi "
+                f"poate fi cel târziu {latest:%d.%m.%Y}.",
+            }
+        )
+    elif last - first >= ABSENCE_LONGEST:
+        errors.append({"field": "/to", "message": "O absență durează cel mult un an."})
+    return errors
+
+
 def add_absence(
     session: Session, actor: User, user_id: Any, start: Any, end: Any, reason: Any
 ) -> Absence:
     """Record an official's absence: by the official, a head of their department, or an admin."""
-    target = _user(session, user_id)
+    found = bounds.stored_id(user_id)
+    if found is None:
+        raise Invalid([{"field": "/user_id", "message": "Alegeți un funcționar (id-ul lui)."}])
+    target = session.get(User, found)
     if target is None or not target.is_official:
         raise NotFound("Funcționarul nu există.")
     if not (
         actor.is_admin or actor.id == target.id or set(actor.head_of) & set(target.departments)
     ):
         raise Forbidden("Absențele le înregistrează funcționarul, șeful lui sau administratorul.")
-    errors = []
-    days = []
-    for name, raw in (("from", start), ("to", end)):
-        try:
-            days.append(date.fromisoformat(str(raw)))
-        except ValueError:
-            errors.append({"field": f"/{name}", "message": "Scrieți data ca AAAA-LL-ZZ."})
-    if len(days) == 2 and days[1] < days[0]:
-        errors.append({"field": "/to", "message": "Absența se termină înainte să înceapă."})
+    errors = absence_date_problems(start, end, local_today())
     text = " ".join(str(reason or "").split())[:200]
     if not text:
         errors.append({"field": "/reason", "message": "Scrieți motivul (concediu, delegație)."})
     if errors:
         raise Invalid(errors)
     row = Absence(
-        user_id=target.id, starts_on=days[0], ends_on=days[1], reason=text, created_by_id=actor.id
+        user_id=target.id,
+        starts_on=date.fromisoformat(start),
+        ends_on=date.fromisoformat(end),
+        reason=text,
+        created_by_id=actor.id,
     )
     session.add(row)
     session.flush()
@@ -165,6 +213,23 @@ def members(session: Session, department: str, *, present_on: date | None = None
     return list(session.scalars(query))
 
 
+def _has_head(session: Session, department: str) -> bool:
+    """Say whether an active official heads this department."""
+    return (
+        session.scalar(
+            select(Membership.user_id)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.department_code == department,
+                Membership.is_head.is_(True),
+                User.active.is_(True),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def assign_task(session: Session, head: User, task_id: str, user_id: Any) -> TaskRecord:
     """Give a READY task of the head's department to one of its officials."""
     row = _task(session, task_id)
@@ -172,7 +237,8 @@ def assign_task(session: Session, head: User, task_id: str, user_id: Any) -> Tas
         raise Forbidden("Numai șeful compartimentului repartizează sarcinile lui.")
     if row.state != TaskState.READY:
         raise Conflict("Sarcina a fost deja finalizată.", code="not_ready")
-    target = _user(session, user_id)
+    found = bounds.stored_id(user_id)
+    target = session.get(User, found) if found is not None else None
     if target is None or not target.active or row.department not in target.departments:
         raise Invalid(
             [{"field": "/user_id", "message": "Alegeți un funcționar al compartimentului."}]
@@ -214,6 +280,22 @@ def redirect_task(
     target = session.get(Department, department) if isinstance(department, str) else None
     if target is None or target.code == row.department:
         errors.append({"field": "/department", "message": "Alegeți alt compartiment al primăriei."})
+    elif not members(session, target.code):  # the task would wait where nobody sees it
+        errors.append(
+            {
+                "field": "/department",
+                "message": f"Compartimentul „{target.name}” nu are niciun funcționar: "
+                "alegeți un compartiment în care lucrează cineva.",
+            }
+        )
+    elif row.role == "head" and not _has_head(session, target.code):
+        errors.append(
+            {
+                "field": "/department",
+                "message": f"Sarcina este rezervată șefilor, iar compartimentul „{target.name}” "
+                "nu are șef: alegeți un compartiment care are.",
+            }
+        )
     reason = " ".join(str(reason or "").split())[:500]
     if len(reason) < 5:
         errors.append({"field": "/reason", "message": "Spuneți de ce redirecționați sarcina."})

@@ -164,7 +164,7 @@ def start_request(
     if reminder:
         initial["reamintire_la"] = reminder
     workflow = runtime.new_workflow(parsed, initial, session)
-    organisation.check_routing(session, workflow)
+    organisation.check_routing(session, workflow, registry=circuit.settings.registry_department)
     state = definitions.dump_workflow(workflow)
 
     if not intake.documents:
@@ -242,6 +242,7 @@ def start_request(
         answer_field=proc.answer_field,
         procedure_title=proc.title,
         now=now,
+        registry=circuit.settings.registry_department,
     )
     notify.request_status(session, request)
     return request, True
@@ -348,11 +349,14 @@ def _complete(
         completed_row=row,
         answer_field=proc.answer_field if proc else None,
         procedure_title=proc.title if proc else None,
+        registry=circuit.settings.registry_department,
     )
     mydata.record_access(
         session, actor, request, mydata.CHANGED, f"pasul {row.name}", department=row.department
     )
-    organisation.check_routing(session, loaded.workflow, loaded.before.ready)
+    organisation.check_routing(
+        session, loaded.workflow, loaded.before.ready, registry=circuit.settings.registry_department
+    )
     audit.record(
         session,
         "task_completed",
@@ -390,6 +394,7 @@ def end_early(
     request: Request,
     actor: User,
     status: RequestStatus,
+    registry: str,
 ) -> None:
     """Stop a locked instance before its end (every open step and timer cancelled) and close
     the request with this status: a withdrawal, a petition sent to another authority."""
@@ -397,7 +402,13 @@ def end_early(
     loaded.workflow.cancel()
     runtime.save(session, loaded)
     taskindex.sync(
-        session, request, loaded.row, loaded.workflow, before=loaded.before, actor_id=actor.id
+        session,
+        request,
+        loaded.row,
+        loaded.workflow,
+        before=loaded.before,
+        actor_id=actor.id,
+        registry=registry,
     )
     now = utcnow()
     request.status, request.closed_at, request.updated_at = status, now, now
@@ -432,11 +443,21 @@ def _close(session: Session, request: Request, actor: User) -> None:
 
 
 def complete_task(
-    session: Session, circuit: Circuit, user: User, task_id: str, data: Any
+    session: Session,
+    circuit: Circuit,
+    user: User,
+    task_id: str,
+    data: Any,
+    reason: str | None = None,
 ) -> Request:
-    """Complete an official's task with its form data and advance the workflow."""
+    """Complete an official's task with its form data and advance the workflow.
+
+    A task nobody holds is claimed first, under the claim's rule: skipping an older free
+    task of the department needs a reason, recorded as a claim's reason."""
     row = task_for_official(session, user, task_id)
     ensure_workable(row, user)
+    if row.claimed_by_id is None:
+        row = claim_task(session, user, task_id, reason)
     if not isinstance(data, dict):
         data = {}
     return _complete(session, circuit, row, data, user)

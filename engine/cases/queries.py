@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -21,6 +22,7 @@ from engine.models import (
     User,
 )
 from engine.people import mydata
+from engine.platform.context import registry_department
 from engine.platform.errors import NotFound
 from engine.workflow.spifftasks import APPLICANT_LANE
 
@@ -44,8 +46,15 @@ class InboxClaim(str, Enum):
     MINE = "mine"  # claimed by the official asking
 
 
-def _inbox_filter(departments: list[str], claim: InboxClaim, user_id: int | None) -> Any:
+def _inbox_filter(
+    departments: list[str], claim: InboxClaim, user_id: int | None, head_of: Iterable[str]
+) -> Any:
     cond = (TaskRecord.state == TaskState.READY) & TaskRecord.department.in_(departments)
+    # A step reserved for heads (role=head) is listed only to those who head its department:
+    # others could not take it (operations.task_for_official).
+    heads = [d for d in head_of if d in departments]
+    reserved = TaskRecord.role.is_distinct_from("head")
+    cond &= (reserved | TaskRecord.department.in_(heads)) if heads else reserved
     if claim == InboxClaim.FREE:
         cond &= TaskRecord.claimed_by_id.is_(None)
     elif claim == InboxClaim.MINE:
@@ -62,8 +71,10 @@ def department_inbox(
     order: InboxOrder = InboxOrder.OLDEST_REQUEST,
     claim: InboxClaim = InboxClaim.ANY,
     user_id: int | None = None,
+    head_of: Iterable[str] = (),
 ) -> list[InboxRow]:
-    """Return READY tasks of these departments, the oldest request (or nearest deadline) first."""
+    """Return READY tasks of these departments, the oldest request (or nearest deadline) first;
+    steps reserved for heads only of the departments in `head_of`."""
     if not departments:
         return []
     sort = (TaskRecord.request_created_at, TaskRecord.id)
@@ -72,7 +83,7 @@ def department_inbox(
     rows = session.execute(
         select(TaskRecord, Request)
         .join(Request, Request.id == TaskRecord.request_id)
-        .where(_inbox_filter(departments, claim, user_id))
+        .where(_inbox_filter(departments, claim, user_id, head_of))
         .order_by(*sort)
         .options(
             joinedload(TaskRecord.claimed_by),
@@ -91,6 +102,7 @@ def inbox_count(
     *,
     claim: InboxClaim = InboxClaim.ANY,
     user_id: int | None = None,
+    head_of: Iterable[str] = (),
 ) -> int:
     """Count READY tasks of these departments (with the same filter as the inbox)."""
     if not departments:
@@ -99,7 +111,7 @@ def inbox_count(
         session.scalar(
             select(func.count())
             .select_from(TaskRecord)
-            .where(_inbox_filter(departments, claim, user_id))
+            .where(_inbox_filter(departments, claim, user_id, head_of))
         )
         or 0
     )
@@ -113,7 +125,13 @@ def _touched_by(departments: list[str]) -> Any:
 
 COUNT_CAP = 1000
 # The registry follows every registration; the secretary general and the mayor supervise.
-SEES_ALL = {"registratura", "secretar", "primar"}
+SUPERVISORS = {"secretar", "primar"}
+
+
+def sees_all(user: User) -> bool:
+    """Tell whether an official sees every request: the registry (the setting), supervisors."""
+    departments = set(user.departments)
+    return registry_department() in departments or bool(SUPERVISORS & departments)
 
 
 def visible_requests(
@@ -122,7 +140,7 @@ def visible_requests(
     """Return a page of the requests this user may see, newest first, and how many there
     are, counted up to COUNT_CAP + 1 (a registry official may see tens of thousands)."""
     query = select(Request.id)
-    if user.is_admin or SEES_ALL & set(user.departments):
+    if user.is_admin or sees_all(user):
         pass
     elif user.is_official:
         query = query.where(_touched_by(user.departments) | (Request.applicant_id == user.id))
@@ -159,7 +177,7 @@ def _visible_request(session: Session, user: User, request_id: int) -> Request:
         raise NotFound("Cererea nu există.")
     if request.applicant_id == user.id or user.is_admin:
         return request
-    if SEES_ALL & set(user.departments):
+    if sees_all(user):
         return request
     if user.is_official and session.scalar(
         select(TaskRecord.id)

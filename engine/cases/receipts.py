@@ -120,7 +120,7 @@ def _common(sheet: _Sheet, circuit: Circuit, req: Request) -> None:
     )
     sheet.row("Depusă la", _local(req.created_at))
     sheet.row("Procedura", proc.title if proc else req.procedure)
-    sheet.row("Petent", req.applicant.name)
+    sheet.row("Petent", req.petitioner_name)  # no account at the counter: the issuer
     sheet.row("Obiectul cererii", req.summary)
 
 

@@ -13,6 +13,7 @@ from engine.demo import inflight
 from engine.models import User
 from engine.people import accounts
 from engine.platform.context import Circuit
+from engine.workflow.spifftasks import department_code
 
 DEPARTMENTS = {
     "registratura": "Registratură și Relații cu Publicul",
@@ -101,24 +102,35 @@ def _advance(
     user = session.scalar(select(User).where(User.email == email))
     assert user is not None
     row = next(r for r in queries.steps(session, request_id) if r.state.value == "ready")
-    operations.complete_task(session, circuit, user, row.id, data)
+    operations.complete_task(session, circuit, user, row.id, data, inflight.DEMO_REASON)
 
 
 def load_demo(circuit: Circuit) -> list[DemoAccount]:
     """Create the demo city hall once; return the accounts (passwords only when new)."""
     out: list[DemoAccount] = []
+    registry = circuit.settings.registry_department
+
+    def codes(names: list[str]) -> list[str]:
+        return [department_code(c, registry) or c for c in names]
+
     with circuit.db.transaction() as session:
         for code, name in DEPARTMENTS.items():
-            accounts.ensure_department(session, code, name)
+            accounts.ensure_department(session, department_code(code, registry) or code, name)
         fresh = session.scalar(select(User.id).where(User.email == PEOPLE[0][0])) is None
         for email, name, depts, heads, admin in PEOPLE:
             password = None
             if fresh:
                 password = secrets.token_urlsafe(9)
                 accounts.create_user(
-                    session, email, name, password, departments=depts, heads=heads, is_admin=admin
+                    session,
+                    email,
+                    name,
+                    password,
+                    departments=codes(depts),
+                    heads=codes(heads),
+                    is_admin=admin,
                 )
-            out.append(DemoAccount(email, name, _role(depts, heads, admin), password))
+            out.append(DemoAccount(email, name, _role(codes(depts), codes(heads), admin), password))
     if not fresh:
         return out
     circuit.deploy_all()

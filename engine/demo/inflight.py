@@ -11,6 +11,10 @@ from engine.cases import documents, operations, queries
 from engine.models import TaskState, User
 from engine.platform.context import Circuit
 
+# The demo brings requests to different steps, not in the order they came: the history
+# says so where a step skips an older one (operations.complete_task asks for a reason).
+DEMO_REASON = "Date demonstrative: cererile sunt aduse la pași diferiți."
+
 PLAN = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 # (applicant, procedure, start form data, files, then steps: (official, task data))
@@ -87,5 +91,5 @@ def load(circuit: Circuit) -> None:
                     r for r in queries.steps(session, request_id) if r.state == TaskState.READY
                 )
                 operations.complete_task(
-                    session, circuit, _user(session, official), row.id, task_data
+                    session, circuit, _user(session, official), row.id, task_data, DEMO_REASON
                 )

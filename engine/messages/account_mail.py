@@ -35,7 +35,7 @@ def _body(circuit: Circuit, kind: str, user: User, email: str) -> str:
     secret = circuit.settings.secret_key
     hello = f"Bună ziua, {user.name},\n\n"
     if kind == VERIFY:
-        token = links.make(secret, links.VERIFY, user.id, email)
+        token = links.make(secret, links.VERIFY, user, email)
         return (
             f"{hello}confirmați adresa de e-mail {email} deschizând linkul de mai jos "
             "(valabil 3 zile, o singură dată):\n\n"
@@ -43,7 +43,7 @@ def _body(circuit: Circuit, kind: str, user: User, email: str) -> str:
             "Până la confirmare nu puteți depune cereri.\n"
         )
     if kind == RESET:
-        token = links.make(secret, links.RESET, user.id, email)
+        token = links.make(secret, links.RESET, user, email)
         return (
             f"{hello}pentru a alege o parolă nouă, deschideți linkul de mai jos (valabil o oră, "
             "o singură dată):\n\n"

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from engine.platform.config import Settings
+from engine.platform.datadir import private_dir
 from engine.platform.timeutil import utcnow
 
 
@@ -37,7 +38,7 @@ def deliver(settings: Settings, msg: EmailMessage) -> Path | None:
             smtp.send_message(msg)
         return None
     folder = outbox_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     path = folder / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # links in it are secrets
     with os.fdopen(fd, "wb") as fh:

@@ -1,7 +1,14 @@
-"""Romanian identifiers: the personal numeric code (CNP) and a company's CUI, via python-stdnum."""
+"""Romanian identifiers: the personal numeric code (CNP) and a company's CUI, via python-stdnum.
+
+Every identifier taken from outside is read the one way: NFKC (full-width `１７９` becomes
+`179`), spaces removed, then refused unless it is ASCII digits (`[0-9]`), before any check
+digit and before any lookup, so that one number cannot be written two ways.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
@@ -13,12 +20,25 @@ from engine.platform.errors import BadRequest
 MAJORITY = 18
 # S=7, 8 (resident foreigners) and 9 (foreigners) do not say the century of birth.
 CENTURY_UNKNOWN = "789"
+OLDEST = 120  # years: nobody older has an account or a CNP still in use
+_CNP = re.compile(r"[0-9]{13}")
+_CUI = re.compile(r"(RO)?[0-9]{2,10}")
+
+
+def plain(raw: str | None) -> str:
+    """Return an identifier as typed, NFKC-normalised and without any whitespace."""
+    return "".join(unicodedata.normalize("NFKC", raw or "").split())
+
+
+def clean_cnp(raw: str | None) -> str:
+    """Return a typed CNP in its one stored form (checked by cnp_problem)."""
+    return plain(raw)
 
 
 def cnp_problem(cnp: str, today: date) -> str | None:
     """Return why a CNP is not valid (in Romanian), or None when it is."""
-    if len(cnp) != 13 or not cnp.isdigit():
-        return "CNP-ul trebuie să aibă exact 13 cifre."
+    if not _CNP.fullmatch(cnp):
+        return "CNP-ul trebuie să aibă exact 13 cifre (0-9)."
     if cnp[0] == "0":
         return "Prima cifră a CNP-ului (sexul și secolul nașterii) nu poate fi 0."
     try:
@@ -38,6 +58,17 @@ def cnp_problem(cnp: str, today: date) -> str | None:
     born = birth_date(cnp)
     if born is not None and born > today:
         return "CNP-ul conține o dată de naștere din viitor."
+    if born is not None and age(born, today) > OLDEST:
+        return f"CNP-ul arată o vârstă de peste {OLDEST} de ani: verificați prima cifră și anul."
+    return None
+
+
+def birth_date_problem(born: date, today: date) -> str | None:
+    """Return why a birth date typed by a person cannot be theirs, or None."""
+    if born > today:
+        return "Data nașterii nu poate fi în viitor."
+    if age(born, today) > OLDEST:
+        return f"Data nașterii arată o vârstă de peste {OLDEST} de ani: verificați anul."
     return None
 
 
@@ -86,6 +117,9 @@ def validate_cnp(cnp: str, today: date | None = None) -> str:
 
 def cui_problem(cui: str) -> str | None:
     """Return why a company's CUI is not valid (in Romanian), or None when it is."""
+    cui = plain(cui).upper()
+    if not _CUI.fullmatch(cui):
+        return "CUI-ul trebuie să aibă între 2 și 10 cifre (0-9), cu sau fără prefixul RO."
     try:
         std_cui.validate(cui)
     except InvalidChecksum:
@@ -96,5 +130,5 @@ def cui_problem(cui: str) -> str | None:
 
 
 def compact_cui(cui: str) -> str:
-    """Return the CUI without the RO prefix and spaces."""
-    return std_cui.compact(cui)  # type: ignore[no-any-return]
+    """Return the CUI without the RO prefix and spaces (the form it is stored and found in)."""
+    return std_cui.compact(plain(cui).upper())  # type: ignore[no-any-return]

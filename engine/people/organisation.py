@@ -122,7 +122,9 @@ def unstaffed_lanes(session: Session, circuit: Circuit) -> list[tuple[str, str]]
         version_id = catalog.version_of(proc.id)
         if version_id is not None:
             parsed = definitions.definition(session, version_id)
-            named[proc.id] = definitions.departments_named(parsed)
+            named[proc.id] = definitions.departments_named(
+                parsed, circuit.settings.registry_department
+            )
     staffed = staffed_codes(session, set().union(*named.values()) if named else set())
     return sorted((p, code) for p, codes in named.items() for code in codes - staffed)
 
@@ -135,7 +137,9 @@ def routing_variable(task: Task) -> str | None:
     return None
 
 
-def check_routing(session: Session, workflow: BpmnWorkflow, before: Iterable[str] = ()) -> None:
+def check_routing(
+    session: Session, workflow: BpmnWorkflow, before: Iterable[str] = (), *, registry: str
+) -> None:
     """Refuse a step that routes work, through a variable, to a department with nobody in it.
 
     `before` holds the ids of tasks already READY; only tasks that became READY are checked."""
@@ -145,7 +149,7 @@ def check_routing(session: Session, workflow: BpmnWorkflow, before: Iterable[str
         variable = routing_variable(task)
         if str(task.id) in known or variable is None:
             continue
-        code = task_department(task)
+        code = task_department(task, registry)
         if code and code != APPLICANT_LANE:
             routed.setdefault(code, variable)
     if not routed:

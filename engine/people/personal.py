@@ -12,6 +12,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from engine.platform.datadir import private_dir
+
 KEY_FILE = "personal_data.key"
 
 
@@ -50,7 +52,7 @@ def _master_key(data_dir: Path) -> bytes:
     path = data_dir / KEY_FILE
     if path.exists():
         return path.read_bytes().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     key = Fernet.generate_key()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

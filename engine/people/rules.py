@@ -114,6 +114,29 @@ def parse_date(raw: str | date | None) -> date | None | str:
     return "Scrieți data nașterii în forma ZZ.LL.AAAA, de exemplu 31.12.1980."
 
 
+DOCUMENT_PUNCTUATION = set(" .-/,:#()")
+DOCUMENT_MESSAGE = (
+    f"Scrieți tipul, seria și numărul documentului, cel mult {DOCUMENT_MAX} de caractere: "
+    "litere, cifre 0-9, spații și . - / , : # ( )."
+)
+
+
+def clean_document(raw: str | None) -> tuple[str | None, str | None]:
+    """Return an identity document as stored (NFKC, single spaces) and the problem with it."""
+    if raw is None or not raw.strip():
+        return None, None
+    if _has_hidden(raw):
+        return raw, DOCUMENT_MESSAGE
+    text = " ".join(unicodedata.normalize("NFKC", raw).split())
+    if len(text) > DOCUMENT_MAX or not any("0" <= ch <= "9" for ch in text):
+        return text, DOCUMENT_MESSAGE
+    for ch in text:
+        latin_letter = ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN")
+        if not (latin_letter or "0" <= ch <= "9" or ch in DOCUMENT_PUNCTUATION):
+            return text, DOCUMENT_MESSAGE
+    return text, None
+
+
 def check_identity(
     cnp: str | None,
     birth_raw: str | date | None,
@@ -124,17 +147,15 @@ def check_identity(
 ) -> tuple[Identity, dict[str, str]]:
     """Check a CNP (or a birth date and document) and the age of majority."""
     errors: dict[str, str] = {}
-    cnp = (cnp or "").strip() or None
-    id_document = (id_document or "").strip() or None
+    cnp = cnp_rules.clean_cnp(cnp) or None
+    id_document, problem = clean_document(id_document)
+    if problem:
+        errors["id_document"] = problem
     born = parse_date(birth_raw)
     if isinstance(born, str):
         errors["birth_date"], born = born, None
-    elif born is not None and born > today:
-        errors["birth_date"], born = "Data nașterii nu poate fi în viitor.", None
-    if id_document and (len(id_document) > DOCUMENT_MAX or _has_hidden(id_document)):
-        errors["id_document"] = (
-            f"Scrieți seria și numărul documentului, cel mult {DOCUMENT_MAX} de caractere."
-        )
+    elif born is not None and (problem := cnp_rules.birth_date_problem(born, today)):
+        errors["birth_date"], born = problem, None
     if cnp:
         problem = cnp_rules.cnp_problem(cnp, today)
         if problem:

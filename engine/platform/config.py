@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.platform.datadir import private_dir
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -36,10 +38,16 @@ class Settings:
     login_limit: str = "10 per 5 minutes"  # failed logins per account, web and API together
     login_ip_limit: str = "30 per 5 minutes"  # failed logins per client address
     submission_limit: str = "10 per hour"  # requests submitted per account
+    # The register's chain key (engine.register_key); keep it out of the database's backups.
+    register_key_file: Path | None = None  # default: register.key in the data directory
 
     @property
     def documents_dir(self) -> Path:
         return self.data_dir / "documents"
+
+    @property
+    def register_key_path(self) -> Path:
+        return self.register_key_file or self.data_dir / "register.key"
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -47,7 +55,7 @@ def _secret_key(data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -64,8 +72,7 @@ def forms_dir_from(env: Mapping[str, str] | None = None) -> Path:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from an environment mapping (default: os.environ)."""
     env = os.environ if env is None else env
-    data_dir = Path(env.get("CIRCUIT_DATA_DIR", "instance")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_dir(Path(env.get("CIRCUIT_DATA_DIR", "instance")).resolve())
     database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'circuit.db'}"
     if database_url.startswith("postgres://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
@@ -91,6 +98,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         login_limit=_limit(env, "CIRCUIT_LOGIN_LIMIT", Settings.login_limit),
         login_ip_limit=_limit(env, "CIRCUIT_LOGIN_IP_LIMIT", Settings.login_ip_limit),
         submission_limit=_limit(env, "CIRCUIT_SUBMISSION_LIMIT", Settings.submission_limit),
+        register_key_file=Path(env["CIRCUIT_REGISTER_KEY_FILE"]).resolve()
+        if env.get("CIRCUIT_REGISTER_KEY_FILE")
+        else None,
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.models import BridgeDay, Department
-from engine.platform import redisconn
+from engine.platform import datadir, redisconn
 from engine.platform.config import Settings
 from engine.platform.db import Database
 from engine.platform.dispatch import Dispatcher
@@ -115,6 +115,7 @@ def _folder_catalog(settings: Settings) -> Catalog:
 def build(settings: Settings) -> Circuit:
     """Create the Circuit for these settings and make it the process's current one."""
     global _current
+    datadir.secure(settings.data_dir)  # an older folder, or files made under a loose umask
     circuit = Circuit(
         settings=settings,
         db=Database(settings.database_url),
@@ -128,6 +129,11 @@ def install(circuit: Circuit) -> None:
     """Make an existing Circuit the one jobs in this process use."""
     global _current
     _current = circuit
+
+
+def registry_department() -> str:
+    """Return the code of the department that keeps the register (CIRCUIT_REGISTRY_DEPARTMENT)."""
+    return current().settings.registry_department
 
 
 def current() -> Circuit:

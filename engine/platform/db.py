@@ -10,6 +10,7 @@ from sqlalchemy import JSON, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from engine.platform.datadir import private_file, sqlite_file
 from engine.platform.dispatch import JobSession
 
 NAMING = {
@@ -54,6 +55,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if (path := sqlite_file(url)) is not None and path.parent.is_dir():
+            private_file(path)  # before SQLite makes it 0644; its -wal and -shm copy this mode
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:

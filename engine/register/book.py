@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -13,11 +14,12 @@ from sqlalchemy import and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
 from engine.models import RegistryEntry, Request, RequestStatus, TaskRecord, User
+from engine.platform.context import registry_department
 from engine.register import chain
 from engine.register.desk import require_reader
 from engine.register.entry_form import CHANNELS, DIRECTIONS, REPLY_BY
+from engine.workflow.spifftasks import APPLICANT_LANE, UNASSIGNED
 
-NOT_DEPARTMENTS = {"registratura", "solicitant", "nealocat"}
 RESOLUTIONS = {
     RequestStatus.REGISTERED: "În lucru",
     RequestStatus.IN_PROGRESS: "În lucru",
@@ -44,6 +46,20 @@ COLUMNS = [
     "Indicativ dosar",
     "Amprentă (SHA-256)",
 ]
+
+
+# Cells a spreadsheet would read as a formula (OWASP, "CSV Injection"): = + - @, tab, CR.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+NUMERIC_COLUMNS = (0, 5, 6)  # number, pages, annexes: written as numbers, never quoted
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Return a text cell a spreadsheet shows as text: one that would start a formula gets a
+    leading apostrophe; a plain number such as "-5" is left as it is (it computes nothing)."""
+    if value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 @dataclass
@@ -189,6 +205,8 @@ def complete_rows(session: Session, entries: Sequence[RegistryEntry]) -> list[Re
         {(e.linked_year, e.linked_number) for e in entries if e.linked_year and e.linked_number},
     )
     request_ids = [r.id for r in requests.values()]
+    # The column names where a document was sent: not the registry, nor the applicant.
+    not_departments = {registry_department(), APPLICANT_LANE, UNASSIGNED}
     departments: dict[int, str] = {}
     if request_ids:
         for rid, dept in session.execute(
@@ -196,7 +214,7 @@ def complete_rows(session: Session, entries: Sequence[RegistryEntry]) -> list[Re
             .where(TaskRecord.request_id.in_(request_ids))
             .order_by(TaskRecord.created_at, TaskRecord.id)
         ):
-            if dept not in NOT_DEPARTMENTS:
+            if dept not in not_departments:
                 departments.setdefault(rid, dept)
     first_ids = [r.joined_to_id for r in requests.values() if r.joined_to_id]
     joined_to = (
@@ -253,11 +271,18 @@ def listing(
 def to_csv(
     session: Session, user: User, start: date, end: date, department_names: dict[str, str]
 ) -> bytes:
-    """Export the register for a period as CSV: UTF-8 with BOM, `;` between columns."""
+    """Export the register for a period as CSV: UTF-8 with BOM, `;` between columns.
+
+    Every text cell is quoted and one that a spreadsheet would run as a formula (a subject
+    "=HYPERLINK(...)" typed by a petitioner) is neutralised; numbers stay bare numbers."""
     require_reader(user)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(COLUMNS)
     for row in rows(session, start, end, page=1, per_page=0, newest_first=False):
-        writer.writerow(row.cells(department_names))
+        cells: list[str | int] = [spreadsheet_safe(c) for c in row.cells(department_names)]
+        for i in NUMERIC_COLUMNS:
+            if str(cells[i]).isdigit():
+                cells[i] = int(cells[i])
+        writer.writerow(cells)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

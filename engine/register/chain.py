@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import RegistryCounter, RegistryEntry
 from engine.platform.timeutil import BUCHAREST, as_aware, utcnow
+from engine.register.key import ChainKey, chain_key
 
 GENESIS = "0" * 64
 # One key for PostgreSQL's transaction-scoped advisory lock that serialises registrations.
@@ -107,8 +109,9 @@ def _next_number(session: Session, year: int) -> int:
     return int(number)
 
 
-def entry_digest(entry: RegistryEntry) -> str:
-    """Hash an entry's register columns and its files' hashes with the previous entry's hash."""
+def entry_digest(entry: RegistryEntry, key: bytes | None = None) -> str:
+    """Hash an entry's register columns and its files' hashes with the previous entry's hash:
+    HMAC-SHA256 with the chain's key; plain SHA-256 (rows from before the key) without one."""
     payload = {
         "year": entry.year,
         "number": entry.number,
@@ -128,8 +131,10 @@ def entry_digest(entry: RegistryEntry) -> str:
         "file_code": entry.file_code,
         "documents": [d.get("sha256") for d in entry.documents or []],
     }
-    blob = entry.prev_hash + json.dumps(payload, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    blob = (entry.prev_hash + json.dumps(payload, sort_keys=True, ensure_ascii=False)).encode()
+    if key is None:
+        return hashlib.sha256(blob).hexdigest()
+    return hmac.new(key, blob, hashlib.sha256).hexdigest()
 
 
 def last_entry(session: Session, until: date | None = None) -> RegistryEntry | None:
@@ -168,6 +173,7 @@ def register(
     The time is read after the register is locked (unless `at` is given), so numbers
     follow the clock; the year turns at midnight of 31 December in Europe/Bucharest."""
     lock_register(session)
+    key = chain_key(session)  # made here the first time, pinning the rows written before it
     at = at if at is not None else (clock or utcnow)()
     local = as_aware(at).astimezone(BUCHAREST)
     number = _next_number(session, local.year)
@@ -199,7 +205,7 @@ def register(
     entry.search_text = fold(
         " ".join(filter(None, [issuer, recipient, summary, issuer_number, entry.display]))
     )
-    entry.entry_hash = entry_digest(entry)
+    entry.entry_hash = entry_digest(entry, key.secret)
     session.add(entry)
     session.flush()
     return entry
@@ -225,7 +231,7 @@ class ChainCheck:
         return self.first_bad is None
 
 
-def _walk(rows: Iterable[RegistryEntry]) -> ChainCheck:
+def _walk(rows: Iterable[RegistryEntry], key: ChainKey) -> ChainCheck:
     count = 0
     prev: RegistryEntry | None = None
     for entry in rows:
@@ -235,17 +241,23 @@ def _walk(rows: Iterable[RegistryEntry]) -> ChainCheck:
             return ChainCheck(count, entry, "numărul nu urmează celui anterior (lipsește un rând)")
         if entry.prev_hash != (prev.entry_hash if prev else GENESIS):
             return ChainCheck(count, entry, "nu este legat de rândul anterior")
-        if entry.entry_hash != entry_digest(entry):
+        legacy = key.is_legacy(entry.year, entry.number)
+        if entry.entry_hash != entry_digest(entry, None if legacy else key.secret):
             return ChainCheck(count, entry, "conținutul rândului a fost modificat")
+        pinned = key.legacy_until
+        if pinned and pinned[:2] == (entry.year, entry.number) and entry.entry_hash != pinned[2]:
+            # The rows from before the key were rewritten with fresh SHA-256 hashes.
+            return ChainCheck(count, entry, "nu mai are hash-ul fixat la crearea cheii registrului")
         prev = entry
     return ChainCheck(count)
 
 
 def verify_chain(session: Session) -> ChainCheck:
     """Walk the whole register in order and name the first row that does not match."""
+    key = chain_key(session)
     rows = session.scalars(
         select(RegistryEntry)
         .order_by(RegistryEntry.year, RegistryEntry.number)
         .execution_options(yield_per=1000)
     )
-    return _walk(rows)
+    return _walk(rows, key)

@@ -12,14 +12,13 @@ from sqlalchemy.orm import Session
 from engine.cases import documents, operations, queries
 from engine.models import RegistryEntry, Request, User
 from engine.platform import audit
-from engine.platform.context import Circuit
+from engine.platform.context import Circuit, registry_department
 from engine.platform.errors import Forbidden, Invalid
 from engine.register import chain, conexare, entry_form
 from engine.workflow import forms
 from engine.workflow.catalog import Procedure
 
-REGISTRY_DEPARTMENT = "registratura"  # the default registry department; sees every entry
-READERS = {REGISTRY_DEPARTMENT, "secretar"}  # the register's readers besides administrators
+AUDITORS = {"secretar"}  # read the register besides the registry and administrators
 SCAN_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/tiff"}
 
 
@@ -33,11 +32,13 @@ class Registered:
 
 
 def may_register(user: User) -> bool:
-    return user.is_admin or REGISTRY_DEPARTMENT in user.departments
+    """Tell whether a user registers documents: the registry department (the setting), admins."""
+    return user.is_admin or registry_department() in user.departments
 
 
 def may_read_register(user: User) -> bool:
-    return user.is_admin or bool(READERS & set(user.departments))
+    """Tell whether a user may read the register: those who register, and the auditors."""
+    return may_register(user) or bool(AUDITORS & set(user.departments))
 
 
 def require_reader(user: User) -> None:

@@ -4,6 +4,7 @@ the page or the API sends, plus the few rules that tie one field to another."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,7 +24,9 @@ REPLY_BY = {"post": "prin poștă", "email": "prin e-mail"}
 MAX_COUNT = 100_000  # pages or annexes of one document
 _TRUE = {"1", "true", "on", "da", "yes"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_REGISTRATION = re.compile(r"^\s*(?:nr\.?\s*)?(\d{1,7})\s*/\s*(\d{2})\.(\d{2})\.(\d{4})\s*$")
+_REGISTRATION = re.compile(
+    r"^\s*(?:nr\.?\s*)?([0-9]{1,7})\s*/\s*([0-9]{2})\.([0-9]{2})\.([0-9]{4})\s*$", re.IGNORECASE
+)
 
 Choices = Sequence[tuple[str, str]]
 Error = dict[str, str]
@@ -141,7 +144,7 @@ class EntryForm:
 
 def parse_registration(value: str) -> tuple[int, date] | None:
     """Parse "1234/27.11.2026" (the common display) into a number and a date."""
-    match = _REGISTRATION.match(value or "")
+    match = _REGISTRATION.match(unicodedata.normalize("NFKC", value or ""))
     if not match:
         return None
     try:

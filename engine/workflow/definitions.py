@@ -28,7 +28,7 @@ from engine.models import ProcedureRecord, ProcessVersion
 from engine.platform.errors import DeploymentError
 from engine.platform.timeutil import utcnow
 from engine.workflow import forms, lint
-from engine.workflow.spifftasks import APPLICANT_LANE
+from engine.workflow.spifftasks import APPLICANT_LANE, department_code
 
 
 @dataclass(frozen=True)
@@ -304,9 +304,9 @@ def definition(session: Session, version_id: int) -> ParsedDefinition:
     return _cache[key]
 
 
-def departments_named(parsed: ParsedDefinition) -> set[str]:
+def departments_named(parsed: ParsedDefinition, registry: str) -> set[str]:
     """Return the department codes a version's lanes and `department` properties name
-    directly (not `{variable}`, not the applicant's lane)."""
+    directly (not `{variable}`, not the applicant's lane; the registry lane as `registry`)."""
     codes = set()
     for process in [parsed.spec, *(s for s in parsed.subprocess_specs.values() if s)]:
         for task_spec in process.task_specs.values():
@@ -315,7 +315,7 @@ def departments_named(parsed: ParsedDefinition) -> set[str]:
             props = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
             code = props.get("department") or task_spec.lane
             if code and not code.startswith("{") and code != APPLICANT_LANE:
-                codes.add(code)
+                codes.add(department_code(code, registry) or code)
     return codes
 
 

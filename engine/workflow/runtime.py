@@ -149,6 +149,7 @@ def advance(
     answer_field: str | None = None,
     procedure_title: str | None = None,
     refresh_timers: bool = False,
+    registry: str,
 ) -> None:
     """Advance a locked instance (a completed task, or due timers), save it, update the index.
 
@@ -165,4 +166,5 @@ def advance(
         completed_row=completed_row,
         answer_field=answer_field,
         procedure_title=procedure_title,
+        registry=registry,
     )

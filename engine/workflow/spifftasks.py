@@ -14,6 +14,9 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 
 APPLICANT_LANE = "solicitant"  # the lane of the applicant's own tasks
 UNASSIGNED = "nealocat"  # a task whose `{variable}` lane has no value yet
+# The lane the diagrams give the registry. Its department is the one CIRCUIT_REGISTRY_DEPARTMENT
+# names (`registratura` unless changed), so diagrams need no edit when a city hall renames it.
+REGISTRY_LANE = "registratura"
 
 
 def task_properties(task: Task) -> dict[str, str]:
@@ -23,13 +26,19 @@ def task_properties(task: Task) -> dict[str, str]:
     return props
 
 
-def task_department(task: Task) -> str | None:
-    """Return a task's department: its `department` property, else its lane (`{var}` resolved)."""
+def department_code(code: str | None, registry: str) -> str | None:
+    """Return the department a lane or property names: the registry lane is `registry`."""
+    return registry if code == REGISTRY_LANE else code
+
+
+def task_department(task: Task, registry: str) -> str | None:
+    """Return a task's department: its `department` property, else its lane (`{var}` resolved);
+    the registry's lane is the registry department `registry` (the setting)."""
     code = task_properties(task).get("department") or task.task_spec.lane
     if code and code.startswith("{") and code.endswith("}"):
         value = task.data.get(code[1:-1].strip())
-        return str(value) if value else None
-    return code
+        return department_code(str(value), registry) if value else None
+    return department_code(code, registry)
 
 
 def attached_activity(task: Task) -> Task | None:

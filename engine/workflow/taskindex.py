@@ -89,6 +89,7 @@ def sync(
     answer_field: str | None = None,
     procedure_title: str | None = None,
     now: datetime | None = None,
+    registry: str,
 ) -> None:
     """Mirror the workflow into the task index, the timer table and the request's status.
 
@@ -98,10 +99,10 @@ def sync(
     with session.no_autoflush:  # the writes go out in one flush at commit
         now = now or utcnow()
         progressed = _sync_tasks(
-            session, request, instance, workflow, before, actor_id, completed_row, now
+            session, request, instance, workflow, before, actor_id, completed_row, now, registry
         )
-        _sync_timers(session, request, instance, workflow, before, now, procedure_title)
-        _sync_status(request, workflow, progressed, answer_field, now)
+        _sync_timers(session, request, instance, workflow, before, now, procedure_title, registry)
+        _sync_status(request, workflow, progressed, answer_field, now, registry)
         _notify_applicant(session, request, workflow, before, procedure_title)
 
 
@@ -139,6 +140,7 @@ def _sync_tasks(
     actor_id: int | None,
     completed_row: TaskRecord | None,
     now: datetime,
+    registry: str,
 ) -> bool:
     ready = all_tasks(workflow, state=SpiffState.READY, manual=True)
     ready_ids = {str(t.id) for t in ready}
@@ -147,7 +149,7 @@ def _sync_tasks(
         if task_id in before.ready:
             continue
         props = task_properties(task)
-        department = task_department(task) or UNASSIGNED
+        department = task_department(task, registry) or UNASSIGNED
         name = task.task_spec.bpmn_name or task.task_spec.name
         session.add(
             TaskRecord(
@@ -198,6 +200,7 @@ def _sync_status(
     progressed: bool,
     answer_field: str | None,
     now: datetime,
+    registry: str,
 ) -> None:
     before = request.status
     if workflow.is_completed():
@@ -210,7 +213,7 @@ def _sync_status(
             if answer is not None and request.status == RequestStatus.COMPLETED:
                 request.answer = str(answer)
     elif any(
-        task_department(t) == APPLICANT_LANE
+        task_department(t, registry) == APPLICANT_LANE
         for t in all_tasks(workflow, state=SpiffState.READY, manual=True)
     ):
         request.status = RequestStatus.WAITING_FOR_CITIZEN
@@ -238,6 +241,7 @@ def _sync_timers(
     before: Snapshot,
     now: datetime,
     procedure_title: str | None,
+    registry: str,
 ) -> None:
     for task in timer_tasks(workflow):
         task_id = str(task.id)
@@ -249,7 +253,7 @@ def _sync_timers(
                     .where(Timer.task_id == task_id)
                     .values(status=TimerStatus.FIRED, fired_at=now)
                 )
-                on_timer_fired(session, request, task, procedure_title)
+                on_timer_fired(session, request, task, procedure_title, registry)
             continue
         if not waiting and task.last_state_change < before.at:
             continue  # fired in an earlier step: its row says so already
@@ -263,7 +267,7 @@ def _sync_timers(
                 task_id=task_id,
                 bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
                 name=task.task_spec.bpmn_name or "Temporizator",
-                department=timer_department(task),
+                department=timer_department(task, registry),
                 due_at=due,
                 status=TimerStatus.WAITING if waiting else TimerStatus.FIRED,
                 fired_at=None if waiting else now,
@@ -273,7 +277,7 @@ def _sync_timers(
         if waiting:
             defer(session, "fire_timer", task_id, at=due, job_id=f"timer-{task_id}")
         else:  # already due when reached: fired in the same step
-            on_timer_fired(session, request, task, procedure_title)
+            on_timer_fired(session, request, task, procedure_title, registry)
     # A waiting timer whose task was cancelled (its activity finished first) is done too.
     cancelled = [
         task_id
@@ -289,12 +293,12 @@ def _sync_timers(
         )
 
 
-def timer_department(task: Task) -> str | None:
+def timer_department(task: Task, registry: str) -> str | None:
     """Return the department a timer speaks for: its own `department`, else its activity's."""
     activity = attached_activity(task)
     if "department" in task_properties(task) or activity is None:
-        return task_department(task)
-    return task_department(activity) or task_department(task)
+        return task_department(task, registry)
+    return task_department(activity, registry) or task_department(task, registry)
 
 
 DEFAULT_TIMER_MESSAGE = (
@@ -303,11 +307,11 @@ DEFAULT_TIMER_MESSAGE = (
 
 
 def on_timer_fired(
-    session: Session, request: Request, task: Task, procedure_title: str | None = None
+    session: Session, request: Request, task: Task, procedure_title: str | None, registry: str
 ) -> None:
     """Send the timer's message to its recipients, once per recipient and text."""
     props = task_properties(task)
-    department = timer_department(task)
+    department = timer_department(task, registry)
     due = timer_due(task)
     audit.record(
         session,

@@ -41,6 +41,7 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
         request,
         answer_field=proc.answer_field if proc else None,
         procedure_title=proc.title if proc else None,
+        registry=circuit.settings.registry_department,
     )
     return True
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader
-
-from tests import engine_steps as steps
-from tests.browser.focus import wait_for_focus
-from tests.citizen_helpers import ADULT_CNP, GOOD_PASSWORD, link, outbox
-from tests.test_web_flow import PDF
+from tests.support import engine as steps
+from tests.support.browser import pdf_text, wait_for_focus
+from tests.support.citizens import ADULT_CNP, GOOD_PASSWORD, link, outbox
+from tests.support.web import PDF
 
 NAME = "Ștefan Țăranu"
 EMAIL = "stefan.taranu@example.ro"
@@ -156,10 +153,6 @@ def download_answer(c: Any, number: str) -> None:
         page.get_by_role("link", name="Descărcați răspunsul (PDF)").click()
     text = pdf_text(open(info.value.path(), "rb").read())  # noqa: SIM115
     assert number in text and ANSWER in " ".join(text.split())
-
-
-def pdf_text(content: bytes) -> str:
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
 
 
 def test_citizen_signs_up_submits_keeps_the_receipt_and_answers_a_question(

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from engine.models import AuditEvent, TaskRecord, TaskState
-from tests import engine_steps as steps
-from tests.browser.conftest import DESKTOP, PHONE, Checked
-from tests.conftest import PASSWORD, PEOPLE
-from tests.test_web_flow import PDF
+from tests.support import engine as steps
+from tests.support.browser import DESKTOP, PHONE, Checked, pdf_text
+from tests.support.seed import PASSWORD, PEOPLE
+from tests.support.web import PDF
 
 ISSUER = "Gheorghe Ionescu-Bălțățeanu"
 SUMMARY = "Sesizare privind iluminatul public pe strada Țesătorilor"
@@ -54,10 +52,6 @@ def log_in(c: Checked, who: str) -> None:
     page.get_by_label("Parola").fill(PASSWORD)
     page.get_by_role("button", name="Intră în cont").click()
     page.wait_for_load_state()
-
-
-def pdf_text(content: bytes) -> str:
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
 
 
 def test_registry_registers_a_paper_petition_with_a_scan(page_at: Any, circuit: Any) -> None:

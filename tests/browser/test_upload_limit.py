@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.focus import wait_for_focus
-from tests.test_web_flow import PDF
+from tests.support.browser import wait_for_focus
+from tests.support.web import PDF
 
 MB = 1024 * 1024
 

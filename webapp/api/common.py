@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.cases import documents
 from engine.models import User
-from engine.platform.errors import BadRequest, CircuitError, Forbidden, Invalid, Unauthorized
+from engine.platform.errors import CircuitError, Forbidden, Invalid, Unauthorized
 from webapp import inputs
 from webapp.auth import bearer_user
 from webapp.throttle import Slot
@@ -106,10 +106,7 @@ def uploads(only: str | None = None) -> list[documents.Upload]:
 
 
 def page_args(max_per_page: int = 100, default_per_page: int = 20) -> tuple[int, int]:
-    """Read ?page= (1…100,000, else 400 bad_page) and ?per_page= (clamped)."""
+    """Read ?page= and ?per_page= (1…100,000, else 400 bad_page; per_page above the most, the
+    most)."""
     page = inputs.page_number(request.args.get("page"))
-    try:
-        per_page = int(request.args.get("per_page", default_per_page))
-    except ValueError:
-        raise BadRequest("Parametrul per_page trebuie să fie un număr întreg.") from None
-    return page, min(max_per_page, max(1, per_page))
+    return page, inputs.page_size(request.args.get("per_page"), default_per_page, max_per_page)

@@ -55,6 +55,7 @@ def tasks() -> Any:
         order=SORTS[order],
         claim=queries.InboxClaim(claim),
         user_id=user.id,
+        head_of=user.head_of,
     )
     out = [
         serialize.task(row.task, row.request, form)
@@ -85,9 +86,16 @@ def release(task_id: str) -> Any:
 @bp.post("/tasks/<task_id>/complete")
 @authenticated
 def complete(task_id: str) -> Any:
-    user = official()
-    data = json_body().get("data", {})
-    req = operations.complete_task(db.session(), db.circuit(), user, task_id, data)
+    user, body = official(), json_body()
+    reason = body.get("reason")
+    req = operations.complete_task(
+        db.session(),
+        db.circuit(),
+        user,
+        task_id,
+        body.get("data", {}),
+        reason if isinstance(reason, str) else None,
+    )
     db.commit()
     return {"request": {"id": req.id, "status": req.status.value}}
 
@@ -116,7 +124,7 @@ def redirect(task_id: str) -> Any:
 def forward(task_id: str) -> Any:
     body = json_body()
     req = forwarding.forward_to_authority(
-        db.session(), official(), task_id, body.get("authority"), body.get("reason")
+        db.session(), db.circuit(), official(), task_id, body.get("authority"), body.get("reason")
     )
     db.commit()
     return {"request": {"id": req.id, "status": req.status.value}, "answer": req.answer}
