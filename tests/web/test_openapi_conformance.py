@@ -26,10 +26,10 @@ from schemathesis.generation import GenerationMode
 
 from engine.models import User
 from engine.people import accounts
-from tests.conftest import PASSWORD
 from tests.support.drive import PDF
 from tests.support.engine import PETITION
 from tests.support.security import app_with
+from tests.support.seed import PASSWORD
 
 EXAMPLES = 6  # per operation, generation mode and way of choosing ids
 ROLES = {
