@@ -1,19 +1,26 @@
-"""RQ jobs: thin adapters that take ids, open a transaction and call engine functions."""
+"""RQ jobs: thin adapters that take ids, open a transaction and call engine functions.
+
+This module also composes the worker: RQ names a job by its function here
+(`engine.jobs.<name>`, the names of jobs already waiting in Redis, so they stay), and a job
+started by RQ with bare ids finds the process's Circuit through engine.circuit.current().
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
+from redis import Redis
+
+from engine.cases import timers
+from engine.circuit import Circuit, current
 from engine.messages import notify
-from engine.platform.context import current
+from engine.people import account_mail
+from engine.platform import rqueue
 from engine.platform.dispatch import PendingJob
-from engine.workflow import timers
-
-if TYPE_CHECKING:
-    from engine.platform.rqueue import RQDispatcher
+from engine.platform.rqueue import RQDispatcher
 
 log = logging.getLogger(__name__)
+MODULE = __name__  # "engine.jobs": what RQ stores as each job's function path
 
 
 def fire_timer(task_id: str) -> bool:
@@ -27,16 +34,14 @@ def send_notification(notification_id: int) -> bool:
     """E-mail a notification to its recipients, once."""
     circuit = current()
     with circuit.db.transaction() as session:
-        return notify.send(session, circuit, notification_id)
+        return notify.send(session, circuit.settings, notification_id)
 
 
 def send_account_mail(kind: str, user_id: int, email: str | None = None) -> bool:
     """E-mail a link or a warning about an account (signed at sending time, never stored)."""
-    from engine.messages import account_mail
-
     circuit = current()
     with circuit.db.transaction() as session:
-        return account_mail.send(session, circuit, kind, user_id, email)
+        return account_mail.send(session, circuit.settings, kind, user_id, email)
 
 
 def sweep(dispatcher: RQDispatcher) -> int:
@@ -61,3 +66,21 @@ def sweep(dispatcher: RQDispatcher) -> int:
     if sent:
         log.info("sweep re-enqueued %d job(s)", sent)
     return sent
+
+
+def rq_dispatcher(redis: Redis) -> RQDispatcher:
+    """Return the dispatcher that sends this module's jobs to RQ."""
+    return RQDispatcher(redis, MODULE)
+
+
+def use_rq(circuit: Circuit) -> RQDispatcher:
+    """Send the Circuit's jobs to RQ after each commit, on its Redis."""
+    dispatcher = rq_dispatcher(circuit.redis())
+    circuit.set_dispatcher(dispatcher)
+    return dispatcher
+
+
+def work(circuit: Circuit, *, sweep_interval: float = 15.0, burst: bool = False) -> None:
+    """Run the worker of this Circuit: its jobs from RQ, the sweep alongside."""
+    dispatcher = use_rq(circuit)
+    rqueue.run_worker(dispatcher, sweep, sweep_interval=sweep_interval, burst=burst)

@@ -34,6 +34,20 @@ class RequestStatus(str, enum.Enum):
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
 
+    @classmethod
+    def closed(cls) -> tuple[RequestStatus, ...]:
+        """Return the statuses of a request no one works on any more."""
+        return (cls.COMPLETED, cls.REJECTED, cls.WITHDRAWN)
+
+    @classmethod
+    def open(cls) -> tuple[RequestStatus, ...]:
+        """Return the statuses of a request still being worked on."""
+        return tuple(status for status in cls if status not in cls.closed())
+
+    @property
+    def is_closed(self) -> bool:
+        return self in RequestStatus.closed()
+
 
 class TaskState(str, enum.Enum):
     READY = "ready"

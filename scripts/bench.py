@@ -49,10 +49,10 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 from engine.cases import operations, queries
+from engine.circuit import Circuit, install
 from engine.models import Instance, ProcessVersion, TaskRecord, TaskState, User
-from engine.people import accounts
+from engine.people import accounts, organisation
 from engine.platform.config import PROJECT_ROOT, Settings
-from engine.platform.context import Circuit, install
 from engine.platform.db import Base, Database
 from engine.platform.migrate import upgrade
 from engine.platform.timeutil import BUCHAREST, utcnow
@@ -166,7 +166,7 @@ def seed_people(circuit: Circuit, tag: str) -> dict[str, tuple[int, str]]:
     people.update({f"applicant{k}": (f"petent{k}", []) for k in range(8)})
     with circuit.db.transaction() as s:
         for code, (name, _) in DEPARTMENTS.items():
-            accounts.ensure_department(s, code, name)
+            organisation.ensure_department(s, code, name)
         users = {
             who: accounts.create_user(
                 s, f"{login}.{tag}@example.ro", login.title(), PASSWORD, departments=departments

@@ -18,8 +18,8 @@ from engine.deadlines.legal_calendar import DeadlineKind, LegalCalendar
 
 
 def _circuit():  # type: ignore[no-untyped-def]
+    from engine.circuit import build
     from engine.platform.config import load_settings
-    from engine.platform.context import build
 
     return build(load_settings())
 
@@ -226,11 +226,10 @@ def cmd_bridge_day(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(_: argparse.Namespace) -> int:
-    from engine.platform.rqueue import run_worker
+    from engine import jobs
 
     circuit = _circuit()
-    circuit.use_rq()
-    run_worker(circuit.redis(), sweep_interval=float(os.environ.get("CIRCUIT_SWEEP_SECONDS", 15)))
+    jobs.work(circuit, sweep_interval=float(os.environ.get("CIRCUIT_SWEEP_SECONDS", 15)))
     return 0
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from engine.people import accounts
+from engine.circuit import Circuit, install
+from engine.people import accounts, organisation
 from engine.platform.config import PROJECT_ROOT
-from engine.platform.context import Circuit, install
 from engine.platform.db import Base, Database
 from engine.platform.migrate import upgrade
 from engine.workflow.catalog import Catalog
@@ -87,7 +87,7 @@ def backend(
     people: dict[str, int] = {}
     with db.transaction() as session:
         for code, name in DEPARTMENTS.items():
-            accounts.ensure_department(session, code, name)
+            organisation.ensure_department(session, code, name)
         for key, (email, name, depts, heads) in PEOPLE.items():
             user = accounts.create_user(
                 session, email, name, PASSWORD, departments=depts, heads=heads
@@ -114,8 +114,7 @@ def circuit(backend: Backend, tmp_path: Path, redis_url: str) -> Iterator[Circui
     settings = make_settings(tmp_path / "data", backend.url, redis_url)
     settings.data_dir.mkdir(parents=True)
     c = Circuit(settings=settings, db=backend.db, catalog=Catalog.load(settings.processes_dir))
-    c.extras["jobs"] = JobLog()
-    c.set_dispatcher(c.extras["jobs"])
+    c.set_dispatcher(JobLog())
     install(c)
     c.deploy_all()
     for key in c.redis().scan_iter("circuit:throttle:*"):
@@ -126,7 +125,8 @@ def circuit(backend: Backend, tmp_path: Path, redis_url: str) -> Iterator[Circui
 
 @pytest.fixture
 def job_log(circuit: Circuit) -> JobLog:
-    return circuit.extras["jobs"]  # type: ignore[no-any-return]
+    assert isinstance(circuit.dispatcher, JobLog)
+    return circuit.dispatcher
 
 
 @pytest.fixture

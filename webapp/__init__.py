@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import Flask
 
-from engine.platform.context import Circuit, build, install
+from engine import jobs
+from engine.circuit import Circuit, build, install
 from webapp import db
 from webapp.extensions import csrf, login_manager
 
@@ -23,7 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     else:
         install(circuit)
     if not circuit.has_dispatcher:
-        circuit.use_rq()  # jobs asked for in a request go to RQ once it commits
+        jobs.use_rq(circuit)  # jobs asked for in a request go to RQ once it commits
     app = Flask(__name__)
     settings = circuit.settings
     app.config.update(

@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from engine.messages import notify
 from engine.people import links, mydata, profile, signup
 from engine.platform.errors import BadRequest, Invalid
 from engine.platform.local_url import same_site_path
@@ -47,7 +48,7 @@ def init_app(app: Flask) -> None:
     def _unread() -> dict[str, Any]:
         if not current_user.is_authenticated:
             return {"unread_notifications": 0}
-        return {"unread_notifications": mydata.unread_count(db.session(), current())}
+        return {"unread_notifications": notify.unread_count(db.session(), current())}
 
 
 def _profile_page(errors: dict[str, str] | None = None, status: int = 200, **values: Any) -> Any:
@@ -214,9 +215,9 @@ def reset_password(token: str) -> Any:
 @login_required
 def notifications() -> Any:
     session = db.session()
-    notes = mydata.notifications(session, current())
+    notes = notify.own(session, current())
     unread = {n.id for n in notes if n.read_at is None}
-    mydata.mark_read(session, current())  # seen now: the header's count drops
+    notify.mark_read(session, current())  # seen now: the header's count drops
     html = render_template("account/notifications.html", notes=notes, unread=unread)
     db.commit()
     return html

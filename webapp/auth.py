@@ -16,12 +16,12 @@ from flask_login import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from engine import audit
 from engine.models import User
 from engine.people import accounts, sessions, signup
-from engine.platform import audit
 from engine.platform.errors import Invalid
 from engine.platform.local_url import local_path
-from engine.register import desk
+from engine.register import access
 from webapp import db, formrender, throttle
 from webapp.extensions import login_manager
 
@@ -59,7 +59,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _inject() -> dict[str, object]:
         user = current_user.user if current_user.is_authenticated else None
-        reads = user is not None and desk.may_read_register(user)
+        reads = user is not None and access.may_read_register(user)
         return {"me": user, "reads_register": reads}
 
 
@@ -181,6 +181,6 @@ def bearer_token() -> str | None:
 def bearer_user() -> User | None:
     """Return the user of the request's bearer token, if valid."""
     token = bearer_token()
-    user = accounts.user_for_token(db.session(), token) if token else None
+    user = sessions.user_for_token(db.session(), token) if token else None
     g.api_user = user
     return user

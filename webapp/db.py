@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
-from engine.platform.context import Circuit
+from engine.circuit import Circuit
 
 
 def circuit() -> Circuit:

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from engine.cases import forwarding, officials, operations, queries, readmodel
+from engine.messages import notify
 from engine.models import TaskRecord, TaskState
 from engine.people import organisation
 from engine.platform import bounds
@@ -70,7 +71,7 @@ def inbox() -> Any:
         session, user.departments, claim=CLAIMS[claim], user_id=user.id, head_of=user.head_of
     )
     # The departments' notices and timers' messages to this official, each text once.
-    notes = queries.notifications_for(session, user)
+    notes = notify.with_departments(session, user)
     unique = {(n.request_id, n.message): n for n in reversed(notes)}
     reminders = [
         n

@@ -157,12 +157,8 @@ def new_request(procedure_id: str) -> Any:
     except Forbidden as exc:  # e-mail not confirmed yet: the page says so, with a way to resend
         session.rollback()
         return _render_start(proc, schema, key, values=data, errors={"": exc.message}, status=403)
-    except IntegrityError:  # a double click registered it first under the same key
-        session.rollback()
-        found = operations.find_by_idempotency_key(session, current(), key)
-        if found is None:
-            raise
-        req, created = found, False
+    except IntegrityError as conflict:  # a double click registered it first under the same key
+        req, created = operations.first_registered(session, current(), key, conflict), False
     if created:
         flash(
             f"Cererea a fost înregistrată cu {registration_text(req)}. "

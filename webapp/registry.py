@@ -18,10 +18,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from engine.cases import operations, queries
+from engine.cases import desk, operations, queries
 from engine.platform.errors import BadRequest, Forbidden, Invalid
 from engine.platform.timeutil import local_today
-from engine.register import book, desk, entry_form, pdf
+from engine.register import access, book, entry_form, pdf
 from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager
@@ -37,7 +37,7 @@ PER_PAGE = 50
 def _staff_only() -> Any:
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if not desk.may_read_register(current()):
+    if not access.may_read_register(current()):
         raise Forbidden("Registrul poate fi consultat numai de registratură și de auditori.")
     return None
 
@@ -77,7 +77,7 @@ def _errors(exc: Invalid) -> dict[str, Any]:
 @bp.route("/inregistrare", methods=["GET", "POST"])
 def new_entry() -> Any:
     session, circuit = db.session(), db.circuit()
-    if not desk.may_register(current()):
+    if not access.may_register(current()):
         raise Forbidden("Numai registratura înregistrează documente.")
     catalog = circuit.procedures(session)
     proc = catalog.get(request.values.get("procedure", ""))
@@ -131,7 +131,7 @@ def register() -> Any:
         filters={"de_la": start.isoformat(), "pana_la": end.isoformat(), "q": q},
         today=today.isoformat(),
         names=queries.department_names(db.session()),
-        may_register=desk.may_register(current()),
+        may_register=access.may_register(current()),
     )
 
 
@@ -154,5 +154,5 @@ def export() -> Any:
 
 @bp.route("/verificare")
 def verify() -> Any:
-    check = desk.verify(db.session(), current())
+    check = access.verify(db.session(), current())
     return render_template("registry/verify.html", check=check)

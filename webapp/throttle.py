@@ -14,7 +14,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from limits import RateLimitItem, parse
 from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter
@@ -42,14 +42,14 @@ class Slot:
 
 
 def _limiter() -> FixedWindowRateLimiter:
-    circuit = db.circuit()
-    limiter = circuit.extras.get("limiter")
+    """Return the app's limiter on the Circuit's Redis (its counts live there, shared)."""
+    limiter = current_app.extensions.get("circuit_limiter")
     if limiter is None:
         storage = RedisStorage(
-            "redis://", connection_pool=circuit.redis().connection_pool, key_prefix=PREFIX
+            "redis://", connection_pool=db.circuit().redis().connection_pool, key_prefix=PREFIX
         )
         limiter = FixedWindowRateLimiter(storage)
-        circuit.extras["limiter"] = limiter
+        current_app.extensions["circuit_limiter"] = limiter
     return limiter  # type: ignore[no-any-return]
 
 

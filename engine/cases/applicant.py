@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.cases import documents, operations
+from engine.circuit import Circuit
 from engine.messages import notify
 from engine.models import Instance, Request, RequestStatus, TaskRecord, TaskState, User
-from engine.platform import audit
-from engine.platform.context import Circuit
 from engine.platform.errors import Conflict, Invalid, NotFound
 from engine.workflow import forms, runtime, versions
 from engine.workflow.catalog import AttachmentSpec, form_attachments
@@ -151,8 +151,10 @@ def withdraw(session: Session, circuit: Circuit, user: User, request_id: int) ->
     instance_id = session.scalar(select(Instance.id).where(Instance.request_id == request.id))
     if instance_id is None:
         raise NotFound("Cererea nu există.")
-    loaded = runtime.load(session, instance_id)  # the status is read again under the lock
-    if request.status in operations.CLOSED:
+    loaded = runtime.load(
+        session, instance_id, circuit.calendar
+    )  # the status is read again under the lock
+    if request.status.is_closed:
         raise Conflict("Cererea este deja închisă și nu mai poate fi retrasă.", code="closed")
     open_departments = sorted(
         {

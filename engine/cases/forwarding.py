@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, joinedload
 
+from engine import audit
 from engine.cases import operations
+from engine.circuit import Circuit
 from engine.messages import notify
 from engine.models import Request, RequestStatus, TaskRecord, TaskState, User
-from engine.platform import audit
-from engine.platform.context import Circuit
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.register import chain
 from engine.workflow import runtime
@@ -49,7 +49,7 @@ def forward_to_authority(
         raise Invalid(errors)
     loaded = runtime.load(session, row.instance_id)  # the status is read again under the lock
     request = row.request
-    if request.status in operations.CLOSED:
+    if request.status.is_closed:
         raise Conflict("Cererea este deja închisă.", code="closed")
     letter = chain.register(
         session,

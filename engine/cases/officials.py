@@ -11,6 +11,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
+from engine import audit
 from engine.cases import queries
 from engine.models import (
     Absence,
@@ -18,18 +19,16 @@ from engine.models import (
     Department,
     Document,
     Membership,
-    RequestStatus,
     TaskRecord,
     TaskState,
     User,
 )
-from engine.platform import audit, bounds
+from engine.platform import bounds
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.platform.timeutil import as_aware, local_today, utcnow
 from engine.workflow import runtime, spifftasks
 
 AT_RISK_DAYS = 5  # fewer days left than this: the inbox marks the task at risk
-OPEN = (RequestStatus.REGISTERED, RequestStatus.IN_PROGRESS, RequestStatus.WAITING_FOR_CITIZEN)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,12 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from engine import audit
 from engine.cases import documents, foureyes, officials
+from engine.circuit import Circuit
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.messages import notify
 from engine.models import (
@@ -22,15 +25,11 @@ from engine.models import (
     User,
 )
 from engine.people import mydata, organisation, profile
-from engine.platform import audit
-from engine.platform.context import Circuit
 from engine.platform.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.platform.timeutil import BUCHAREST, utcnow
 from engine.register import chain, conexare
 from engine.workflow import definitions, forms, runtime, spifftasks, taskindex, versions
 from engine.workflow.catalog import AttachmentSpec, Catalog, Procedure
-
-CLOSED = (RequestStatus.COMPLETED, RequestStatus.REJECTED, RequestStatus.WITHDRAWN)
 
 
 def form_options(session: Session, circuit: Circuit) -> dict[str, list[tuple[str, str]]]:
@@ -101,6 +100,19 @@ def find_by_idempotency_key(session: Session, applicant: User, key: str) -> Requ
     )
 
 
+def first_registered(
+    session: Session, applicant: User, key: str | None, conflict: IntegrityError
+) -> Request:
+    """After a commit refused for a duplicate key, roll back and return the request the same
+    idempotency key registered first (a double click, a retried call); re-raise the conflict
+    if it was about something else."""
+    session.rollback()
+    found = find_by_idempotency_key(session, applicant, key[:200]) if key else None
+    if found is None:
+        raise conflict
+    return found
+
+
 def start_request(
     session: Session,
     circuit: Circuit,
@@ -163,7 +175,7 @@ def start_request(
     reminder = _reminder_at(calendar, proc, now)
     if reminder:
         initial["reamintire_la"] = reminder
-    workflow = runtime.new_workflow(parsed, initial, session)
+    workflow = runtime.new_workflow(parsed, initial, session, circuit.calendar)
     organisation.check_routing(session, workflow, registry=circuit.settings.registry_department)
     state = definitions.dump_workflow(workflow)
 
@@ -182,26 +194,21 @@ def start_request(
         **intake.entry_fields(),
     )
     now = entry.registered_at  # taken under the register's lock: requests queue in its order
-    request = Request(
+    request = chain.new_request(
+        session,
+        entry,
         procedure=proc.id,
+        status=RequestStatus.REGISTERED,
+        due_date=due,
+        summary=summary,
+        data=clean,
         applicant_id=applicant.id if applicant else None,
         issuer_name=None if applicant else issuer,
         issuer_contact=None if applicant else intake.contact,
         reply_by=None if applicant else intake.reply_by,
-        status=RequestStatus.REGISTERED,
-        registry_entry_id=entry.id,
-        registration_number=entry.number,
-        registration_date=entry.registered_on,
-        due_date=due,
-        summary=summary,
-        data=clean,
         idempotency_key=key,
         company_id=firm.id if firm else None,
-        created_at=now,
-        updated_at=now,
     )
-    session.add(request)
-    session.flush()
     instance = Instance(
         request_id=request.id,
         process_version_id=version_id,
@@ -232,7 +239,7 @@ def start_request(
         process_version=version_id,
         documents=len(uploads),
     )
-    taskindex.sync(
+    said = taskindex.sync(
         session,
         request,
         instance,
@@ -240,10 +247,10 @@ def start_request(
         before=taskindex.Snapshot(),
         actor_id=actor_id,
         answer_field=proc.answer_field,
-        procedure_title=proc.title,
         now=now,
         registry=circuit.settings.registry_department,
     )
+    notify.diagram_messages(session, request, said, proc.title)
     notify.request_status(session, request)
     return request, True
 
@@ -328,7 +335,7 @@ def _complete(
     version_id = versions.instance_version(session, row.instance_id)
     schema = form_schema(session, circuit, row.form, version_id) if row.form else {"type": "object"}
     clean = forms.validate_form(schema, data)
-    loaded = runtime.load(session, row.instance_id)  # waits for any other writer
+    loaded = runtime.load(session, row.instance_id, circuit.calendar)  # waits for any other writer
     # The instance, read under the lock, is the truth: a colleague may have just finished it.
     task = spifftasks.find_task(loaded.workflow, row.id)
     if task is None or not task.has_state(SpiffState.READY):
@@ -340,7 +347,7 @@ def _complete(
     request = row.request
     proc = versions.procedure_of(session, circuit, version_id, request.procedure)
     before = request.status
-    runtime.advance(
+    said = runtime.advance(
         session,
         loaded,
         request,
@@ -348,9 +355,9 @@ def _complete(
         actor_id=actor.id,
         completed_row=row,
         answer_field=proc.answer_field if proc else None,
-        procedure_title=proc.title if proc else None,
         registry=circuit.settings.registry_department,
     )
+    notify.diagram_messages(session, request, said, proc.title if proc else None)
     mydata.record_access(
         session, actor, request, mydata.CHANGED, f"pasul {row.name}", department=row.department
     )
@@ -370,7 +377,7 @@ def _complete(
     if request.status != before:
         _record_status_change(session, request, actor, before)
         notify.request_status(session, request)
-    if request.status in CLOSED:
+    if request.status.is_closed:
         _close(session, request, actor)
     return request
 
@@ -401,7 +408,7 @@ def end_early(
     before = request.status
     loaded.workflow.cancel()
     runtime.save(session, loaded)
-    taskindex.sync(
+    said = taskindex.sync(
         session,
         request,
         loaded.row,
@@ -410,6 +417,7 @@ def end_early(
         actor_id=actor.id,
         registry=registry,
     )
+    notify.diagram_messages(session, request, said, None)
     now = utcnow()
     request.status, request.closed_at, request.updated_at = status, now, now
     _record_status_change(session, request, actor, before)

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, defer, joinedload
 
+from engine.circuit import registry_department
 from engine.models import (
     AuditEvent,
     Department,
     Document,
-    Notification,
     Request,
     RequestStatus,
     TaskRecord,
@@ -22,7 +22,6 @@ from engine.models import (
     User,
 )
 from engine.people import mydata
-from engine.platform.context import registry_department
 from engine.platform.errors import NotFound
 from engine.workflow.spifftasks import APPLICANT_LANE
 
@@ -239,18 +238,6 @@ def departments(session: Session) -> list[Department]:
 
 def department_names(session: Session) -> dict[str, str]:
     return {d.code: d.name for d in departments(session)}
-
-
-def notifications_for(session: Session, user: User, limit: int = 20) -> list[Notification]:
-    """Return recent notifications for the person and for their departments."""
-    cond = Notification.user_id == user.id
-    if user.departments:
-        cond = cond | Notification.department.in_(user.departments)
-    return list(
-        session.scalars(
-            select(Notification).where(cond).order_by(Notification.id.desc()).limit(limit)
-        )
-    )
 
 
 def step_submissions(session: Session, request_id: int) -> dict[str, dict[str, Any]]:

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from engine.cases import operations, queries
 from engine.cases.applicant import DEFAULT_REPLY_FORM, reply_form
+from engine.circuit import Circuit
 from engine.models import AuditEvent, Document, Request, RequestStatus, TaskRecord, TaskState, User
-from engine.platform.context import Circuit
 from engine.platform.timeutil import local_today
 from engine.workflow import versions
 from engine.workflow.catalog import AttachmentSpec, Procedure
@@ -103,7 +103,7 @@ class RequestPage:
 
     @property
     def is_open(self) -> bool:
-        return self.request.status not in operations.CLOSED
+        return not self.request.status.is_closed
 
     @property
     def withdrawable(self) -> bool:
@@ -112,7 +112,7 @@ class RequestPage:
 
 def deadline(request: Request, today: date | None = None) -> Deadline:
     """Say how many days are left of the legal term and whether it has passed."""
-    if request.status in operations.CLOSED:
+    if request.status.is_closed:
         return Deadline(request.due_date, None, False)
     left = (request.due_date - (today or local_today())).days
     return Deadline(request.due_date, left, left < 0)

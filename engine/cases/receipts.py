@@ -2,60 +2,25 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Iterable
 from datetime import date, datetime
-from pathlib import Path
 
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
-from engine.cases import operations, queries
+from engine.cases import queries
+from engine.circuit import Circuit
 from engine.models import Document, Request, User
-from engine.platform.context import Circuit
 from engine.platform.errors import NotFound
+from engine.platform.fonts import font_paths
 from engine.platform.timeutil import BUCHAREST, as_aware
 
 FONT_FAMILY = "CircuitSans"
-# DejaVu Sans covers ă â î ș ț; the copy matplotlib ships needs nothing but pip.
-SYSTEM_FONTS = (
-    Path("/usr/share/fonts/truetype/dejavu"),
-    Path("/usr/share/fonts/truetype/noto"),
-)
-FONT_FILES = {
-    "": ("DejaVuSans.ttf", "NotoSans-Regular.ttf"),
-    "B": ("DejaVuSans-Bold.ttf", "NotoSans-Bold.ttf"),
-}
 
 
 def registration_label(number: int, day: date) -> str:
     """Say a registration the one way Circuit writes it: „nr. 7/28.11.2026”."""
     return f"nr. {number}/{day:%d.%m.%Y}"
-
-
-def _font_dirs() -> list[Path]:
-    dirs = []
-    if os.environ.get("CIRCUIT_PDF_FONT_DIR"):
-        dirs.append(Path(os.environ["CIRCUIT_PDF_FONT_DIR"]))
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            dirs.append(Path(location) / "mpl-data" / "fonts" / "ttf")
-    return dirs + list(SYSTEM_FONTS)
-
-
-def font_paths() -> dict[str, Path]:
-    """Find a regular and a bold font with Romanian diacritics (RuntimeError if none)."""
-    for folder in _font_dirs():
-        for index in range(2):
-            found = {style: folder / names[index] for style, names in FONT_FILES.items()}
-            if all(p.is_file() for p in found.values()):
-                return found
-    raise RuntimeError(
-        "No font with Romanian diacritics for PDFs: install matplotlib (it ships DejaVu Sans) "
-        "or Debian's fonts-dejavu-core, or set CIRCUIT_PDF_FONT_DIR."
-    )
 
 
 def _local(moment: datetime) -> str:
@@ -155,7 +120,7 @@ def answer_pdf(
 ) -> tuple[bytes, str]:
     """Return the city hall's answer to a closed request as a PDF, and its file name."""
     req = queries.request_for(session, user, request_id)
-    if not req.answer or req.status not in operations.CLOSED:
+    if not req.answer or not req.status.is_closed:
         raise NotFound("Cererea nu are încă un răspuns.", code="no_answer")
     label = registration_label(req.registration_number, req.registration_date)
     sheet = _Sheet(issuer, f"Răspuns la cererea {label}")

@@ -7,8 +7,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import audit
+from engine.deadlines.legal_calendar import LegalCalendar
 from engine.models import BridgeDay
-from engine.platform import audit
 from engine.platform.errors import BadRequest
 
 
@@ -34,3 +35,13 @@ def remove(session: Session, day: date, actor_id: int | None = None) -> None:
 def listed(session: Session) -> list[BridgeDay]:
     """Return every declared bridge day, oldest first."""
     return list(session.scalars(select(BridgeDay).order_by(BridgeDay.day)))
+
+
+def declared(session: Session) -> frozenset[date]:
+    """Return the days declared non-working, for the legal calendar."""
+    return frozenset(session.scalars(select(BridgeDay.day)))
+
+
+def calendar(session: Session) -> LegalCalendar:
+    """Return the legal calendar with the bridge days declared, read now."""
+    return LegalCalendar(extra_non_working=declared(session))

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.cases import operations, queries
+from engine.circuit import Circuit
 from engine.demo import inflight
 from engine.models import User
-from engine.people import accounts
-from engine.platform.context import Circuit
+from engine.people import accounts, organisation
 from engine.workflow.spifftasks import department_code
 
 DEPARTMENTS = {
@@ -115,7 +115,7 @@ def load_demo(circuit: Circuit) -> list[DemoAccount]:
 
     with circuit.db.transaction() as session:
         for code, name in DEPARTMENTS.items():
-            accounts.ensure_department(session, department_code(code, registry) or code, name)
+            organisation.ensure_department(session, department_code(code, registry) or code, name)
         fresh = session.scalar(select(User.id).where(User.email == PEOPLE[0][0])) is None
         for email, name, depts, heads, admin in PEOPLE:
             password = None

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.cases import documents, operations, queries
+from engine.circuit import Circuit
 from engine.models import TaskState, User
-from engine.platform.context import Circuit
 
 # The demo brings requests to different steps, not in the order they came: the history
 # says so where a step skips an older one (operations.complete_task asks for a reason).

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.messages import mailer
 from engine.models import Membership, Notification, Request, RequestStatus, User
-from engine.platform.context import Circuit
+from engine.platform.config import Settings
 from engine.platform.dispatch import defer
 from engine.platform.timeutil import utcnow
+from engine.workflow.taskindex import DiagramMessage
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,27 @@ def to_recipients(
     return [n for n in sent if n is not None]
 
 
+def diagram_messages(
+    session: Session,
+    request: Request,
+    said: Iterable[DiagramMessage],
+    procedure_title: str | None,
+) -> None:
+    """Post the messages a step of the diagram asked for (its texts filled in now).
+
+    A timer's message reaches each recipient once per text; `notifyApplicant` every time."""
+    with session.no_autoflush:  # like the index's own writes, they go out in one flush
+        for message in said:
+            values = message_values(request, message.data, procedure_title)
+            text = fill(message.template, values)
+            if message.recipients is None:
+                post(session, request, message.kind, text, user_id=request.applicant_id)
+            else:
+                to_recipients(
+                    session, request, message.kind, text, message.recipients, message.department
+                )
+
+
 def request_status(session: Session, request: Request) -> Notification | None:
     """Tell the applicant about the request's new status (when it is worth telling)."""
     template = STATUS_MESSAGES.get(request.status)
@@ -182,6 +204,53 @@ def request_status(session: Session, request: Request) -> Notification | None:
         due=f"{request.due_date:%d.%m.%Y}",
     )
     return post(session, request, request.status.value, message, user_id=request.applicant_id)
+
+
+def own(session: Session, user: User, limit: int = 200) -> list[Notification]:
+    """Return the person's own notifications, newest first."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def with_departments(session: Session, user: User, limit: int = 20) -> list[Notification]:
+    """Return recent notifications for the person and for their departments, newest first."""
+    cond = Notification.user_id == user.id
+    if user.departments:
+        cond = cond | Notification.department.in_(user.departments)
+    return list(
+        session.scalars(
+            select(Notification).where(cond).order_by(Notification.id.desc()).limit(limit)
+        )
+    )
+
+
+def unread_count(session: Session, user: User) -> int:
+    """Count the person's notifications not seen yet."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_read(session: Session, user: User) -> int:
+    """Mark every notification of the person as seen now."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def unsent(session: Session, limit: int = 200) -> list[int]:
@@ -217,10 +286,9 @@ def recipients(session: Session, note: Notification) -> list[str]:
     return []
 
 
-def send(session: Session, circuit: Circuit, notification_id: int) -> bool:
+def send(session: Session, settings: Settings, notification_id: int) -> bool:
     """E-mail a notification (or write it to the outbox without SMTP) if not sent yet."""
     note = session.get(Notification, notification_id)
-    settings = circuit.settings
     if note is None or note.emailed_at is not None:
         return False
     to = recipients(session, note)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from engine.models import ApiToken, Department, Membership, User
-from engine.people import personal, rules, sessions
-from engine.platform import audit
+from engine import audit
+from engine.models import Department, Membership, User
+from engine.people import personal, rules
 from engine.platform.errors import BadRequest
 from engine.platform.timeutil import local_today, utcnow
 
@@ -141,58 +140,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def _digest(token: str) -> str:
-    return sessions.digest(token)
-
-
-def issue_token(session: Session, user: User, ttl: timedelta) -> tuple[str, datetime]:
-    """Create a bearer token for the API; only its hash is stored."""
-    token = secrets.token_urlsafe(32)
-    expires = utcnow() + ttl
-    session.add(
-        ApiToken(
-            user_id=user.id,
-            token_hash=_digest(token),
-            created_at=utcnow(),
-            expires_at=expires,
-            stamp=sessions.credential_stamp(user),
-        )
-    )
-    return token, expires
-
-
 def user_by_id(session: Session, user_id: int) -> User | None:
     """Return an active user with their departments (one query)."""
     user = session.get(User, user_id, options=[joinedload(User.memberships)])
     return user if user is not None and user.active else None
-
-
-def user_for_token(session: Session, token: str) -> User | None:
-    """Return the user of a live bearer token issued under the current password (one query)."""
-    row = (
-        session.execute(
-            select(User, ApiToken.stamp)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(
-                ApiToken.token_hash == _digest(token),
-                ApiToken.expires_at > utcnow(),
-                User.active.is_(True),
-            )
-            .options(joinedload(User.memberships))
-        )
-        .unique()
-        .one_or_none()
-    )
-    if row is None or row[1] != sessions.credential_stamp(row[0]):
-        return None
-    return row[0]
-
-
-def ensure_department(session: Session, code: str, name: str) -> Department:
-    """Create a department if it does not exist yet."""
-    dept = session.get(Department, code)
-    if dept is None:
-        dept = Department(code=code, name=name)
-        session.add(dept)
-        session.flush()
-    return dept

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from engine.messages import notify
 from engine.models import (
     AccessLogEntry,
     AuditEvent,
@@ -94,41 +95,6 @@ def access_entry(entry: AccessLogEntry) -> dict[str, Any]:
         "action": entry.action,
         "what": entry.what,
     }
-
-
-def notifications(session: Session, user: User, limit: int = 200) -> list[Notification]:
-    """Return the person's own notifications, newest first."""
-    return list(
-        session.scalars(
-            select(Notification)
-            .where(Notification.user_id == user.id)
-            .order_by(Notification.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def unread_count(session: Session, user: User) -> int:
-    """Count the person's notifications not seen yet."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        )
-        or 0
-    )
-
-
-def mark_read(session: Session, user: User) -> int:
-    """Mark every notification of the person as seen now."""
-    result = session.execute(
-        update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def notification_entry(note: Notification) -> dict[str, Any]:
@@ -222,7 +188,7 @@ def export(session: Session, user: User) -> dict[str, Any]:
             }
             for e in events
         ],
-        "notifications": [notification_entry(n) for n in notifications(session, user, 10_000)],
+        "notifications": [notification_entry(n) for n in notify.own(session, user, 10_000)],
         "access_log": [access_entry(e) for e in access_log(session, user, 10_000)],
         "exported_at": utcnow().isoformat(timespec="seconds"),
     }

@@ -12,8 +12,8 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.models import Department, Membership, User
-from engine.platform import audit
 from engine.platform.errors import Invalid
 from engine.workflow import definitions
 from engine.workflow.spifftasks import (
@@ -25,7 +25,7 @@ from engine.workflow.spifftasks import (
 )
 
 if TYPE_CHECKING:
-    from engine.platform.context import Circuit
+    from engine.circuit import Circuit
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 RESERVED = {APPLICANT_LANE, UNASSIGNED}
@@ -62,6 +62,14 @@ def add_department(
     session.flush()
     audit.record(session, "department_added", actor_id=actor_id, code=code, name=name)
     return dept
+
+
+def ensure_department(
+    session: Session, code: str, name: str, actor_id: int | None = None
+) -> Department:
+    """Return the department with this code, adding it (add_department) if there is none."""
+    dept = session.get(Department, code)
+    return dept if dept is not None else add_department(session, code, name, actor_id)
 
 
 def _active_people() -> object:

@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from engine.circuit import current
 from engine.platform.datadir import private_dir
 
 KEY_FILE = "personal_data.key"
@@ -71,6 +72,4 @@ def vault_for(data_dir: Path) -> Vault:
 
 def vault() -> Vault:
     """Return the vault of the running Circuit's data directory."""
-    from engine.platform.context import current
-
     return vault_for(current().settings.data_dir)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.messages import account_mail
+from engine import audit
 from engine.models import Company, User
-from engine.people import accounts, rules
-from engine.platform import audit
+from engine.people import account_mail, accounts, rules
 from engine.platform.errors import Invalid
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
@@ -67,6 +67,43 @@ def session_user(session: Session, user_id: int, sid: str) -> User | None:
 def end_session(session: Session, sid: str) -> None:
     """Forget a browser session: its cookie is refused from now on."""
     session.execute(delete(WebSession).where(WebSession.id == digest(sid)))
+
+
+def issue_token(session: Session, user: User, ttl: timedelta) -> tuple[str, datetime]:
+    """Create a bearer token for the API; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + ttl
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=digest(token),
+            created_at=utcnow(),
+            expires_at=expires,
+            stamp=credential_stamp(user),
+        )
+    )
+    return token, expires
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """Return the user of a live bearer token issued under the current password (one query)."""
+    row = (
+        session.execute(
+            select(User, ApiToken.stamp)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(
+                ApiToken.token_hash == digest(token),
+                ApiToken.expires_at > utcnow(),
+                User.active.is_(True),
+            )
+            .options(joinedload(User.memberships))
+        )
+        .unique()
+        .one_or_none()
+    )
+    if row is None or row[1] != credential_stamp(row[0]):
+        return None
+    return row[0]
 
 
 def revoke_token(session: Session, token: str) -> bool:

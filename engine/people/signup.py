@@ -9,10 +9,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.messages import account_mail
+from engine import audit
 from engine.models import Company, User
-from engine.people import accounts, links, personal, rules
-from engine.platform import audit
+from engine.people import account_mail, accounts, links, personal, rules
 from engine.platform.errors import BadRequest, Invalid
 from engine.platform.timeutil import local_today, utcnow
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 class PendingJob:
     """A job to enqueue once the transaction that asked for it has committed."""
 
-    name: str  # a function name in engine.jobs
+    name: str  # the job function's name in the module the dispatcher names (engine.jobs)
     args: tuple[Any, ...]
     at: datetime | None = None
     job_id: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from redis import Redis
 from rq import Queue, SimpleWorker
@@ -19,10 +20,13 @@ LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFE
 
 
 class RQDispatcher:
-    """Send pending jobs to RQ; a job that cannot be sent is left to the sweep."""
+    """Send pending jobs to RQ; a job that cannot be sent is left to the sweep.
 
-    def __init__(self, redis: Redis) -> None:
+    `module` is the module whose functions the jobs name (RQ stores `<module>.<name>`)."""
+
+    def __init__(self, redis: Redis, module: str) -> None:
         self.redis = redis
+        self.module = module
         self.queue = Queue(QUEUE_NAME, connection=redis)
 
     def __call__(self, jobs: list[PendingJob]) -> None:
@@ -33,7 +37,7 @@ class RQDispatcher:
                 log.exception("could not enqueue %s%s", job.name, job.args)
 
     def send(self, job: PendingJob) -> None:
-        func = f"engine.jobs.{job.name}"
+        func = f"{self.module}.{job.name}"
         if job.at is not None and as_aware(job.at) > utcnow():
             self.queue.enqueue_at(as_aware(job.at), func, *job.args, job_id=job.job_id)
         else:
@@ -47,33 +51,35 @@ class RQDispatcher:
             return False
 
 
-def schedule_sweeps(dispatcher: RQDispatcher, interval: float, stop: threading.Event) -> None:
-    """Run the timer sweep every `interval` seconds until stopped."""
-    from engine import jobs
+Sweep = Callable[[RQDispatcher], int]
 
+
+def schedule_sweeps(
+    dispatcher: RQDispatcher, sweep: Sweep, interval: float, stop: threading.Event
+) -> None:
+    """Run the sweep every `interval` seconds until stopped."""
     while not stop.wait(interval):
         try:
-            jobs.sweep(dispatcher)
+            sweep(dispatcher)
         except Exception:
             log.exception("timer sweep failed")
 
 
-def run_worker(redis: Redis, *, sweep_interval: float = 15.0, burst: bool = False) -> None:
-    """Work the Circuit queue with RQ's scheduler, sweeping lost timers alongside."""
-    dispatcher = RQDispatcher(redis)
+def run_worker(
+    dispatcher: RQDispatcher, sweep: Sweep, *, sweep_interval: float = 15.0, burst: bool = False
+) -> None:
+    """Work the Circuit queue with RQ's scheduler, running `sweep` (lost jobs) alongside."""
     stop = threading.Event()
     sweeper = threading.Thread(
         target=schedule_sweeps,
-        args=(dispatcher, sweep_interval, stop),
+        args=(dispatcher, sweep, sweep_interval, stop),
         name="timer-sweep",
         daemon=True,
     )
     sweeper.start()
     try:
-        from engine import jobs
-
-        jobs.sweep(dispatcher)
-        worker = SimpleWorker([dispatcher.queue], connection=redis)
+        sweep(dispatcher)
+        worker = SimpleWorker([dispatcher.queue], connection=dispatcher.redis)
         worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
     finally:
         stop.set()

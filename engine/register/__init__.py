@@ -1,4 +1,6 @@
-"""The register (registratura): the numbered, hash-chained entries (chain), the registry desk
-that registers what comes in at the counter, by post or e-mail (desk), the register as
-people read and export it (book, pdf), and the joining of identical petitions (conexare).
+"""The register (registratura): the numbered, hash-chained entries and the request each one
+registers (chain), who may read it and register in it (access), the desk's form as one JSON
+Schema (entry_form), the register as people read and export it (book, pdf), and the joining
+of identical petitions (conexare). The desk that registers at the counter, by post or e-mail
+starts requests, so it lives in cases/.
 """

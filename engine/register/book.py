@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
+from engine.circuit import registry_department
 from engine.models import RegistryEntry, Request, RequestStatus, TaskRecord, User
-from engine.platform.context import registry_department
 from engine.register import chain
-from engine.register.desk import require_reader
+from engine.register.access import require_reader
 from engine.register.entry_form import CHANNELS, DIRECTIONS, REPLY_BY
 from engine.workflow.spifftasks import APPLICANT_LANE, UNASSIGNED
 

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from engine.models import RegistryCounter, RegistryEntry
+from engine.models import RegistryCounter, RegistryEntry, Request, RequestStatus
 from engine.platform.timeutil import BUCHAREST, as_aware, utcnow
 from engine.register.key import ChainKey, chain_key
 
@@ -209,6 +209,36 @@ def register(
     session.add(entry)
     session.flush()
     return entry
+
+
+def new_request(
+    session: Session,
+    entry: RegistryEntry,
+    *,
+    procedure: str,
+    status: RequestStatus,
+    due_date: date,
+    summary: str,
+    data: dict[str, Any],
+    **fields: Any,
+) -> Request:
+    """Add the request this entry registered: its number, date and time are the entry's."""
+    request = Request(
+        procedure=procedure,
+        status=status,
+        registry_entry_id=entry.id,
+        registration_number=entry.number,
+        registration_date=entry.registered_on,
+        due_date=due_date,
+        summary=summary[:500],
+        data=data,
+        created_at=entry.registered_at,
+        updated_at=entry.registered_at,
+        **fields,
+    )
+    session.add(request)
+    session.flush()
+    return request
 
 
 def find(session: Session, year: int, number: int) -> RegistryEntry | None:

@@ -7,14 +7,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.messages import notify
 from engine.models import Request, RequestStatus, User
-from engine.platform import audit
 from engine.platform.errors import Invalid
 from engine.platform.timeutil import utcnow
 from engine.register import chain
-
-OPEN = (RequestStatus.REGISTERED, RequestStatus.IN_PROGRESS, RequestStatus.WAITING_FOR_CITIZEN)
 
 
 def earlier_request(
@@ -32,7 +30,7 @@ def earlier_request(
         raise refuse("Cererea indicată este ea însăși conexată; indicați prima cerere.")
     if chain.fold(earlier.petitioner_name).split() != chain.fold(issuer).split():
         raise refuse("Se conexează numai petițiile aceleiași persoane.")
-    if earlier.status not in OPEN:
+    if earlier.status.is_closed:
         raise refuse("Petiția anterioară a fost deja soluționată; înregistrați-o separat.")
     return earlier
 
@@ -46,25 +44,20 @@ def register_joined(
     summary: str,
 ) -> Request:
     """Record a petition joined to an earlier one: no workflow of its own, one answer."""
-    request = Request(
+    request = chain.new_request(
+        session,
+        entry,
         procedure=earlier.procedure,
+        status=RequestStatus.IN_PROGRESS,
+        due_date=earlier.due_date,
+        summary=summary,
+        data=data,
         applicant_id=None,
         issuer_name=intake.issuer,
         issuer_contact=intake.contact,
         reply_by=intake.reply_by,
-        status=RequestStatus.IN_PROGRESS,
-        registry_entry_id=entry.id,
-        registration_number=entry.number,
-        registration_date=entry.registered_on,
-        due_date=earlier.due_date,
-        summary=summary[:500],
-        data=data,
         joined_to_id=earlier.id,
-        created_at=entry.registered_at,
-        updated_at=entry.registered_at,
     )
-    session.add(request)
-    session.flush()
     audit.record(
         session,
         "request_joined",
@@ -81,7 +74,9 @@ def close_joined(session: Session, request: Request, actor: User) -> list[Reques
     """Close the petitions joined to this request with its status and its answer."""
     joined = list(
         session.scalars(
-            select(Request).where(Request.joined_to_id == request.id, Request.status.in_(OPEN))
+            select(Request).where(
+                Request.joined_to_id == request.id, Request.status.in_(RequestStatus.open())
+            )
         )
     )
     now = utcnow()

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from engine.circuit import current
 from engine.platform.errors import CircuitError
 from engine.platform.timeutil import utcnow
 
@@ -110,8 +111,6 @@ def _create(session: Session, path: Path) -> ChainKey:
 def chain_key(session: Session, path: Path | None = None) -> ChainKey:
     """Return the register's key (the settings' file by default), creating it the first time."""
     if path is None:
-        from engine.platform.context import current
-
         path = current().settings.register_key_path
     if path.exists():
         return _read(path)

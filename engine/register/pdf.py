@@ -8,11 +8,11 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from sqlalchemy.orm import Session
 
-from engine.cases import receipts
 from engine.models import User
+from engine.platform.fonts import font_paths
 from engine.platform.timeutil import local_now
 from engine.register import book, chain
-from engine.register.desk import require_reader
+from engine.register.access import require_reader
 
 # Columns printed (indices into register_book.COLUMNS), short headings, widths in mm (A4
 # landscape, 277 mm between the margins).
@@ -39,7 +39,7 @@ def to_pdf(
 ) -> bytes:
     """Print the register's lines of a period and, last, the chain's hash at its end."""
     require_reader(user)
-    fonts = receipts.font_paths()
+    fonts = font_paths()
     pdf = FPDF(orientation="L", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.add_font("DejaVu", "", str(fonts[""]))

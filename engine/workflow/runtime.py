@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -15,32 +16,44 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import orm, select
 from sqlalchemy.orm import Session
 
+from engine.deadlines import bridge_days
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.models import Instance, Request, TaskRecord
-from engine.platform import context
 from engine.platform.errors import CircuitError, ProcessFailure
 from engine.platform.timeutil import utcnow
 from engine.workflow import definitions, taskindex
 from engine.workflow import expressions as scripting
 from engine.workflow.expressions import make_script_engine
 from engine.workflow.functions import use_calendar
-from engine.workflow.taskindex import Snapshot
+from engine.workflow.taskindex import DiagramMessage, Snapshot
 
 log = logging.getLogger(__name__)
 SCRIPT_ENGINE = make_script_engine()
-# The session each workflow was loaded in, for the calendar its scripts read.
-_sessions: weakref.WeakKeyDictionary[BpmnWorkflow, Session] = weakref.WeakKeyDictionary()
+# Where a session's legal calendar comes from: the running Circuit's `calendar` (its bridge
+# days cached for a while), or by default the bridge days read from the session.
+CalendarSource = Callable[[Session], LegalCalendar]
+# The calendar each workflow's scripts read, from the session it was loaded in.
+_calendars: weakref.WeakKeyDictionary[BpmnWorkflow, Callable[[], LegalCalendar]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _use_session(
+    workflow: BpmnWorkflow, session: Session | None, calendar: CalendarSource | None
+) -> None:
+    if session is not None:
+        _calendars[workflow] = partial(calendar or bridge_days.calendar, session)
 
 
 def new_workflow(
     parsed: definitions.ParsedDefinition,
     data: dict[str, Any],
     session: Session | None = None,
+    calendar: CalendarSource | None = None,
 ) -> BpmnWorkflow:
     """Create a workflow on a version's specs with the initial data, run to its wait states."""
     workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=SCRIPT_ENGINE)
-    if session is not None:
-        _sessions[workflow] = session
+    _use_session(workflow, session, calendar)
     for task in workflow.get_tasks(state=SpiffState.READY):
         task.data.update(data)
     run_engine_steps(workflow)
@@ -48,13 +61,9 @@ def new_workflow(
 
 
 def _step_calendar(workflow: BpmnWorkflow) -> LegalCalendar:
-    """Return the running Circuit's legal calendar, with its bridge days."""
-    circuit = context.current()
-    session = _sessions.get(workflow)
-    if session is not None:
-        return circuit.calendar(session)
-    with circuit.db.session() as own:  # a caller outside a unit of work (tools, tests)
-        return circuit.calendar(own)
+    """Return the legal calendar of the workflow's session, with its bridge days."""
+    provider = _calendars.get(workflow)
+    return provider() if provider is not None else LegalCalendar()
 
 
 def run_engine_steps(
@@ -120,13 +129,15 @@ def lock(session: Session, instance_id: int) -> Instance:
     return found[0]
 
 
-def load(session: Session, instance_id: int) -> LoadedInstance:
-    """Lock an instance and restore its workflow."""
+def load(
+    session: Session, instance_id: int, calendar: CalendarSource | None = None
+) -> LoadedInstance:
+    """Lock an instance and restore its workflow (its scripts read `calendar(session)`)."""
     row = lock(session, instance_id)
     parsed = definitions.definition(session, row.process_version_id)
     workflow = definitions.load_workflow(row.state, parsed)
     workflow.script_engine = SCRIPT_ENGINE
-    _sessions[workflow] = session
+    _use_session(workflow, session, calendar)
     return LoadedInstance(row, workflow, taskindex.snapshot(workflow))
 
 
@@ -147,16 +158,16 @@ def advance(
     actor_id: int | None = None,
     completed_row: TaskRecord | None = None,
     answer_field: str | None = None,
-    procedure_title: str | None = None,
     refresh_timers: bool = False,
     registry: str,
-) -> None:
+) -> list[DiagramMessage]:
     """Advance a locked instance (a completed task, or due timers), save it, update the index.
 
-    Completing a task and firing a timer both come through here."""
+    Completing a task and firing a timer both come through here. Return the messages the
+    diagram asks to send, for the caller to post (the workflow knows no message)."""
     run_engine_steps(loaded.workflow, task, refresh_timers=refresh_timers)
     save(session, loaded)
-    taskindex.sync(
+    return taskindex.sync(
         session,
         request,
         loaded.row,
@@ -165,6 +176,5 @@ def advance(
         actor_id=actor_id,
         completed_row=completed_row,
         answer_field=answer_field,
-        procedure_title=procedure_title,
         registry=registry,
     )

@@ -14,7 +14,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from engine.messages import notify
+from engine import audit
 from engine.models import (
     Instance,
     Request,
@@ -24,7 +24,6 @@ from engine.models import (
     Timer,
     TimerStatus,
 )
-from engine.platform import audit
 from engine.platform.dispatch import defer
 from engine.platform.timeutil import utcnow
 from engine.workflow.spifftasks import (
@@ -38,6 +37,20 @@ from engine.workflow.spifftasks import (
     timer_due,
     timer_tasks,
 )
+
+
+@dataclass(frozen=True)
+class DiagramMessage:
+    """A message a diagram asks for (`notifyApplicant`, `timerMessage`), for cases/ to post.
+
+    `template` has the designer's `{name}` placeholders, filled from `data` and the request;
+    `recipients` is None for the applicant alone, else the timer's comma-separated list."""
+
+    kind: str
+    template: str
+    data: dict[str, Any]
+    recipients: str | None = None
+    department: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,33 +100,28 @@ def sync(
     actor_id: int | None,
     completed_row: TaskRecord | None = None,
     answer_field: str | None = None,
-    procedure_title: str | None = None,
     now: datetime | None = None,
     registry: str,
-) -> None:
+) -> list[DiagramMessage]:
     """Mirror the workflow into the task index, the timer table and the request's status.
 
     `before` says what the index held when the workflow was loaded (it changes only in
     the same locked transaction), so nothing needs to be read back from the index.
-    Messages the diagram asks for (notifyApplicant, timerMessage) are sent from here."""
+    Return the messages the diagram asks for (timerMessage, notifyApplicant), in order."""
+    said: list[DiagramMessage] = []
     with session.no_autoflush:  # the writes go out in one flush at commit
         now = now or utcnow()
         progressed = _sync_tasks(
             session, request, instance, workflow, before, actor_id, completed_row, now, registry
         )
-        _sync_timers(session, request, instance, workflow, before, now, procedure_title, registry)
+        _sync_timers(session, request, instance, workflow, before, now, said, registry)
         _sync_status(request, workflow, progressed, answer_field, now, registry)
-        _notify_applicant(session, request, workflow, before, procedure_title)
+        said += _applicant_messages(workflow, before)
+    return said
 
 
-def _notify_applicant(
-    session: Session,
-    request: Request,
-    workflow: BpmnWorkflow,
-    before: Snapshot,
-    procedure_title: str | None,
-) -> None:
-    """Send the `notifyApplicant` text of user tasks that became ready and end events reached."""
+def _applicant_messages(workflow: BpmnWorkflow, before: Snapshot) -> list[DiagramMessage]:
+    """Return the `notifyApplicant` texts of user tasks that became ready and end events reached."""
     reached = [
         t
         for t in all_tasks(workflow, state=SpiffState.READY, manual=True)
@@ -124,11 +132,12 @@ def _notify_applicant(
         for t in all_tasks(workflow, state=SpiffState.COMPLETED)
         if isinstance(t.task_spec, EndEvent) and t.last_state_change >= before.at
     ]
+    said = []
     for task in reached:
         template = task_properties(task).get("notifyApplicant")
         if template:
-            text = notify.fill(template, notify.message_values(request, task.data, procedure_title))
-            notify.post(session, request, "message", text, user_id=request.applicant_id)
+            said.append(DiagramMessage("message", template, dict(task.data)))
+    return said
 
 
 def _sync_tasks(
@@ -240,7 +249,7 @@ def _sync_timers(
     workflow: BpmnWorkflow,
     before: Snapshot,
     now: datetime,
-    procedure_title: str | None,
+    said: list[DiagramMessage],
     registry: str,
 ) -> None:
     for task in timer_tasks(workflow):
@@ -253,7 +262,7 @@ def _sync_timers(
                     .where(Timer.task_id == task_id)
                     .values(status=TimerStatus.FIRED, fired_at=now)
                 )
-                on_timer_fired(session, request, task, procedure_title, registry)
+                said.append(on_timer_fired(session, request, task, registry))
             continue
         if not waiting and task.last_state_change < before.at:
             continue  # fired in an earlier step: its row says so already
@@ -277,7 +286,7 @@ def _sync_timers(
         if waiting:
             defer(session, "fire_timer", task_id, at=due, job_id=f"timer-{task_id}")
         else:  # already due when reached: fired in the same step
-            on_timer_fired(session, request, task, procedure_title, registry)
+            said.append(on_timer_fired(session, request, task, registry))
     # A waiting timer whose task was cancelled (its activity finished first) is done too.
     cancelled = [
         task_id
@@ -306,10 +315,8 @@ DEFAULT_TIMER_MESSAGE = (
 )
 
 
-def on_timer_fired(
-    session: Session, request: Request, task: Task, procedure_title: str | None, registry: str
-) -> None:
-    """Send the timer's message to its recipients, once per recipient and text."""
+def on_timer_fired(session: Session, request: Request, task: Task, registry: str) -> DiagramMessage:
+    """Record the timer's firing; return its message for its recipients."""
     props = task_properties(task)
     department = timer_department(task, registry)
     due = timer_due(task)
@@ -321,7 +328,10 @@ def on_timer_fired(
         name=task.task_spec.bpmn_name or "Temporizator",
         due_at=due.isoformat() if due else None,
     )
-    values = notify.message_values(request, task.data, procedure_title)
-    text = notify.fill(props.get("timerMessage") or DEFAULT_TIMER_MESSAGE, values)
-    recipients = props.get("timerRecipients") or "department"
-    notify.to_recipients(session, request, "reminder", text, recipients, department)
+    return DiagramMessage(
+        "reminder",
+        props.get("timerMessage") or DEFAULT_TIMER_MESSAGE,
+        dict(task.data),
+        props.get("timerRecipients") or "department",
+        department,
+    )

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import Instance, ProcedureRecord, ProcessVersion
+from engine.platform.config import Settings
+from engine.platform.db import Database
 from engine.workflow import forms
 from engine.workflow.catalog import Catalog, Procedure
 
-if TYPE_CHECKING:
-    from engine.platform.context import Circuit
+
+@dataclass
+class LiveCatalog:
+    """The catalog of current versions last built, with the (procedure, version) pairs it is of
+    (one tuple, replaced whole, so another thread never reads a key with the wrong catalog)."""
+
+    last: tuple[frozenset[tuple[str, int]], Catalog] | None = None
+
+
+class Circuit(Protocol):
+    """What reading versions needs of the running Circuit (engine.circuit.Circuit has it)."""
+
+    settings: Settings
+    db: Database
+    catalog: Catalog
+    live_catalog: LiveCatalog
 
 
 @dataclass(frozen=True)
@@ -62,9 +78,9 @@ def current_catalog(session: Session, circuit: Circuit) -> Catalog:
         )
     ).all()
     key = frozenset((p, v) for p, v in rows)
-    hit = circuit.extras.get("live_catalog")
+    hit = circuit.live_catalog.last
     if hit is not None and hit[0] == key:
-        return hit[1]  # type: ignore[no-any-return]
+        return hit[1]
     procedures: dict[str, Procedure] = {}
     ids: dict[str, int] = {}
     for procedure_id, version_id in rows:
@@ -73,7 +89,7 @@ def current_catalog(session: Session, circuit: Circuit) -> Catalog:
             procedures[procedure_id] = proc
             ids[procedure_id] = version_id
     catalog = Catalog(procedures, ids)
-    circuit.extras["live_catalog"] = (key, catalog)
+    circuit.live_catalog.last = (key, catalog)
     return catalog
 
 

@@ -146,9 +146,9 @@ def test_two_retries_with_the_same_key_at_once_register_once(app, circuit, api_f
 def test_an_expired_token_is_refused(client, circuit, people):
     from datetime import timedelta
 
-    from engine.people import accounts
+    from engine.people import sessions
 
     with circuit.db.transaction() as s:
-        token, _ = accounts.issue_token(s, s.get(User, people["citizen"]), timedelta(seconds=-1))
+        token, _ = sessions.issue_token(s, s.get(User, people["citizen"]), timedelta(seconds=-1))
     r = client.get("/api/v1/requests", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401 and "expirat" in r.get_json()["message"]

@@ -56,7 +56,7 @@ def test_the_sweep_resends_an_email_whose_job_was_lost(circuit, people, smtp):
     from sqlalchemy import update
 
     from engine import jobs
-    from engine.platform.rqueue import QUEUE_NAME, RQDispatcher
+    from engine.platform.rqueue import QUEUE_NAME
     from engine.platform.timeutil import utcnow
 
     inbox, port = smtp
@@ -68,8 +68,8 @@ def test_the_sweep_resends_an_email_whose_job_was_lost(circuit, people, smtp):
     assert inbox.messages == []
     redis = circuit.redis()
     Queue(QUEUE_NAME, connection=redis).empty()
-    assert jobs.sweep(RQDispatcher(redis)) == 1
+    assert jobs.sweep(jobs.rq_dispatcher(redis)) == 1
     SimpleWorker([Queue(QUEUE_NAME, connection=redis)], connection=redis).work(burst=True)
     [mail] = inbox.messages
     assert req.registration_display in mail.get_payload(decode=True).decode("utf-8")
-    assert jobs.sweep(RQDispatcher(redis)) == 0  # sent: nothing more to do
+    assert jobs.sweep(jobs.rq_dispatcher(redis)) == 0  # sent: nothing more to do

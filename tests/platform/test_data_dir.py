@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from engine.people import accounts
-from engine.platform import context
+from engine import circuit as context
+from engine.people import accounts, organisation
 from engine.platform.config import load_settings
 from engine.platform.redisconn import stop_embedded
 from tests.support.circuit import JobLog
@@ -60,7 +60,7 @@ def test_the_data_directory_and_every_file_in_it_are_private(
         upgrade(circuit.db)
         with circuit.db.transaction() as s:
             for code, name in DEPARTMENTS.items():
-                accounts.ensure_department(s, code, name)
+                organisation.ensure_department(s, code, name)
             accounts.create_user(s, "ion@example.ro", "Ion Popescu", PASSWORD, cnp=ADULT_CNP)
         circuit.deploy_all()
         from webapp import create_app
@@ -84,7 +84,7 @@ def test_the_data_directory_and_every_file_in_it_are_private(
         circuit.redis().set("circuit:test", "x")
         circuit.redis().save()  # the embedded Redis writes its dump file now
     finally:
-        server = circuit.extras.get("redis")
+        server = circuit.redis_client
         if server is not None:
             stop_embedded(server)
         circuit.db.dispose()

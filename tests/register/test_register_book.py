@@ -11,9 +11,10 @@ from pathlib import Path
 import pypdf
 from sqlalchemy import select, text
 
+from engine.cases import desk
 from engine.models import RegistryEntry, User
 from engine.platform.timeutil import local_today
-from engine.register import chain, desk
+from engine.register import chain
 from tests.support.register import _tamper, counter_petition, fill_register
 from tests.support.web import Browser
 

@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from engine.cases import operations
+from engine.cases import desk, operations
 from engine.models import RegistryEntry, Request, User
-from engine.register import desk
 from tests.support.engine import PETITION, TRIAGE_TO_URBANISM, complete, ready_task_id
 from tests.support.register import COUNTER_PETITION, counter_petition
 

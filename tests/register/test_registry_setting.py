@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete
 
 from engine.models import Department, Membership
-from engine.people import accounts
+from engine.people import accounts, organisation
 from tests.support.engine import PETITION
 from tests.support.security import app_with
 from tests.support.seed import PASSWORD, PEOPLE
@@ -23,7 +23,7 @@ RODICA = "rodica.registru@primarie.ro"
 def registru_app(circuit: Any) -> Iterator[Any]:
     """The app with the registry department named `registru`, and Rodica working in it."""
     with circuit.db.transaction() as s:
-        accounts.ensure_department(s, "registru", "Registru general")
+        organisation.ensure_department(s, "registru", "Registru general")
         accounts.create_user(s, RODICA, "Rodica Pavel", PASSWORD, departments=["registru"])
     try:
         yield app_with(circuit, registry_department="registru")

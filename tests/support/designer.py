@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.circuit import Circuit
 from engine.platform.config import PROJECT_ROOT
-from engine.platform.context import Circuit
 
 HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

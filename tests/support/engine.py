@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.cases import operations
+from engine.circuit import Circuit
 from engine.models import Request, TaskRecord, TaskState, User
-from engine.platform.context import Circuit
 
 PETITION = {"subiect": "Groapă în asfalt", "continut": "Pe strada Morilor nr. 5 este o groapă."}
 

@@ -7,8 +7,8 @@ import json
 
 from sqlalchemy import text
 
+from engine.cases import desk
 from engine.models import User
-from engine.register import desk
 from tests.support.api import PDF
 from tests.support.engine import PETITION
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.cases import operations, queries
+from engine.cases import operations
+from engine.circuit import Circuit
+from engine.messages import notify
 from engine.models import Timer, TimerStatus, User
-from engine.platform.context import Circuit
 from engine.platform.timeutil import BUCHAREST, as_aware, utcnow
 from engine.register import chain
 from tests.support.seed import PEOPLE
@@ -119,7 +120,7 @@ class Scenario:
         with self.circuit.db.session() as s:
             user = s.scalar(select(User).where(User.email == email))
             assert user is not None
-            notes = queries.notifications_for(s, user, limit=200)
+            notes = notify.with_departments(s, user, limit=200)
             return [n.message for n in reversed(notes) if n.request_id == request_id]
 
     def timers(self, request_id: int) -> list[tuple[str, TimerStatus, datetime]]:

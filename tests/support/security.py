@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from engine.platform.context import Circuit
+from engine.circuit import Circuit
 from engine.workflow.catalog import Catalog
 from tests.support.seed import PASSWORD, PEOPLE
 
@@ -17,11 +17,8 @@ def app_with(circuit: Circuit, **overrides: Any) -> Any:
     from webapp import create_app
 
     settings = dataclasses.replace(circuit.settings, **overrides)
-    changed = Circuit(
-        settings=settings,
-        db=circuit.db,
-        catalog=Catalog.load(settings.processes_dir),
-        extras=circuit.extras,
+    changed = dataclasses.replace(
+        circuit, settings=settings, catalog=Catalog.load(settings.processes_dir)
     )
     return create_app({"TESTING": True}, circuit=changed)
 

@@ -25,7 +25,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.generation import GenerationMode
 
 from engine.models import User
-from engine.people import accounts
+from engine.people import accounts, sessions
 from tests.support.drive import PDF
 from tests.support.engine import PETITION
 from tests.support.security import app_with
@@ -90,7 +90,7 @@ def _people(circuit: Any) -> dict[str, int]:
 def _token(circuit: Any, user_id: int) -> str:
     """Issue a token straight from the engine (POST /auth/token is fuzzed on its own)."""
     with circuit.db.transaction() as session:
-        value, _ = accounts.issue_token(session, session.get(User, user_id), timedelta(hours=1))
+        value, _ = sessions.issue_token(session, session.get(User, user_id), timedelta(hours=1))
     return value
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from engine.circuit import Circuit, install
 from engine.models import AuditEvent, Notification, TaskRecord, TaskState, Timer, TimerStatus
 from engine.platform.config import PROJECT_ROOT
-from engine.platform.context import Circuit, install
 from engine.workflow.catalog import Catalog
 from tests.support.api import PDF
 from tests.support.circuit import JobLog, make_settings
@@ -45,13 +45,12 @@ def city(circuit: Circuit, tmp_path: Path) -> Iterator[Circuit]:
         processes_dir=folder / "processes",
     )
     c = Circuit(settings=settings, db=circuit.db, catalog=Catalog.load(settings.processes_dir))
-    c.extras["jobs"] = JobLog()
-    c.set_dispatcher(c.extras["jobs"])
+    c.set_dispatcher(JobLog())
     install(c)
     c.deploy_all()
     yield c
     install(circuit)
-    circuit.set_dispatcher(circuit.extras["jobs"])
+    circuit.set_dispatcher(circuit.dispatcher)
 
 
 @pytest.fixture

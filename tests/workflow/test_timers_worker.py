@@ -13,10 +13,9 @@ from redis import Redis
 from sqlalchemy import select
 
 from engine import jobs
+from engine.circuit import Circuit, install
 from engine.models import Notification, TaskRecord, TaskState, Timer, TimerStatus
 from engine.platform.config import PROJECT_ROOT
-from engine.platform.context import Circuit, install
-from engine.platform.rqueue import RQDispatcher
 from engine.workflow.catalog import Catalog
 from tests.support.circuit import make_settings
 from tests.support.engine import (
@@ -43,7 +42,7 @@ def rq_circuit(circuit: Circuit, redis_url: str) -> Iterator[Circuit]:
     c = Circuit(settings=settings, db=circuit.db, catalog=Catalog.load(REMINDER_CATALOG))
     install(c)
     c.deploy_all()  # the 4-second reminder becomes the current version of the petition
-    c.use_rq()
+    jobs.use_rq(c)
     yield c
     c.set_dispatcher(None)
 
@@ -111,7 +110,9 @@ def test_reminder_fires_through_the_rq_scheduler(rq_circuit, people):
     with rq_circuit.db.session() as s:
         [timer] = s.scalars(select(Timer).where(Timer.request_id == rid)).all()
         assert timer.status == TimerStatus.WAITING and timer.department == "urbanism"
-    assert RQDispatcher(rq_circuit.redis()).is_live(f"timer-{timer.task_id}")  # scheduled in Redis
+    assert jobs.rq_dispatcher(rq_circuit.redis()).is_live(
+        f"timer-{timer.task_id}"
+    )  # scheduled in Redis
     worker = start_worker(rq_circuit)
     try:
         fired = wait_for_fired(rq_circuit, rid, worker)
@@ -141,7 +142,7 @@ def test_sweep_re_enqueues_a_timer_that_redis_lost(rq_circuit, people):
     with rq_circuit.db.session() as s:
         timer = s.scalar(select(Timer).where(Timer.request_id == rid))
         assert timer.status == TimerStatus.WAITING
-    assert not RQDispatcher(redis).is_live(f"timer-{timer.task_id}")
+    assert not jobs.rq_dispatcher(redis).is_live(f"timer-{timer.task_id}")
     worker = start_worker(rq_circuit)
     try:
         fired = wait_for_fired(rq_circuit, rid, worker)
@@ -185,7 +186,7 @@ def test_with_the_queue_unreachable_a_submission_still_registers(circuit, people
 
     from webapp import create_app
 
-    circuit.set_dispatcher(RQDispatcher(Redis(port=1, socket_connect_timeout=0.5)))  # refused
+    circuit.set_dispatcher(jobs.rq_dispatcher(Redis(port=1, socket_connect_timeout=0.5)))  # refused
     app = create_app({"TESTING": True}, circuit=circuit)
     r = submit_as_citizen(app)
     assert r.status_code == 201 and r.get_json()["registration"]["number"] == 1

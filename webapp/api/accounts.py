@@ -8,8 +8,9 @@ from typing import Any
 from flask import Blueprint, jsonify
 from sqlalchemy.exc import IntegrityError
 
+from engine import audit
+from engine.messages import notify
 from engine.people import accounts, links, mydata, profile, sessions, signup
-from engine.platform import audit
 from engine.platform.errors import BadRequest, Invalid, Unauthorized
 from webapp import db, throttle
 from webapp.api.common import authenticated, json_body, me, throttled
@@ -45,7 +46,7 @@ def token() -> Any:
         raise Unauthorized("Adresa de e-mail sau parola nu este corectă.")
     throttle.release(slot)
     ttl = timedelta(hours=db.circuit().settings.token_ttl_hours)
-    value, expires = accounts.issue_token(db.session(), user, ttl)
+    value, expires = sessions.issue_token(db.session(), user, ttl)
     audit.record(db.session(), "login", actor_id=user.id, channel="api")
     db.commit()
     return {"token": value, "expires_at": expires.isoformat(timespec="seconds")}
@@ -154,14 +155,14 @@ def add_company() -> Any:
 @bp.get("/me/notifications")
 @authenticated
 def my_notifications() -> Any:
-    notes = mydata.notifications(db.session(), me())
+    notes = notify.own(db.session(), me())
     return {"notifications": [mydata.notification_entry(n) for n in notes]}
 
 
 @bp.post("/me/notifications/read")
 @authenticated
 def read_notifications() -> Any:
-    count = mydata.mark_read(db.session(), me())
+    count = notify.mark_read(db.session(), me())
     db.commit()
     return {"marked": count}
 

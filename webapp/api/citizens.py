@@ -46,12 +46,8 @@ def create_request() -> Any:
             session, db.circuit(), me(), procedure, data, files, key, company=company or None
         )
         db.commit()
-    except IntegrityError:
-        session.rollback()  # a concurrent retry with the same key registered it first
-        req = operations.find_by_idempotency_key(session, me(), key) if key else None
-        if req is None:
-            raise
-        created = False
+    except IntegrityError as conflict:  # a concurrent retry with the same key registered it first
+        req, created = operations.first_registered(session, me(), key, conflict), False
     response = jsonify(serialize.request_summary(req))
     response.status_code = 201
     if not created:

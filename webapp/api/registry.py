@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from engine.cases import documents, queries
+from engine.cases import desk, documents, queries
 from engine.platform.errors import BadRequest
 from engine.platform.timeutil import iso, local_today
-from engine.register import book, desk, pdf
+from engine.register import access, book, pdf
 from webapp import db
 from webapp.api.common import (
     authenticated,
@@ -151,7 +151,7 @@ def registry_export() -> Any:
 @bp.get("/registry/verify")
 @authenticated
 def registry_verify() -> Any:
-    check = desk.verify(db.session(), me())
+    check = access.verify(db.session(), me())
     if check.ok:
         return {"ok": True, "entries": check.entries}
     bad = check.first_bad

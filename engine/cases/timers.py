@@ -1,4 +1,5 @@
-"""Firing timers: idempotent, under the instance lock, with a sweep for lost jobs."""
+"""Firing timers, what the worker does when one is due: idempotent, under the instance lock,
+with the query the sweep uses to find timers whose job was lost."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.circuit import Circuit
+from engine.messages import notify
 from engine.models import Request, Timer, TimerStatus
-from engine.platform.context import Circuit
 from engine.platform.timeutil import utcnow
 from engine.workflow import runtime, spifftasks, versions
 
@@ -19,7 +21,7 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
     timer = session.scalar(select(Timer).where(Timer.task_id == task_id))
     if timer is None or timer.status != TimerStatus.WAITING:
         return False
-    loaded = runtime.load(session, timer.instance_id)
+    loaded = runtime.load(session, timer.instance_id, circuit.calendar)
     session.refresh(timer)
     if timer.status != TimerStatus.WAITING:
         return False  # another worker fired it while we waited for the lock
@@ -35,14 +37,14 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
     runtime.run_engine_steps(loaded.workflow, refresh_timers=True)
     if task.has_state(SpiffState.WAITING):
         return False  # not due yet by the workflow's clock
-    runtime.advance(
+    said = runtime.advance(
         session,
         loaded,
         request,
         answer_field=proc.answer_field if proc else None,
-        procedure_title=proc.title if proc else None,
         registry=circuit.settings.registry_department,
     )
+    notify.diagram_messages(session, request, said, proc.title if proc else None)
     return True
 
 

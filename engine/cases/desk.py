@@ -1,4 +1,5 @@
-"""The registry's desk: register whatever comes in or goes out, on any channel."""
+"""The registry's desk: register whatever comes in or goes out, on any channel; what comes in
+under a procedure starts a request, so the desk stands on cases/operations."""
 
 from __future__ import annotations
 
@@ -9,16 +10,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.cases import documents, operations, queries
+from engine.circuit import Circuit
 from engine.models import RegistryEntry, Request, User
-from engine.platform import audit
-from engine.platform.context import Circuit, registry_department
 from engine.platform.errors import Forbidden, Invalid
 from engine.register import chain, conexare, entry_form
+from engine.register.access import may_register
 from engine.workflow import forms
 from engine.workflow.catalog import Procedure
 
-AUDITORS = {"secretar"}  # read the register besides the registry and administrators
 SCAN_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/tiff"}
 
 
@@ -29,28 +30,6 @@ class Registered:
     entry: RegistryEntry
     request: Request | None
     created: bool = True
-
-
-def may_register(user: User) -> bool:
-    """Tell whether a user registers documents: the registry department (the setting), admins."""
-    return user.is_admin or registry_department() in user.departments
-
-
-def may_read_register(user: User) -> bool:
-    """Tell whether a user may read the register: those who register, and the auditors."""
-    return may_register(user) or bool(AUDITORS & set(user.departments))
-
-
-def require_reader(user: User) -> None:
-    """Refuse whoever may not read the register (it names people and their petitions)."""
-    if not may_read_register(user):
-        raise Forbidden("Registrul poate fi consultat numai de registratură și de auditori.")
-
-
-def verify(session: Session, user: User) -> chain.ChainCheck:
-    """Walk the register's hash chain for a reader of the register."""
-    require_reader(user)
-    return chain.verify_chain(session)
 
 
 def _text(raw: Mapping[str, Any], name: str) -> str:

@@ -1,9 +1,14 @@
-"""The running Circuit: settings, database, catalog and queue, built once per process."""
+"""The running Circuit: settings, database, catalog, Redis and dispatcher, built once per process.
+
+It composes platform/ (settings, database, Redis, dispatch) with the reference data of the
+domain (the legal calendar's bridge days, the departments) and the catalog of workflow/, so it
+sits above them; the app and the worker are handed one, and engine functions take it (or just
+the part they need) as a parameter.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,19 +16,32 @@ from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.deadlines import bridge_days
 from engine.deadlines.legal_calendar import LegalCalendar
-from engine.models import BridgeDay, Department
+from engine.models import Department
 from engine.platform import datadir, redisconn
 from engine.platform.config import Settings
 from engine.platform.db import Database
 from engine.platform.dispatch import Dispatcher
 from engine.platform.errors import DeploymentError
-from engine.workflow import definitions
+from engine.workflow import definitions, versions
 from engine.workflow.catalog import Catalog, Procedure, read_entries
 
 # Departments and bridge days change a few times a year; other processes see a change
 # within this many seconds.
 REFERENCE_TTL = 60.0
+
+
+@dataclass
+class ReferenceCache:
+    """Rarely changing reference data, each value kept REFERENCE_TTL seconds per process."""
+
+    bridge_days: tuple[float, frozenset[Any]] | None = None
+    departments: tuple[float, list[tuple[str, str]]] | None = None
+
+    @staticmethod
+    def fresh(hit: tuple[float, Any] | None) -> bool:
+        return hit is not None and time.monotonic() - hit[0] <= REFERENCE_TTL
 
 
 @dataclass
@@ -35,55 +53,46 @@ class Circuit:
     # The catalog in the designers' folders, as last read; what users see, and what
     # requests run on, comes from the database (procedures(), engine.workflow.versions).
     catalog: Catalog
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    def _cached(self, key: str, load: Callable[[], Any]) -> Any:
-        """Keep rarely changing reference data for REFERENCE_TTL seconds per process."""
-        hit = self.extras.get(key)
-        now = time.monotonic()
-        if hit is None or now - hit[0] > REFERENCE_TTL:
-            hit = (now, load())
-            self.extras[key] = hit
-        return hit[1]
+    # The Redis client; connected on first use (the embedded server is started then).
+    redis_client: Redis | None = None
+    # How jobs asked for in a transaction are sent after its commit (RQ, or in-process).
+    dispatcher: Dispatcher | None = None
+    live_catalog: versions.LiveCatalog = field(default_factory=versions.LiveCatalog)
+    reference: ReferenceCache = field(default_factory=ReferenceCache)
 
     def calendar(self, session: Session) -> LegalCalendar:
         """Return the legal calendar with the bridge days an administrator added."""
-        days = self._cached(
-            "bridge_days", lambda: frozenset(session.scalars(select(BridgeDay.day)))
-        )
-        return LegalCalendar(extra_non_working=days)
+        if not ReferenceCache.fresh(self.reference.bridge_days):
+            self.reference.bridge_days = (time.monotonic(), bridge_days.declared(session))
+        assert self.reference.bridge_days is not None
+        return LegalCalendar(extra_non_working=self.reference.bridge_days[1])
 
     def departments(self, session: Session) -> list[tuple[str, str]]:
         """Return (code, name) of every department, by name."""
-        query = select(Department.code, Department.name).order_by(Department.name)
-        return self._cached(  # type: ignore[no-any-return]
-            "departments", lambda: [(c, n) for c, n in session.execute(query)]
-        )
+        if not ReferenceCache.fresh(self.reference.departments):
+            query = select(Department.code, Department.name).order_by(Department.name)
+            rows = [(c, n) for c, n in session.execute(query)]
+            self.reference.departments = (time.monotonic(), rows)
+        assert self.reference.departments is not None
+        return self.reference.departments[1]
 
     def redis(self) -> Redis:
         """Return the Redis client (the embedded server is started on first use)."""
-        if "redis" not in self.extras:
-            self.extras["redis"] = redisconn.connect(self.settings)
-        return self.extras["redis"]  # type: ignore[no-any-return]
+        if self.redis_client is None:
+            self.redis_client = redisconn.connect(self.settings)
+        return self.redis_client
 
     @property
     def has_dispatcher(self) -> bool:
         return self.db.sessionmaker.kw.get("info", {}).get("dispatcher") is not None
 
-    def use_rq(self) -> None:
-        """Send jobs to RQ after each commit."""
-        from engine.platform.rqueue import RQDispatcher
-
-        self.set_dispatcher(RQDispatcher(self.redis()))
-
     def set_dispatcher(self, dispatcher: Dispatcher | None) -> None:
         """Choose how jobs are sent after commit (RQ, or in-process for tests)."""
+        self.dispatcher = dispatcher
         self.db.sessionmaker.configure(info={"dispatcher": dispatcher})
 
     def procedures(self, session: Session) -> Catalog:
         """Return the catalog of current versions, as deployed in the database."""
-        from engine.workflow import versions
-
         return versions.current_catalog(session, self)
 
     def deploy_all(self) -> list[str]:
@@ -114,19 +123,18 @@ def _folder_catalog(settings: Settings) -> Catalog:
 
 def build(settings: Settings) -> Circuit:
     """Create the Circuit for these settings and make it the process's current one."""
-    global _current
     datadir.secure(settings.data_dir)  # an older folder, or files made under a loose umask
     circuit = Circuit(
         settings=settings,
         db=Database(settings.database_url),
         catalog=_folder_catalog(settings),
     )
-    _current = circuit
+    install(circuit)
     return circuit
 
 
 def install(circuit: Circuit) -> None:
-    """Make an existing Circuit the one jobs in this process use."""
+    """Make an existing Circuit the one this process's RQ jobs (and the lookups below) use."""
     global _current
     _current = circuit
 
@@ -137,7 +145,12 @@ def registry_department() -> str:
 
 
 def current() -> Circuit:
-    """Return the Circuit of this process, building it from the environment if needed."""
+    """Return the Circuit of this process, building it from the environment if needed.
+
+    Looked up only above workflow/ and messages/: by what RQ starts with bare ids
+    (engine.jobs), the personal-data vault (people.personal), the register's chain key file
+    (register.key) and permissions (registry_department); everything else is handed its
+    Circuit, or the part it needs."""
     if _current is None:
         from engine.platform.config import load_settings
 

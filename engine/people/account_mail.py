@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from engine.messages import mailer
 from engine.models import User
 from engine.people import links
-from engine.platform.context import Circuit
+from engine.platform.config import Settings
 from engine.platform.dispatch import defer
 
 VERIFY = "verify"
@@ -30,9 +30,9 @@ def ask(session: Session, kind: str, user_id: int, email: str | None = None) -> 
     defer(session, "send_account_mail", kind, user_id, email)
 
 
-def _body(circuit: Circuit, kind: str, user: User, email: str) -> str:
-    base = circuit.settings.base_url.rstrip("/")
-    secret = circuit.settings.secret_key
+def _body(settings: Settings, kind: str, user: User, email: str) -> str:
+    base = settings.base_url.rstrip("/")
+    secret = settings.secret_key
     hello = f"Bună ziua, {user.name},\n\n"
     if kind == VERIFY:
         token = links.make(secret, links.VERIFY, user, email)
@@ -68,13 +68,13 @@ def _body(circuit: Circuit, kind: str, user: User, email: str) -> str:
     )
 
 
-def send(session: Session, circuit: Circuit, kind: str, user_id: int, email: str | None) -> bool:
+def send(session: Session, settings: Settings, kind: str, user_id: int, email: str | None) -> bool:
     """Write and send one account e-mail (by SMTP, or to the outbox)."""
     user = session.get(User, user_id)
     if user is None or not user.active or kind not in SUBJECTS:
         return False
     target = email or user.email
     to = user.email if kind == EMAIL_CHANGED else target
-    body = _body(circuit, kind, user, target)
-    mailer.deliver(circuit.settings, mailer.compose(circuit.settings, [to], SUBJECTS[kind], body))
+    body = _body(settings, kind, user, target)
+    mailer.deliver(settings, mailer.compose(settings, [to], SUBJECTS[kind], body))
     return True
