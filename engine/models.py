@@ -55,6 +55,14 @@ class TaskState(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
+class RepresentationStatus(str, enum.Enum):
+    """Where a claim to act for a company or a person stands: the registry checks its proof."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
 class TimerStatus(str, enum.Enum):
     WAITING = "waiting"
     FIRED = "fired"
@@ -447,16 +455,36 @@ class BridgeDay(Base):
 
 
 class Company(Base):
-    """A company a person acts for; its CUI is checked when added."""
+    """A party a person acts for — a company (by CUI) or another person (by CNP) — with the
+    proof of representation (împuternicire, certificat constatator) the registry checks."""
 
     __tablename__ = "companies"
-    __table_args__ = (UniqueConstraint("user_id", "cui", name="uq_companies_user_cui"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "cui", name="uq_companies_user_cui"),
+        UniqueConstraint("user_id", "cnp_hash", name="uq_companies_user_cnp"),
+        Index("ix_companies_status", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    cui: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(16), default="company")  # company, person
+    cui: Mapped[str | None] = mapped_column(String(12))  # a company's
+    # A person's CNP, encrypted as the accounts' (engine.personal); cnp_hash finds it.
+    cnp_encrypted: Mapped[str | None] = mapped_column(Text)
+    cnp_hash: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[RepresentationStatus] = mapped_column(
+        _enum(RepresentationStatus), default=RepresentationStatus.PENDING
+    )
+    proof_sha256: Mapped[str | None] = mapped_column(String(64))  # the stored file
+    proof_name: Mapped[str | None] = mapped_column(String(255))
+    proof_mime: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(500))  # why it was refused
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 class UsedLink(Base):

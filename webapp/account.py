@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from engine.cases import documents, representation
 from engine.messages import notify
 from engine.people import links, mydata, profile, signup
 from engine.platform.errors import BadRequest, Invalid
@@ -57,7 +58,8 @@ def _profile_page(errors: dict[str, str] | None = None, status: int = 200, **val
     html = render_template(
         "account/profile.html",
         account=mydata.me(session, user),
-        companies=profile.companies(session, user),
+        claims=representation.mine(session, user),
+        status_words=representation.STATUS_WORDS,
         errors=errors or {},
         values=values,
     )
@@ -122,17 +124,50 @@ def change_password() -> Any:
     return redirect(url_for("account.profile_page"))
 
 
+def _proof(field: str) -> documents.Upload | None:
+    file = request.files.get(field)
+    if file is None or not file.filename:
+        return None
+    return documents.Upload("proof", file.filename, file.read())
+
+
+def _claim(prefix: str, **who: str) -> Any:
+    """Send a claim to act for a company or a person, with its proof; the registry checks it."""
+    form = request.form
+    name = form.get(f"{prefix}_name", "")
+    try:
+        representation.claim(
+            db.session(),
+            db.circuit().settings.documents_dir,
+            current(),
+            name=name,
+            proof=_proof(f"{prefix}_proof"),
+            **who,
+        )
+        db.commit()
+    except Invalid as exc:
+        for err in exc.errors:  # the page has several forms: name each field by its own
+            err["field"] = f"/{prefix}_" + err["field"].lstrip("/")
+        values = {f"{prefix}_{k}": v for k, v in who.items()} | {f"{prefix}_name": name}
+        return _invalid(exc, **values)
+    flash(
+        "Am primit dovada de reprezentare. Registratura o verifică; veți primi o notificare "
+        "când este acceptată sau refuzată.",
+        "success",
+    )
+    return redirect(url_for("account.profile_page"))
+
+
 @bp.route("/cont/firme", methods=["POST"])
 @login_required
 def add_company() -> Any:
-    cui, name = request.form.get("company_cui", ""), request.form.get("company_name", "")
-    try:
-        signup.add_company(db.session(), current(), cui, name)
-        db.commit()
-    except Invalid as exc:
-        return _invalid(exc, company_cui=cui, company_name=name)
-    flash("Firma a fost adăugată. O puteți alege când depuneți o cerere.", "success")
-    return redirect(url_for("account.profile_page"))
+    return _claim("company", cui=request.form.get("company_cui", ""))
+
+
+@bp.route("/cont/reprezentare-persoana", methods=["POST"])
+@login_required
+def add_person() -> Any:
+    return _claim("person", cnp=request.form.get("person_cnp", ""))
 
 
 @bp.route("/cont/retrimite", methods=["POST"])

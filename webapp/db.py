@@ -25,6 +25,12 @@ def commit() -> None:
     session().commit()
 
 
+def rollback() -> None:
+    """Roll back the request's unit of work, if it opened one, releasing its locks at once."""
+    if "db" in g:
+        g.db.rollback()
+
+
 def init_app(app: Flask) -> None:
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:

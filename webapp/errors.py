@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from engine.platform.errors import CircuitError, Unauthorized
+from webapp import db, throttle
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CircuitError)
     def _circuit(exc: CircuitError) -> Any:
+        db.rollback()  # a failed step's writes and locks go now, not after the answer
+        throttle.attempt_failed(exc)
         if _is_api():
             return jsonify(exc.as_dict()), exc.status
         if isinstance(exc, Unauthorized):

@@ -105,7 +105,7 @@ def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any
         errors=errors,
         idempotency_key=key,
         files_lost=kw.pop("files_lost", False),
-        companies=profile.companies(db.session(), current()),
+        companies=profile.companies(db.session(), current(), accepted_only=True),
     )
     return html, status
 
@@ -145,6 +145,7 @@ def new_request(procedure_id: str) -> Any:
         db.commit()
     except Invalid as exc:
         session.rollback()
+        throttle.attempt_failed(exc)
         return _render_start(
             proc,
             schema,

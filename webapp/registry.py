@@ -14,12 +14,13 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_login import current_user
 
-from engine.cases import desk, operations, queries
-from engine.platform.errors import BadRequest, Forbidden, Invalid
+from engine.cases import desk, operations, queries, representation
+from engine.platform.errors import BadRequest, Conflict, Forbidden, Invalid
 from engine.platform.timeutil import local_today
 from engine.register import access, book, entry_form, pdf
 from webapp import db, formrender
@@ -156,3 +157,58 @@ def export() -> Any:
 def verify() -> Any:
     check = access.verify(db.session(), current())
     return render_template("registry/verify.html", check=check)
+
+
+def _representations_page(errors: dict[int, str] | None = None, status: int = 200) -> Any:
+    circuit = db.circuit()
+    claims = representation.pending(db.session(), current(), circuit.settings.registry_department)
+    html = render_template(
+        "registry/representations.html",
+        claims=[(c, representation.represented(c)) for c in claims],
+        errors=errors or {},
+    )
+    return html, status
+
+
+@bp.route("/reprezentari")
+def representations() -> Any:
+    return _representations_page()
+
+
+@bp.route("/reprezentari/<int:claim_id>", methods=["POST"])
+def decide_representation(claim_id: int) -> Any:
+    session, circuit = db.session(), db.circuit()
+    decision = request.form.get("decision", "")
+    try:
+        row = representation.decide(
+            session,
+            current(),
+            claim_id,
+            decision,
+            request.form.get("reason", ""),
+            circuit.settings.registry_department,
+        )
+        db.commit()
+    except Invalid as exc:
+        session.rollback()
+        message = " ".join(e["message"] for e in exc.errors)
+        return _representations_page({claim_id: message}, 422)
+    except Conflict as exc:
+        session.rollback()
+        flash(exc.message, "info")
+        return redirect(url_for("registry.representations"))
+    word = "acceptată" if decision == "accepted" else "refuzată"
+    flash(f"Reprezentarea pentru {row.name} a fost {word}; solicitantul a fost anunțat.", "success")
+    return redirect(url_for("registry.representations"))
+
+
+@bp.route("/reprezentari/<int:claim_id>/dovada")
+def representation_proof(claim_id: int) -> Any:
+    circuit = db.circuit()
+    row = representation.claim_for_checker(
+        db.session(), current(), claim_id, circuit.settings.registry_department
+    )
+    path = representation.proof_file(circuit.settings.documents_dir, row)
+    return send_file(
+        path, mimetype=row.proof_mime, as_attachment=True, download_name=row.proof_name
+    )

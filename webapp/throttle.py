@@ -123,12 +123,21 @@ def submission(user_id: int) -> Slot:
     return slot
 
 
+def attempt_failed(exc: BaseException) -> None:
+    """Keep this request's submission slot when the refusal came after the engine ran."""
+    if getattr(exc, "counts_as_attempt", False):
+        g.submission_counted = True
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _give_back_refused(response: Response) -> Response:
-        # A submission answered with an error (a form to correct) registered nothing.
+        # A form refused before anything ran (a field to correct) registered nothing and
+        # gives its slot back. A submission that failed once the engine ran (a 500, a loop
+        # past its bound) keeps it: otherwise the costliest attempts would be free.
         slot = g.pop("submission_slot", None)
-        if slot is not None and response.status_code >= 400:
+        counted = g.pop("submission_counted", False)
+        if slot is not None and 400 <= response.status_code < 500 and not counted:
             release(slot)
         return response
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from engine import audit
-from engine.cases import documents, foureyes, officials
+from engine.cases import documents, foureyes, officials, representation
 from engine.circuit import Circuit
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.messages import notify
@@ -24,7 +24,7 @@ from engine.models import (
     TaskState,
     User,
 )
-from engine.people import mydata, organisation, profile
+from engine.people import mydata, organisation
 from engine.platform.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.platform.timeutil import BUCHAREST, utcnow
 from engine.register import chain, conexare
@@ -142,8 +142,8 @@ def start_request(
             "primit pe e-mail sau cereți altul din pagina contului.",
             code="email_not_verified",
         )
-    # `company`: a CUI they act for
-    firm = profile.company_for(session, applicant, company) if applicant else None
+    # `company`: a CUI they act for, once the registry accepted their proof
+    firm = representation.company_for(session, applicant, company) if applicant else None
     catalog = circuit.procedures(session)  # current versions, read once
     proc = procedure_or_400(circuit, procedure_id, catalog)
     version_id = catalog.version_of(proc.id)
@@ -156,6 +156,8 @@ def start_request(
         uploads,
         proc.max_files,
     )
+    if applicant is not None:  # a taxpayer other than the applicant needs an împuternicire
+        representation.check_parties(session, applicant, proc, clean)
     parsed = definitions.definition(session, version_id)
 
     # Everything that needs no number is done before the register's counter is locked.

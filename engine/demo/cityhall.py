@@ -44,6 +44,10 @@ PEOPLE = [
     ("ana.munteanu@example.ro", "Ana Munteanu", [], [], False),
 ]
 
+# Ana asks for her own fiscal certificate (demo/inflight.py): her CNP is her account's, so
+# no împuternicire is needed.
+CNPS = {"ana.munteanu@example.ro": "2851103123451"}
+
 PETITIONS = [
     (
         "ion.popescu@example.ro",
@@ -129,6 +133,7 @@ def load_demo(circuit: Circuit) -> list[DemoAccount]:
                     departments=codes(depts),
                     heads=codes(heads),
                     is_admin=admin,
+                    cnp=CNPS.get(email),
                 )
             out.append(DemoAccount(email, name, _role(codes(depts), codes(heads), admin), password))
     if not fresh:

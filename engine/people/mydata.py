@@ -113,7 +113,10 @@ def masked_cnp(user: User) -> str | None:
 
 def me(session: Session, user: User) -> dict[str, Any]:
     """Return the account as the person sees it, the CNP masked."""
-    companies = [{"cui": c.cui, "name": c.name} for c in profile.companies(session, user)]
+    companies = [
+        {"cui": c.cui, "name": c.name, "status": c.status.value}
+        for c in profile.companies(session, user)
+    ]
     return {
         "id": accounts.public_id(user.id),
         "email": user.email,

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.models import Company, User
+from engine.models import Company, RepresentationStatus, User
 from engine.people import account_mail, accounts, rules
 from engine.platform.errors import Invalid
 
@@ -49,29 +49,9 @@ def change_password(session: Session, user: User, current: str, new: str) -> Use
     return user
 
 
-def companies(session: Session, user: User) -> list[Company]:
-    """Return the companies a person may act for."""
-    return list(
-        session.scalars(select(Company).where(Company.user_id == user.id).order_by(Company.name))
-    )
-
-
-def company_for(session: Session, user: User, cui: str | None) -> Company | None:
-    """Return the person's company with this CUI (None for themselves); refuse another's."""
-    if not cui:
-        return None
-    from engine.people.cnp import compact_cui
-
-    found = session.scalar(
-        select(Company).where(Company.user_id == user.id, Company.cui == compact_cui(str(cui)))
-    )
-    if found is None:
-        raise Invalid(
-            [
-                {
-                    "field": "/company",
-                    "message": "Nu ați adăugat această firmă în contul dumneavoastră.",
-                }
-            ]
-        )
-    return found
+def companies(session: Session, user: User, *, accepted_only: bool = False) -> list[Company]:
+    """Return the companies a person asked to act for (only those accepted, if asked)."""
+    query = select(Company).where(Company.user_id == user.id, Company.kind == "company")
+    if accepted_only:
+        query = query.where(Company.status == RepresentationStatus.ACCEPTED)
+    return list(session.scalars(query.order_by(Company.name)))

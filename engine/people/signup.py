@@ -84,7 +84,8 @@ def decoy_id() -> str:
 
 
 def add_company(session: Session, user: User, cui: str, name: str) -> Company:
-    """Let a person act for a company, its CUI checked."""
+    """Note, at sign-up, a company the person acts for: pending, with no proof yet; it serves
+    only once they send a proof from their account and the registry accepts it."""
     from engine.people.cnp import compact_cui
 
     errors = rules.company_problems(cui, name)

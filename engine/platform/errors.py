@@ -10,6 +10,9 @@ class CircuitError(Exception):
 
     code = "error"
     status = 400
+    # Whether a refused submission still takes its slot of the submission throttle: true
+    # once the engine ran its steps (a diagram that failed, a loop past its bound).
+    counts_as_attempt = False
 
     def __init__(self, message: str, *, code: str | None = None, **extra: Any) -> None:
         super().__init__(message)
@@ -63,6 +66,7 @@ class ProcessFailure(CircuitError):
 
     code = "process_error"
     status = 500
+    counts_as_attempt = True
 
 
 class DeploymentError(Exception):

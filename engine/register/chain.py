@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
@@ -16,9 +17,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from engine.circuit import current
 from engine.models import RegistryCounter, RegistryEntry, Request, RequestStatus
 from engine.platform.timeutil import BUCHAREST, as_aware, utcnow
-from engine.register.key import ChainKey, chain_key
+from engine.register import key as chain_keys
+from engine.register.key import ChainKey
 
 GENESIS = "0" * 64
 # One key for PostgreSQL's transaction-scoped advisory lock that serialises registrations.
@@ -107,6 +110,16 @@ def _next_number(session: Session, year: int) -> int:
     )
     assert number is not None
     return int(number)
+
+
+def chain_key(session: Session, path: Path | None = None) -> ChainKey:
+    """Return the register's key (the settings' file by default), creating it the first time."""
+    found = chain_keys.existing(path)
+    if found is not None:
+        return found
+    path = path or current().settings.register_key_path
+    last = last_entry(session)
+    return chain_keys.create(path, last, last is None or last.entry_hash == entry_digest(last))
 
 
 def entry_digest(entry: RegistryEntry, key: bytes | None = None) -> str:

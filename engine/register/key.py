@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from engine.circuit import current
+from engine.models import RegistryEntry
 from engine.platform.errors import CircuitError
 from engine.platform.timeutil import utcnow
 
@@ -68,13 +67,10 @@ def _read(path: Path) -> ChainKey:
     return _parse(path.read_bytes())
 
 
-def _create(session: Session, path: Path) -> ChainKey:
-    """Make the key, pinning the newest row written without one; refuse if that row was
+def create(path: Path, last: RegistryEntry | None, last_unkeyed: bool) -> ChainKey:
+    """Make the key, pinning `last`, the newest row written without one; refuse if that row was
     itself keyed (the key was lost, not an upgrade): a new key would hide that."""
-    from engine.register import chain  # the chain hashes with this module's key
-
-    last = chain.last_entry(session)
-    if last is not None and last.entry_hash != chain.entry_digest(last):
+    if last is not None and not last_unkeyed:
         raise RegisterKeyMissing(
             "Cheia lanțului de hash-uri al registrului lipsește, deși registrul are rânduri "
             f"semnate cu ea: puneți fișierul cheii la loc ({path}) înainte de a înregistra.",
@@ -108,10 +104,8 @@ def _create(session: Session, path: Path) -> ChainKey:
     return _read(path)
 
 
-def chain_key(session: Session, path: Path | None = None) -> ChainKey:
-    """Return the register's key (the settings' file by default), creating it the first time."""
+def existing(path: Path | None = None) -> ChainKey | None:
+    """Return the register's key from the settings' file (or `path`), if it was made."""
     if path is None:
         path = current().settings.register_key_path
-    if path.exists():
-        return _read(path)
-    return _create(session, path)
+    return _read(path) if path.exists() else None

@@ -73,6 +73,10 @@ class Procedure:
     reply_attachments: tuple[AttachmentSpec, ...] = ()
     archive: dict[str, Any] = field(default_factory=dict)
     max_files: int = 20  # files on one request, all steps together
+    max_instances: int = 100  # instances of a multi-instance task, repetitions of a loop
+    # Fields naming the taxpayer a request is about (`cnp_field`, `cui_field`): when it is
+    # not the applicant, an accepted representation of that person or company is needed.
+    represented: dict[str, str] = field(default_factory=dict)
     withdrawable: bool = False  # the applicant may withdraw it while it is open
     variables: dict[str, Any] = field(default_factory=dict)  # data every instance starts with
 
@@ -97,11 +101,14 @@ class Procedure:
             reply_attachments=_attachments(raw.get("reply_attachments", [])),
             archive=raw.get("archive", {}),
             max_files=int(raw.get("max_files", 20)),
+            max_instances=int(raw.get("max_instances", 100)),
+            represented={str(k): str(v) for k, v in dict(raw.get("represented", {})).items()},
             withdrawable=bool(raw.get("withdrawable", False)),
             variables=dict(raw.get("variables", {})),
         )
 
 
+MAX_INSTANCES = 10_000  # the most a catalog entry may allow in `max_instances`
 REQUIRED_KEYS = ("id", "title", "deadline", "bpmn", "process_id", "start_form")
 
 
@@ -134,6 +141,12 @@ def read_entry(path: Path) -> dict[str, Any]:
             "verificați termenul („deadline”: „days” și „kind” calendar sau working) "
             "și atașamentele."
         ) from None
+    bound = raw.get("max_instances", 100)
+    if isinstance(bound, bool) or not isinstance(bound, int) or not 1 <= bound <= MAX_INSTANCES:
+        raise DeploymentError(
+            f"Intrarea din catalog „{name}”: „max_instances” trebuie să fie un număr întreg "
+            f"între 1 și {MAX_INSTANCES}."
+        )
     return raw
 
 

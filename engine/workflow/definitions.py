@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from engine.models import ProcedureRecord, ProcessVersion
 from engine.platform.errors import DeploymentError
 from engine.platform.timeutil import utcnow
-from engine.workflow import forms, lint
+from engine.workflow import forms, lint, loops
 from engine.workflow.spifftasks import APPLICANT_LANE, department_code
 
 
@@ -39,6 +39,7 @@ class ParsedDefinition:
     process_id: str
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
+    max_instances: int = loops.MAX_INSTANCES  # the catalog entry's bound on loops
 
 
 class _LeanWorkflowConverter(BpmnWorkflowConverter):
@@ -298,7 +299,9 @@ def definition(session: Session, version_id: int) -> ParsedDefinition:
     spec, subprocess_specs = parse_bpmn(
         version.source, version.process_id, version.filename, called
     )
-    parsed = ParsedDefinition(version.id, version.process_id, spec, subprocess_specs)
+    loops.guard(spec, *subprocess_specs.values())
+    limit = int((version.catalog_entry or {}).get("max_instances", loops.MAX_INSTANCES))
+    parsed = ParsedDefinition(version.id, version.process_id, spec, subprocess_specs, limit)
     with _cache_lock:
         _cache.setdefault(key, parsed)
     return _cache[key]

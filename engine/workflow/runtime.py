@@ -21,7 +21,7 @@ from engine.deadlines.legal_calendar import LegalCalendar
 from engine.models import Instance, Request, TaskRecord
 from engine.platform.errors import CircuitError, ProcessFailure
 from engine.platform.timeutil import utcnow
-from engine.workflow import definitions, taskindex
+from engine.workflow import definitions, loops, taskindex
 from engine.workflow import expressions as scripting
 from engine.workflow.expressions import make_script_engine
 from engine.workflow.functions import use_calendar
@@ -29,6 +29,13 @@ from engine.workflow.taskindex import DiagramMessage, Snapshot
 
 log = logging.getLogger(__name__)
 SCRIPT_ENGINE = make_script_engine()
+# The bound on loops and multi-instance tasks of each workflow's version (catalog entry).
+_bounds: weakref.WeakKeyDictionary[BpmnWorkflow, int] = weakref.WeakKeyDictionary()
+# The most tasks one engine step may run, however it loops (gateways, loops, instances).
+MAX_STEP_TASKS = 2_000
+# SpiffWorkflow no longer sees tasks deeper than 1,000 in its tree (each turn of a loop goes
+# deeper): past that a looping process would look finished. It is stopped before.
+MAX_TASK_DEPTH = 900
 # Where a session's legal calendar comes from: the running Circuit's `calendar` (its bridge
 # days cached for a while), or by default the bridge days read from the session.
 CalendarSource = Callable[[Session], LegalCalendar]
@@ -54,6 +61,7 @@ def new_workflow(
     """Create a workflow on a version's specs with the initial data, run to its wait states."""
     workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=SCRIPT_ENGINE)
     _use_session(workflow, session, calendar)
+    _bounds[workflow] = parsed.max_instances
     for task in workflow.get_tasks(state=SpiffState.READY):
         task.data.update(data)
     run_engine_steps(workflow)
@@ -71,20 +79,32 @@ def run_engine_steps(
 ) -> None:
     """Run `task` (a completed user task), due timers if asked, and the engine steps after.
 
-    The whole step has scripting.STEP_SECONDS; scripts see the legal calendar."""
+    The whole step has scripting.STEP_SECONDS and runs at most MAX_STEP_TASKS tasks; loops
+    and multi-instance tasks are bounded by the version's `max_instances` (engine.workflow.loops);
+    scripts see the legal calendar."""
     running: list[Task] = [task] if task is not None else []
+    ran = [0]
 
     def started(next_task: Task) -> None:
         running[:] = [next_task]
+        _check_step(next_task)
 
     def finished(done: Task) -> None:
-        try:
-            scripting.check_time()
-        except scripting.StepTimeout as exc:  # a loop with no expression to stop it
-            raise WorkflowTaskException(str(exc), task=done, exception=exc) from exc
+        ran[0] += 1
+        if ran[0] > MAX_STEP_TASKS or done.depth > MAX_TASK_DEPTH:
+            raise WorkflowTaskException(  # a cycle through gateways, however fast each turn
+                "Pasul a rulat prea multe sarcini sau a trecut de prea multe ori prin aceeași "
+                "buclă a diagramei și a fost oprit.",
+                task=done,
+            )
+        _check_step(done)
 
     try:
-        with scripting.time_limit(), use_calendar(partial(_step_calendar, workflow)):
+        with (
+            scripting.time_limit(),
+            loops.max_instances(_bounds.get(workflow)),
+            use_calendar(partial(_step_calendar, workflow)),
+        ):
             if refresh_timers:
                 workflow.refresh_timers()
             if task is not None:
@@ -100,6 +120,14 @@ def run_engine_steps(
             "Nu s-a salvat nimic; administratorul trebuie să corecteze diagrama.",
             element=getattr(spec, "bpmn_id", None),
         ) from exc
+
+
+def _check_step(task: Task) -> None:
+    """Stop the step once its time is up, between any two tasks the engine runs."""
+    try:
+        scripting.check_time()
+    except scripting.StepTimeout as exc:  # a loop with no expression to stop it
+        raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
 
 
 @dataclass
@@ -138,6 +166,7 @@ def load(
     workflow = definitions.load_workflow(row.state, parsed)
     workflow.script_engine = SCRIPT_ENGINE
     _use_session(workflow, session, calendar)
+    _bounds[workflow] = parsed.max_instances
     return LoadedInstance(row, workflow, taskindex.snapshot(workflow))
 
 

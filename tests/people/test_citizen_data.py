@@ -40,10 +40,23 @@ def test_a_person_submits_for_their_company(app: Any, client: Any, circuit: Any)
     assert 'id="f-company_name-error"' in html
     r = web.submit(
         "/cont",
-        {"company_cui": f"RO {CUI}", "company_name": "Lumina Serv SRL"},
+        {
+            "company_cui": f"RO {CUI}",
+            "company_name": "Lumina Serv SRL",
+            "company_proof": (io.BytesIO(PDF), "certificat.pdf"),
+        },
         action="/cont/firme",
     )
     assert r.status_code == 302
+    assert "în așteptare" in web.get("/cont").get_data(as_text=True)
+    registry = token(client, "registratura@primarie.ro")
+    [claim] = client.get("/api/v1/companies?status=pending", headers=registry).get_json()[
+        "companies"
+    ]
+    accepted = client.post(
+        f"/api/v1/companies/{claim['id']}/verify", json={"decision": "accepted"}, headers=registry
+    )
+    assert accepted.status_code == 200, accepted.get_json()
     form = web.get("/proceduri/petitie").get_data(as_text=True)
     assert "în nume propriu" in form and "pentru Lumina Serv SRL (CUI 18547290)" in form
 
@@ -66,6 +79,7 @@ def test_a_person_submits_for_their_company(app: Any, client: Any, circuit: Any)
     assert client.get("/api/v1/me", headers=headers).get_json()["company"] == {
         "cui": CUI,
         "name": "Lumina Serv SRL",
+        "status": "accepted",
     }
     other = client.post(
         "/api/v1/requests",
@@ -241,7 +255,11 @@ def test_the_api_profile_and_a_company_given_at_sign_up(client: Any, circuit: An
     )
     headers = {"Authorization": f"Bearer {login.get_json()['token']}"}
     me = client.get("/api/v1/me", headers=headers).get_json()
-    assert me["id"] == created_id and me["company"] == {"cui": CUI, "name": "Lumina Serv SRL"}
+    assert me["id"] == created_id and me["company"] == {
+        "cui": CUI,
+        "name": "Lumina Serv SRL",
+        "status": "pending",  # a company named at sign-up serves once a proof is accepted
+    }
 
     bad = client.patch(
         "/api/v1/me",
@@ -254,4 +272,4 @@ def test_the_api_profile_and_a_company_given_at_sign_up(client: Any, circuit: An
     assert ok.status_code == 200 and ok.get_json()["name"] == "Ana M. Marinescu"
     bad_cui = client.post("/api/v1/me/companies", headers=headers, json={"cui": "12", "name": "X"})
     assert bad_cui.status_code == 422
-    assert [e["field"] for e in bad_cui.get_json()["errors"]] == ["/company_cui"]
+    assert [e["field"] for e in bad_cui.get_json()["errors"]] == ["/cui", "/proof"]

@@ -3,6 +3,7 @@ CUI or register number cannot be written twice; birth dates and CNPs claim a pla
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from engine.models import Company, User
 from engine.people import personal
 from tests.support.citizens import (
     ADULT_CNP,
+    PROOF_PDF,
     body,
     errors_of,
     make_citizen,
@@ -90,6 +92,11 @@ def test_the_command_line_refuses_a_full_width_copy_of_a_cnp(tmp_path: Any) -> N
     assert other.returncode == 1 and "13 cifre (0-9)" in other.stderr
 
 
+def with_proof(**fields: str) -> dict[str, Any]:
+    """A representation claim's form, with its proof (the registry checks it later)."""
+    return {**fields, "proof": (io.BytesIO(PROOF_PDF), "certificat.pdf")}
+
+
 def test_a_cui_is_stored_in_ascii_and_other_digits_are_refused(client: Any, circuit: Any) -> None:
     make_citizen(circuit, "ion.vasilescu@example.ro")
     login = client.post(
@@ -100,13 +107,13 @@ def test_a_cui_is_stored_in_ascii_and_other_digits_are_refused(client: Any, circ
     r = client.post(
         "/api/v1/me/companies",
         headers=headers,
-        json={"cui": full_width("RO18547290"), "name": "Lumina Serv SRL"},
+        data=with_proof(cui=full_width("RO18547290"), name="Lumina Serv SRL"),
     )
     assert r.status_code == 201 and r.get_json()["cui"] == "18547290"
     again = client.post(
         "/api/v1/me/companies",
         headers=headers,
-        json={"cui": "ro 185 472 90", "name": "Lumina Serv SRL"},
+        data=with_proof(cui="ro 185 472 90", name="Lumina Serv SRL"),
     )
     assert again.status_code == 201 and again.get_json()["cui"] == "18547290"
     with circuit.db.session() as s:
@@ -114,7 +121,7 @@ def test_a_cui_is_stored_in_ascii_and_other_digits_are_refused(client: Any, circ
     bad = client.post(
         "/api/v1/me/companies",
         headers=headers,
-        json={"cui": arabic_indic("18547290"), "name": "Lumina Serv SRL"},
+        data=with_proof(cui=arabic_indic("18547290"), name="Lumina Serv SRL"),
     )
     assert bad.status_code == 422
     assert "cifre (0-9)" in bad.get_json()["errors"][0]["message"]

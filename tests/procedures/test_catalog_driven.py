@@ -11,6 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from lxml import etree
 
+from tests.support.citizens import represent
 from tests.support.drive import (
     FINAL,
     checked,
@@ -77,6 +78,10 @@ def drive(client: Any, api_for: Any, circuit: Any, proc: dict[str, Any], directi
     or "timer" when it waits only for a timer."""
     citizen = api_for("citizen")
     data = sample_form(proc["start_form"], _choice(direction, 0))
+    for kind, field in circuit.catalog.get(proc["id"]).represented.items():
+        if data.get(field):  # another taxpayer: the citizen holds an accepted împuternicire
+            party = {kind.removesuffix("_field"): data[field]}
+            represent(client, api_for, "citizen", "Contribuabil reprezentat", **party)
     r = submit(client, citizen, proc["id"], data, sample_files(proc["attachments"]))
     assert r.status_code == 201, (proc["id"], data, r.get_json())
     request_id = r.get_json()["id"]

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from engine.models import TimerStatus
+from tests.support.citizens import represent
 from tests.support.scenario import PDF, Scenario, at_nine, registered_days_ago
 
 PERSON = {
@@ -29,6 +30,9 @@ MAYOR = "Semnarea de către primar"
 
 @pytest.fixture
 def sc(client, api_for, circuit):
+    # Fiscal secrecy: the citizen asks for another taxpayer with an accepted împuternicire.
+    represent(client, api_for, "citizen", PERSON["nume_contribuabil"], cnp=PERSON["cnp"])
+    represent(client, api_for, "citizen", COMPANY["nume_contribuabil"], cui=COMPANY["cui"])
     return Scenario(client, api_for, circuit, "atestare_fiscala")
 
 

@@ -100,6 +100,36 @@ def make_citizen(circuit: Any, email: str, name: str = "Ion Vasilescu", **kw: An
         return accounts.create_user(s, email, name, PASSWORD, **kw).id
 
 
+PROOF_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def represent(
+    client: Any,
+    api_for: Any,
+    who: str,
+    name: str,
+    *,
+    cnp: str | None = None,
+    cui: str | None = None,
+) -> dict[str, Any]:
+    """Claim, as `who`, to act for a person (CNP) or a company (CUI) with a proof, and have the
+    registry accept it, through the API; return the accepted claim."""
+    import io
+
+    form = {"name": name, "proof": (io.BytesIO(PROOF_PDF), "imputernicire.pdf")}
+    form |= {"cnp": cnp} if cnp else {"cui": cui}
+    r = client.post("/api/v1/me/companies", data=form, headers=api_for(who))
+    assert r.status_code == 201, r.get_json()
+    claim_id = r.get_json()["id"]
+    r = client.post(
+        f"/api/v1/companies/{claim_id}/verify",
+        json={"decision": "accepted"},
+        headers=api_for("registry"),
+    )
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()  # type: ignore[no-any-return]
+
+
 def signup_body(**fields: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "name": "Ana Marinescu",

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request, send_file, url_for
 from sqlalchemy.exc import IntegrityError
 
 from engine import audit
+from engine.cases import documents, representation
 from engine.messages import notify
 from engine.people import accounts, links, mydata, profile, sessions, signup
 from engine.platform.errors import BadRequest, Invalid, Unauthorized
+from engine.platform.timeutil import iso
 from webapp import db, throttle
 from webapp.api.common import authenticated, json_body, me, throttled
 from webapp.auth import bearer_token, signup_form
@@ -146,10 +148,83 @@ def patch_me() -> Any:
 @bp.post("/me/companies")
 @authenticated
 def add_company() -> Any:
-    body = json_body()
-    company = signup.add_company(db.session(), me(), _text(body, "cui"), _text(body, "name"))
+    """Ask to act for a company (`cui`) or a person (`cnp`), with the `proof` file."""
+    multipart = request.mimetype == "multipart/form-data"
+    body: Any = request.form if multipart else json_body()
+    file = request.files.get("proof") if multipart else None
+    proof = documents.Upload("proof", file.filename or "dovada", file.read()) if file else None
+    cnp = _text(body, "cnp") if "cnp" in body else None
+    row = representation.claim(
+        db.session(),
+        db.circuit().settings.documents_dir,
+        me(),
+        name=_text(body, "name"),
+        proof=proof,
+        cui=None if cnp is not None else _text(body, "cui"),
+        cnp=cnp,
+    )
     db.commit()
-    return {"cui": company.cui, "name": company.name}, 201
+    return representation_json(row), 201
+
+
+def representation_json(row: Any) -> dict[str, Any]:
+    """Serialize a claim to act for a company or a person, as its holder sees it."""
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "cui": row.cui,
+        "name": row.name,
+        "status": row.status.value,
+        "reason": row.reason,
+    }
+
+
+def _registry() -> str:
+    return db.circuit().settings.registry_department
+
+
+@bp.get("/companies")
+@authenticated
+def pending_companies() -> Any:
+    wanted = request.args.get("status", "pending")
+    if wanted != "pending":
+        raise BadRequest("Se pot lista doar reprezentările în așteptare (status=pending).")
+    rows = representation.pending(db.session(), me(), _registry())
+    return {
+        "companies": [
+            {
+                **representation_json(row),
+                "represented": representation.represented(row),
+                "applicant": {"name": row.user.name, "email": row.user.email},
+                "created_at": iso(row.created_at),
+                "proof_url": url_for("api.accounts.company_proof", claim_id=row.id)
+                if row.proof_sha256
+                else None,
+            }
+            for row in rows
+        ]
+    }
+
+
+@bp.get("/companies/<int:claim_id>/proof")
+@authenticated
+def company_proof(claim_id: int) -> Any:
+    row = representation.claim_for_checker(db.session(), me(), claim_id, _registry())
+    path = representation.proof_file(db.circuit().settings.documents_dir, row)
+    return send_file(
+        path, mimetype=row.proof_mime, as_attachment=True, download_name=row.proof_name
+    )
+
+
+@bp.post("/companies/<int:claim_id>/verify")
+@authenticated
+def verify_company(claim_id: int) -> Any:
+    body = json_body()
+    row = representation.decide(
+        db.session(), me(), claim_id, body.get("decision"), body.get("reason"), _registry()
+    )
+    db.commit()
+    return representation_json(row)
 
 
 @bp.get("/me/notifications")

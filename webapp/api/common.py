@@ -12,9 +12,8 @@ from werkzeug.exceptions import HTTPException
 from engine.cases import documents
 from engine.models import User
 from engine.platform.errors import CircuitError, Forbidden, Invalid, Unauthorized
-from webapp import inputs
+from webapp import db, inputs, throttle
 from webapp.auth import bearer_user
-from webapp.throttle import Slot
 
 HTTP_MESSAGES = {
     404: "Resursa cerută nu există.",
@@ -29,7 +28,7 @@ def error(status: int, code: str, message: str, **extra: Any) -> tuple[Response,
     return jsonify({"error": code, "message": message, **extra}), status
 
 
-def throttled(slot: Slot, code: str, message: str) -> tuple[Response, int]:
+def throttled(slot: throttle.Slot, code: str, message: str) -> tuple[Response, int]:
     """Answer 429 with the error and how long to wait (Retry-After)."""
     response, status = error(429, code, message)
     response.headers["Retry-After"] = str(slot.retry_after)
@@ -41,6 +40,8 @@ def install_error_handlers(bp: Blueprint) -> None:
 
     @bp.errorhandler(CircuitError)
     def _circuit_error(exc: CircuitError) -> tuple[Response, int]:
+        db.rollback()  # a failed step's writes and locks go now, not after the answer
+        throttle.attempt_failed(exc)
         return jsonify(exc.as_dict()), exc.status
 
     @bp.errorhandler(HTTPException)
