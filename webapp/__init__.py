@@ -53,7 +53,6 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
         account,
         admin,
         api,
-        api_accounts,
         auth,
         office,
         overview,
@@ -70,8 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     app.register_blueprint(registry.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(admin.bp)
-    app.register_blueprint(api.bp, url_prefix="/api/v1")
-    csrf.exempt(api.bp)  # the API takes bearer tokens, never cookies
+    api.init_app(app, csrf)  # the API takes bearer tokens, never cookies: no CSRF
     from webapp import errors, filters
 
     errors.init_app(app)

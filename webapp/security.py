@@ -72,7 +72,8 @@ def init_app(app: Flask) -> None:
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             values += request.form.items(multi=True)
         for key, value in values:
-            if inputs.bad_text(key) or inputs.bad_text(value):
+            # A multipart part whose name cannot be decoded comes as None: nothing to store.
+            if inputs.bad_text(key or "") or inputs.bad_text(value or ""):
                 raise BadRequest(inputs.TEXT_MESSAGE, code="bad_text")
 
     @app.after_request

@@ -51,7 +51,7 @@ def document(doc: Document) -> dict[str, Any]:
         "mime": doc.mime,
         "size": doc.size,
         "sha256": doc.sha256,
-        "url": url_for("api.get_document", document_id=doc.id),
+        "url": url_for("api.citizens.get_document", document_id=doc.id),
     }
 
 

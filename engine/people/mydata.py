@@ -19,7 +19,7 @@ from engine.models import (
 )
 from engine.people import accounts, personal, profile
 from engine.people.cnp import mask
-from engine.platform.timeutil import utcnow
+from engine.platform.timeutil import iso, utcnow
 
 OPENED = "opened"
 DOWNLOADED = "downloaded"
@@ -87,7 +87,7 @@ def access_log(session: Session, user: User, limit: int = 500) -> list[AccessLog
 
 def access_entry(entry: AccessLogEntry) -> dict[str, Any]:
     return {
-        "at": entry.at.isoformat(timespec="seconds"),
+        "at": iso(entry.at),
         "official": entry.official.name,
         "department": entry.department,
         "request_id": entry.request_id,
@@ -99,7 +99,7 @@ def access_entry(entry: AccessLogEntry) -> dict[str, Any]:
 
 def notification_entry(note: Notification) -> dict[str, Any]:
     return {
-        "at": note.created_at.isoformat(timespec="seconds"),
+        "at": iso(note.created_at),
         "request_id": note.request_id,
         "text": note.message,
         "read": note.read_at is not None,
@@ -135,7 +135,7 @@ def export(session: Session, user: User) -> dict[str, Any]:
     account = me(session, user)
     account["cnp"] = vault.decrypt(user.cnp_encrypted)
     account["id_document"] = vault.decrypt(user.id_document_encrypted)
-    account["created_at"] = user.created_at.isoformat(timespec="seconds")
+    account["created_at"] = iso(user.created_at)
     requests = list(
         session.scalars(select(Request).where(Request.applicant_id == user.id).order_by(Request.id))
     )
@@ -167,7 +167,7 @@ def export(session: Session, user: User) -> dict[str, Any]:
                 "data": r.data,
                 "answer": r.answer,
                 "company": {"cui": r.company.cui, "name": r.company.name} if r.company else None,
-                "created_at": r.created_at.isoformat(timespec="seconds"),
+                "created_at": iso(r.created_at),
                 "documents": [
                     {
                         "id": d.id,
@@ -185,7 +185,7 @@ def export(session: Session, user: User) -> dict[str, Any]:
         ],
         "own_actions": [
             {
-                "at": e.at.isoformat(timespec="seconds"),
+                "at": iso(e.at),
                 "request_id": e.request_id,
                 "action": e.action,
             }

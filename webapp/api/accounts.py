@@ -1,25 +1,66 @@
-"""The API's accounts and personal data: sign up, confirm, reset, /me and what it holds."""
+"""Accounts in the API: tokens, sign up, confirm, reset, /me and what it holds."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import jsonify, request, send_file, url_for
+from flask import Blueprint, jsonify, request, send_file, url_for
 from sqlalchemy.exc import IntegrityError
 
+from engine import audit
 from engine.cases import documents, representation
 from engine.messages import notify
-from engine.people import links, mydata, profile, signup
-from engine.platform.errors import BadRequest
+from engine.people import accounts, links, mydata, profile, sessions, signup
+from engine.platform.errors import BadRequest, Invalid, Unauthorized
 from engine.platform.timeutil import iso
 from webapp import db, throttle
-from webapp.api import authenticated, bp, error, json_body, me
-from webapp.auth import signup_form
+from webapp.api.common import authenticated, json_body, me, throttled
+from webapp.auth import bearer_token, signup_form
+
+bp = Blueprint("accounts", __name__)
 
 
 def _text(body: dict[str, Any], name: str) -> str:
+    """Return a text field ("" when absent); any other JSON type is refused with 422."""
+    _check_texts(body, name)
     value = body.get(name)
     return value if isinstance(value, str) else ""
+
+
+def _check_texts(body: dict[str, Any], *names: str) -> None:
+    wrong = [n for n in names if body.get(n) is not None and not isinstance(body[n], str)]
+    if wrong:
+        raise Invalid([{"field": f"/{n}", "message": "Trebuie să fie text."} for n in wrong])
+
+
+@bp.post("/auth/token")
+def token() -> Any:
+    body = json_body()
+    email, password = body.get("email"), body.get("password")
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise BadRequest("Trimiteți „email” și „password”.")
+    slot = throttle.login(email)
+    if not slot.allowed:
+        return throttled(slot, "throttled", throttle.login_refused_message(slot))
+    user = accounts.authenticate(db.session(), email, password)
+    if user is None:
+        raise Unauthorized("Adresa de e-mail sau parola nu este corectă.")
+    throttle.release(slot)
+    ttl = timedelta(hours=db.circuit().settings.token_ttl_hours)
+    value, expires = sessions.issue_token(db.session(), user, ttl)
+    audit.record(db.session(), "login", actor_id=user.id, channel="api")
+    db.commit()
+    return {"token": value, "expires_at": expires.isoformat(timespec="seconds")}
+
+
+@bp.delete("/auth/token")
+@authenticated
+def revoke_token() -> Any:
+    sessions.revoke_token(db.session(), bearer_token() or "")
+    audit.record(db.session(), "logout", actor_id=me().id, channel="api")
+    db.commit()
+    return "", 204
 
 
 @bp.post("/accounts")
@@ -27,16 +68,15 @@ def create_account() -> Any:
     body = json_body()
     slot = throttle.signup()
     if not slot.allowed:
-        response, status = error(429, "throttled", throttle.signup_refused_message(slot))
-        response.headers["Retry-After"] = str(slot.retry_after)
-        return response, status
+        return throttled(slot, "throttled", throttle.signup_refused_message(slot))
     try:
         result = signup.sign_up(db.session(), signup_form(body))
         db.commit()
         answer = {"id": result.public_id, "email": result.email, "verified": False}
     except IntegrityError:  # the same address or CNP signed up twice at once: same answer
         db.session().rollback()
-        answer = {"id": signup.decoy_id(), "email": _text(body, "email"), "verified": False}
+        email = body.get("email")
+        answer = {"id": signup.decoy_id(), "email": email, "verified": False}
     return jsonify(answer), 201
 
 
@@ -64,9 +104,7 @@ def resend_verification() -> Any:
 def password_reset() -> Any:
     slot = throttle.signup()  # each asks for an e-mail: counted like sign-ups
     if not slot.allowed:
-        response, status = error(429, "throttled", throttle.signup_refused_message(slot))
-        response.headers["Retry-After"] = str(slot.retry_after)
-        return response, status
+        return throttled(slot, "throttled", throttle.signup_refused_message(slot))
     signup.request_password_reset(db.session(), _text(json_body(), "email"))
     db.commit()
     return {"message": "Dacă există un cont cu această adresă, i-am trimis un link."}, 202
@@ -95,6 +133,7 @@ def get_me() -> Any:
 @authenticated
 def patch_me() -> Any:
     body, session, user = json_body(), db.session(), me()
+    _check_texts(body, "name", "email", "password", "current_password")
     if "name" in body:
         profile.change_name(session, user, _text(body, "name"))
     if "password" in body:
@@ -158,7 +197,7 @@ def pending_companies() -> Any:
                 "represented": representation.represented(row),
                 "applicant": {"name": row.user.name, "email": row.user.email},
                 "created_at": iso(row.created_at),
-                "proof_url": url_for("api.company_proof", claim_id=row.id)
+                "proof_url": url_for("api.accounts.company_proof", claim_id=row.id)
                 if row.proof_sha256
                 else None,
             }

@@ -1,20 +1,30 @@
-"""The register in the JSON API: register, list, export and verify (routes on api.bp)."""
+"""The register in the API: register a document, list, export and verify the book."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from engine.cases import desk, documents, queries
-from engine.platform.errors import BadRequest, Invalid
+from engine.platform.errors import BadRequest
 from engine.platform.timeutil import iso, local_today
 from engine.register import access, book, pdf
-from webapp import db, inputs
-from webapp.api import _official, authenticated, bp, json_body, me
+from webapp import db
+from webapp.api.common import (
+    authenticated,
+    form_data,
+    is_multipart,
+    json_body,
+    me,
+    official,
+    page_args,
+    uploads,
+)
 from webapp.filters import DEFAULT_SITE_NAME
+
+bp = Blueprint("registry", __name__)
 
 
 def _date_arg(name: str, default: date) -> date:
@@ -67,21 +77,12 @@ def entry_json(row: book.RegisterRow) -> dict[str, Any]:
 
 
 def _entry_input() -> tuple[dict[str, Any], list[documents.Upload]]:
-    if request.mimetype != "multipart/form-data":
+    if not is_multipart():
         return json_body(), []
-    raw: dict[str, Any] = {k: v for k, v in request.form.items()}
+    raw: dict[str, Any] = dict(request.form.items())
     if "data" in raw:
-        try:
-            raw["data"] = json.loads(raw["data"] or "{}")
-        except ValueError:
-            raise Invalid(
-                [{"field": "/data", "message": "Câmpul „data” nu este JSON valid."}]
-            ) from None
-    uploads = [
-        documents.Upload("files", f.filename or "document", f.read())
-        for f in request.files.getlist("files")
-    ]
-    return raw, uploads
+        raw["data"] = form_data()
+    return raw, uploads("files")
 
 
 @bp.post("/registry/entries")
@@ -89,7 +90,7 @@ def _entry_input() -> tuple[dict[str, Any], list[documents.Upload]]:
 def registry_register() -> Any:
     raw, uploads = _entry_input()
     raw["idempotency_key"] = request.headers.get("Idempotency-Key") or raw.get("idempotency_key")
-    done = desk.register_document(db.session(), db.circuit(), _official(), raw, uploads)
+    done = desk.register_document(db.session(), db.circuit(), official(), raw, uploads)
     db.commit()
     e = done.entry
     response = jsonify(
@@ -111,8 +112,7 @@ def registry_register() -> Any:
 @authenticated
 def registry_entries() -> Any:
     start, end = period()
-    page = inputs.page_number(request.args.get("page"))
-    per_page = inputs.page_size(request.args.get("per_page"), 50, 200)
+    page, per_page = page_args(max_per_page=200, default_per_page=50)
     rows, total = book.listing(
         db.session(), me(), start, end, request.args.get("q"), page=page, per_page=per_page
     )
