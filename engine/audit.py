@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.models import AuditEvent
+from engine.models import AuditEvent, TaskRecord
 from engine.platform.timeutil import utcnow
 
 
@@ -24,3 +24,19 @@ def record(
     )
     session.add(event)
     return event
+
+
+def task_event(
+    session: Session, action: str, row: TaskRecord, *, actor_id: int | None, **detail: Any
+) -> AuditEvent:
+    """Append an event about one task: its request, id, name and department are recorded."""
+    return record(
+        session,
+        action,
+        actor_id=actor_id,
+        request_id=row.request_id,
+        task=row.id,
+        name=row.name,
+        department=row.department,
+        **detail,
+    )

@@ -251,14 +251,11 @@ def assign_task(session: Session, head: User, task_id: str, user_id: Any) -> Tas
         raise Invalid([{"field": "/user_id", "message": message}])
     before = row.claimed_by_id
     row.claimed_by_id, row.claimed_at = target.id, utcnow()
-    audit.record(
+    audit.task_event(
         session,
         "task_assigned",
+        row,
         actor_id=head.id,
-        request_id=row.request_id,
-        task=row.id,
-        name=row.name,
-        department=row.department,
         assigned_to=target.id,
         assigned_to_name=target.name,
         previous=before,

@@ -307,14 +307,11 @@ def claim_task(session: Session, user: User, task_id: str, reason: str | None = 
         skipped = officials.check_claim_order(session, user, row, reason)
         row.claimed_by_id = user.id
         row.claimed_at = utcnow()
-        audit.record(
+        audit.task_event(
             session,
             "task_claimed",
+            row,
             actor_id=user.id,
-            request_id=row.request_id,
-            task=row.id,
-            name=row.name,
-            department=row.department,
             **({"reason": skipped} if skipped else {}),
         )
     return row
@@ -373,14 +370,11 @@ def _complete(
     organisation.check_routing(
         session, loaded.workflow, loaded.before.ready, registry=circuit.settings.registry_department
     )
-    audit.record(
+    audit.task_event(
         session,
         "task_completed",
+        row,
         actor_id=actor.id,
-        request_id=request.id,
-        task=row.id,
-        name=row.name,
-        department=row.department,
         data=clean,
     )
     if request.status != before:
