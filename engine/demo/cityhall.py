@@ -112,9 +112,9 @@ def _role(depts: list[str], heads: list[str], admin: bool) -> str:
     if admin:
         return "administrator"
     if heads:
-        return "șef " + ", ".join(heads)
+        return "șef de compartiment: " + ", ".join(heads)
     if depts:
-        return "funcționar " + ", ".join(depts)
+        return "funcționar în compartimentul " + ", ".join(depts)
     return "cetățean"
 
 
