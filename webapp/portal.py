@@ -71,6 +71,9 @@ def page_context(page: readmodel.RequestPage) -> dict[str, Any]:
         "steps": page.steps,
         "step_data": page.step_data,
         "documents": page.documents,
+        "slots": documents.slot_states(
+            page.procedure.attachments if page.procedure else (), page.request.data, page.documents
+        ),
         "conversation": page.conversation,
     }
 
