@@ -259,7 +259,7 @@ class Held:
     """What a refused form keeps: the files it holds now and the ones it could not keep."""
 
     files: list[PendingUpload]
-    lost: list[str]  # file names the user has to choose again
+    lost: list[str]  # names of the files the user has to choose again (bad, or over bounds)
 
 
 def _new_token() -> str:
@@ -325,7 +325,11 @@ def hold(
     """Keep the good files of a refused form for its uploader (checked by content like any
     upload, within bounds per user); return what is held and what has to be chosen again."""
     now = now or utcnow()
-    session.execute(delete(PendingUpload).where(PendingUpload.expires_at <= now))
+    session.execute(
+        delete(PendingUpload)
+        .where(PendingUpload.expires_at <= now)
+        .execution_options(synchronize_session=False)
+    )
     by_name = {s.name: s for s in specs}
     count, total = session.execute(
         select(func.count(), func.coalesce(func.sum(PendingUpload.size), 0)).where(
@@ -335,9 +339,7 @@ def hold(
     files, lost = [], []
     for upload in uploads:
         mime, problem = _problem(by_name.get(upload.field), upload)
-        if problem:
-            continue  # the form's error tells why; nothing to keep
-        if count + 1 > MAX_HELD_FILES or total + len(upload.content) > MAX_HELD_BYTES:
+        if problem or count + 1 > MAX_HELD_FILES or total + len(upload.content) > MAX_HELD_BYTES:
             lost.append(upload.filename)
             continue
         row = PendingUpload(
