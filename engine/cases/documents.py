@@ -182,9 +182,14 @@ def slot_titles(specs: Iterable[AttachmentSpec]) -> dict[str, str]:
     return BUILT_IN_SLOTS | {s.name: s.title for s in specs}
 
 
+def slot_title_of(slot: str) -> str:
+    """Name one of Circuit's own slots (a registry scan, a proof of representation)."""
+    return BUILT_IN_SLOTS.get(slot) or slot.replace("_", " ")
+
+
 def slot_title(doc: Document) -> str:
     """Name the slot a document was uploaded for, the way it read then."""
-    return doc.slot_title or BUILT_IN_SLOTS.get(doc.field) or doc.field.replace("_", " ")
+    return doc.slot_title or slot_title_of(doc.field)
 
 
 def attach(

@@ -15,6 +15,7 @@ from engine.cases import documents
 from engine.models import Document, PendingUpload, Request
 from engine.platform.timeutil import utcnow
 from engine.workflow.catalog import AttachmentSpec
+from tests.support.register import counter_petition
 from tests.support.scenario import Scenario
 from tests.support.web import PDF, Pages
 
@@ -358,3 +359,22 @@ def test_slot_states_follow_required_when() -> None:
         documents.slot_title(Document(field="scan", kind="scan"))
         == "Document scanat la registratură"
     )
+
+
+def test_a_registry_scan_is_named_as_such_in_the_register_and_the_request(
+    browser_for: Any, api_for: Any, client: Any, pages: Pages
+) -> None:
+    r = counter_petition(client, api_for("registry"))
+    assert r.status_code == 201, r.get_json()
+    rid = r.get_json()["request_id"]
+    registry = browser_for("registry")
+    assert "Document scanat la registratură: scanare petitie.pdf" in pages.get(
+        registry, "/registratura/"
+    )
+    page = pages.get(registry, f"/birou/cereri/{rid}")
+    assert "Document scanat la registratură:</span>" in page
+    body = client.get(f"/api/v1/requests/{rid}", headers=api_for("registry")).get_json()
+    assert [(d["slot"], d["slot_title"]) for d in body["documents"]] == [
+        ("scan", "Document scanat la registratură")
+    ]
+    pages.check_all()
