@@ -415,6 +415,30 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # `field` is the slot's name; its title is kept as it read when the file came in, so a
+    # later version of the procedure does not rename what the citizen sent.
+    slot_title: Mapped[str | None] = mapped_column(String(200))
+
+
+class PendingUpload(Base):
+    """A good file of a refused form, held for its uploader until the form is accepted.
+
+    Its bytes are stored by SHA-256 like a document's; it belongs to nothing else until then
+    and expires after a while. The id is random: a form names the files it holds by it."""
+
+    __tablename__ = "pending_uploads"
+    __table_args__ = (Index("ix_pending_uploads_user", "user_id", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(120))  # the form: "start:<procedure>", ...
+    slot: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(255))
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEvent(Base):

@@ -29,6 +29,7 @@ VOLATILE = [
     "used_links",
     "audit_events",
     "notifications",
+    "pending_uploads",
     "documents",
     "timers",
     "tasks",

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from flask import Flask, current_app, g
 
-from engine.cases import queries, receipts
+from engine.cases import documents, queries, receipts
 from engine.models import RequestStatus, TaskState
 from engine.platform import wording
 from engine.platform.timeutil import BUCHAREST, as_aware, local_today
@@ -174,6 +174,7 @@ def init_app(app: Flask) -> None:
         type_names=type_names,
     )
     app.jinja_env.filters.update(registration=registration, ro_count=ro_count)
+    app.jinja_env.filters.update(slot_title=documents.slot_title)
 
     @app.context_processor
     def _site() -> dict[str, Any]:

@@ -6,6 +6,7 @@ import io
 import math
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -23,10 +24,10 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from engine.cases import applicant, documents, operations, queries, readmodel, receipts
-from engine.models import Request
+from engine.models import PendingUpload, Request
 from engine.people import organisation, profile
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.workflow.catalog import Catalog
+from engine.workflow.catalog import AttachmentSpec, Catalog
 from webapp import db, formrender, inputs, throttle
 from webapp.auth import current
 from webapp.filters import DEFAULT_SITE_NAME, ro_date
@@ -44,6 +45,67 @@ def uploads_from_request() -> list[documents.Upload]:
         for name, f in request.files.items(multi=True)
         if f.filename
     ]
+
+
+HELD_FIELD, DROP_FIELD = "held_file", "drop_held"
+
+
+@dataclass
+class FormFiles:
+    """The files a portal form sends: the newly chosen ones, and the ones held for the user
+    from an earlier, refused attempt (named by id in the form; `drop_held` removes one)."""
+
+    purpose: str
+    specs: tuple[AttachmentSpec, ...]
+    new: list[documents.Upload]
+    held_ids: list[str]
+    dropped: set[str]
+
+    @classmethod
+    def read(cls, purpose: str, specs: tuple[AttachmentSpec, ...]) -> FormFiles:
+        return cls(
+            purpose,
+            specs,
+            uploads_from_request(),
+            request.form.getlist(HELD_FIELD)[: documents.MAX_HELD_FILES],
+            set(request.form.getlist(DROP_FIELD)),
+        )
+
+    def _held(self) -> list[PendingUpload]:
+        ids = [i for i in self.held_ids if i not in self.dropped]
+        return documents.held_files(db.session(), current().id, self.purpose, ids)
+
+    def uploads(self) -> list[documents.Upload]:
+        """Every file the form sends: held ones first, then the newly chosen ones."""
+        return documents.with_held(
+            db.circuit().settings.documents_dir, self._held(), self.new, self.specs
+        )
+
+    def accepted(self) -> None:
+        """The form was accepted (in the same transaction): its held files are let go."""
+        ids = self.held_ids
+        documents.release(
+            db.session(), documents.held_files(db.session(), current().id, self.purpose, ids)
+        )
+
+    def refused(self) -> documents.Held:
+        """After the rollback of a refused form: keep its good files for the user, commit."""
+        held = documents.keep(
+            db.session(),
+            db.circuit().settings.documents_dir,
+            current().id,
+            self.purpose,
+            self.specs,
+            self.held_ids,
+            self.dropped,
+            self.new,
+        )
+        db.commit()
+        return held
+
+    def unchanged(self) -> documents.Held:
+        """A form refused before its files were read (throttled, forbidden): as they were."""
+        return documents.Held(self._held(), [u.filename for u in self.new])
 
 
 def page_arg() -> int:
@@ -71,6 +133,9 @@ def page_context(page: readmodel.RequestPage) -> dict[str, Any]:
         "steps": page.steps,
         "step_data": page.step_data,
         "documents": page.documents,
+        "slots": documents.slot_states(
+            page.procedure.attachments if page.procedure else (), page.request.data, page.documents
+        ),
         "conversation": page.conversation,
     }
 
@@ -115,7 +180,7 @@ def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any
         attachments=proc.attachments,
         errors=errors,
         idempotency_key=key,
-        files_lost=kw.pop("files_lost", False),
+        held=kw.pop("held", documents.Held([], [])),
         companies=profile.companies(db.session(), current(), accepted_only=True),
         unavailable=kw.pop("unavailable", None),
     )
@@ -144,11 +209,13 @@ def new_request(procedure_id: str) -> Any:
     key = request.form.get("idempotency_key", "")
     key = key if _KEY.match(key) else uuid.uuid4().hex
     data = formrender.parse(schema, request.form)
+    files = FormFiles.read(f"start:{proc.id}", proc.attachments)
     slot = throttle.submission(current().id)
     if not slot.allowed:
         message = throttle.submission_refused_message(slot)
-        return _render_start(proc, schema, key, values=data, errors={"": message}, status=429)
-    uploads = uploads_from_request()
+        return _render_start(
+            proc, schema, key, values=data, errors={"": message}, held=files.unchanged(), status=429
+        )
     try:
         req, created = operations.start_request(
             session,
@@ -156,10 +223,11 @@ def new_request(procedure_id: str) -> Any:
             current(),
             proc.id,
             data,
-            uploads,
+            files.uploads(),
             idempotency_key=key,
             company=request.form.get("company") or None,
         )
+        files.accepted()
         db.commit()
     except Invalid as exc:
         session.rollback()
@@ -170,12 +238,20 @@ def new_request(procedure_id: str) -> Any:
             key,
             values=data,
             errors=formrender.field_errors(exc.errors),
-            files_lost=bool(uploads),
+            held=files.refused(),
             status=422,
         )
     except Forbidden as exc:  # e-mail not confirmed yet: the page says so, with a way to resend
         session.rollback()
-        return _render_start(proc, schema, key, values=data, errors={"": exc.message}, status=403)
+        return _render_start(
+            proc,
+            schema,
+            key,
+            values=data,
+            errors={"": exc.message},
+            held=files.unchanged(),
+            status=403,
+        )
     except IntegrityError as conflict:  # a double click registered it first under the same key
         req, created = operations.first_registered(session, current(), key, conflict), False
     if created:
@@ -215,7 +291,7 @@ def _render_detail(request_id: int, *, errors: dict[str, str] | None = None, **k
         reply_fields=formrender.fields(waiting.form, kw.get("values"), errors) if waiting else [],
         reply_specs=waiting.attachments if waiting else (),
         errors=errors or {},
-        files_lost=kw.get("files_lost", False),
+        held=kw.get("held") or documents.Held([], []),
         **page_context(page),
     )
     return html, kw.get("status", 200)
@@ -233,9 +309,10 @@ def reply(request_id: int) -> Any:
     session, circuit = db.session(), db.circuit()
     form = applicant.waiting_form(session, circuit, current(), request_id)
     data = formrender.parse(form[0], request.form) if form else {}
-    uploads = uploads_from_request()
+    files = FormFiles.read(f"reply:{request_id}", form[1] if form else ())
     try:
-        applicant.reply(session, circuit, current(), request_id, data, uploads)
+        applicant.reply(session, circuit, current(), request_id, data, files.uploads())
+        files.accepted()
         db.commit()
     except Invalid as exc:
         session.rollback()
@@ -243,7 +320,7 @@ def reply(request_id: int) -> Any:
             request_id,
             errors=formrender.field_errors(exc.errors),
             values=data,
-            files_lost=bool(uploads),
+            held=files.refused(),
             status=422,
         )
     except Conflict as exc:

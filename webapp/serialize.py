@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import url_for
 
-from engine.cases import officials
+from engine.cases import documents, officials
 from engine.cases.readmodel import Exchange, RequestPage
 from engine.models import Document, Request, TaskRecord
 from engine.platform.timeutil import iso
@@ -51,6 +51,8 @@ def document(doc: Document) -> dict[str, Any]:
         "mime": doc.mime,
         "size": doc.size,
         "sha256": doc.sha256,
+        "slot": doc.field,
+        "slot_title": documents.slot_title(doc),
         "url": url_for("api.citizens.get_document", document_id=doc.id),
     }
 

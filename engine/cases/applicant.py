@@ -128,7 +128,14 @@ def reply(
     clean = dict(data)
     request = operations.complete_row(session, circuit, row, clean, user)
     docs = documents.attach(
-        session, circuit.settings.documents_dir, request.id, "reply", uploads, mimes, user.id
+        session,
+        circuit.settings.documents_dir,
+        request.id,
+        "reply",
+        uploads,
+        mimes,
+        user.id,
+        specs,
     )
     session.flush()
     audit.record(

@@ -164,7 +164,13 @@ def _register(
     """Number a checked document, start its procedure or join it, and keep its scans."""
     form, proc, linked, earlier = checked.form, checked.proc, checked.linked, checked.earlier
     files = [
-        chain.describe(documents.safe_filename(u.filename), m, u.content)
+        chain.describe(
+            documents.safe_filename(u.filename),
+            m,
+            u.content,
+            "scan",
+            documents.slot_title_of("scan"),
+        )
         for u, m in zip(checked.uploads, checked.mimes, strict=True)
     ]
     intake = chain.Intake(

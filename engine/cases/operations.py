@@ -189,8 +189,12 @@ def start_request(
     state = definitions.dump_workflow(workflow)
 
     if not intake.documents:
+        titles = documents.slot_titles(proc.attachments)
         intake.documents = [
-            chain.describe(u.filename, m, u.content) for u, m in zip(uploads, mimes, strict=True)
+            chain.describe(
+                documents.safe_filename(u.filename, m), m, u.content, u.field, titles.get(u.field)
+            )
+            for u, m in zip(uploads, mimes, strict=True)
         ]
     entry = chain.register(
         session,
@@ -236,6 +240,7 @@ def start_request(
         uploads,
         mimes,
         actor_id,
+        proc.attachments,
     )
     audit.record(
         session,

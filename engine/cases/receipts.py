@@ -8,7 +8,7 @@ from datetime import date, datetime
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
-from engine.cases import queries
+from engine.cases import documents, queries
 from engine.circuit import Circuit
 from engine.models import Document, Request, User
 from engine.platform.errors import NotFound
@@ -74,8 +74,14 @@ class _Sheet(FPDF):
         return bytes(self.output())
 
 
-def _attachments(docs: Iterable[Document]) -> list[Document]:
-    return [d for d in docs if d.kind == "attachment"]
+def by_slot(docs: Iterable[Document]) -> list[tuple[str, list[Document]]]:
+    """Group the files the petitioner (or the registry's scanner) sent, completions included,
+    under their slot titles, in the order the slots were first filled."""
+    groups: dict[str, list[Document]] = {}
+    for doc in docs:
+        if doc.kind in ("attachment", "reply", "scan"):
+            groups.setdefault(documents.slot_title(doc), []).append(doc)
+    return list(groups.items())
 
 
 def _common(sheet: _Sheet, circuit: Circuit, req: Request) -> None:
@@ -98,14 +104,17 @@ def receipt_pdf(
     sheet = _Sheet(issuer, f"Dovadă de înregistrare a cererii {label}")
     _common(sheet, circuit, req)
     sheet.row("Termen legal de răspuns", f"{req.due_date:%d.%m.%Y}")
-    files = _attachments(queries.request_documents(session, req.id))
+    groups = by_slot(queries.request_documents(session, req.id))
     sheet.heading("Documente atașate")
-    if not files:
+    if not groups:
         sheet.paragraph("Cererea nu are documente atașate.")
-    for doc in files:
+    for title, files in groups:
         sheet.set_font(FONT_FAMILY, "B", 10)
-        sheet.multi_cell(0, 6, f"{doc.name} ({_size(doc.size)})", new_x="LMARGIN", new_y="NEXT")
-        sheet.paragraph(f"SHA-256: {doc.sha256}", size=8)
+        sheet.multi_cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+        for doc in files:
+            later = f", completare din {_local(doc.created_at)}" if doc.kind == "reply" else ""
+            sheet.paragraph(f"{doc.name} ({_size(doc.size)}{later})")
+            sheet.paragraph(f"SHA-256: {doc.sha256}", size=8)
     note = (
         "Documentul confirmă înregistrarea cererii în registrul general al instituției. "
         "Amprenta SHA-256 a fiecărui fișier permite verificarea faptului că documentul "

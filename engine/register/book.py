@@ -45,6 +45,7 @@ COLUMNS = [
     "Nr. conexat",
     "Indicativ dosar",
     "Amprentă (SHA-256)",
+    "Documente",
 ]
 
 
@@ -91,6 +92,15 @@ class RegisterRow:
             return self.entry.recipient or ""
         return self.answer.recipient or "" if self.answer else ""
 
+    @property
+    def files(self) -> str:
+        """Say the files registered with the entry, each after the slot it was sent for."""
+        return "; ".join(
+            f"{d['slot_title']}: {d.get('name', '')}" if d.get("slot_title") else d.get("name", "")
+            for d in self.entry.documents or []
+            if isinstance(d, dict)
+        )
+
     def cells(self, department_names: dict[str, str]) -> list[str]:
         """Return the row's cells in the order of COLUMNS."""
         e = self.entry
@@ -111,6 +121,7 @@ class RegisterRow:
             self.linked_display,
             e.file_code or "",
             e.entry_hash,
+            self.files,
         ]
 
 

@@ -80,14 +80,20 @@ def fold(value: str | None) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def describe(name: str, mime: str, content: bytes) -> dict[str, Any]:
-    """Describe a registered file as the register (and its hash chain) keeps it."""
-    return {
+def describe(
+    name: str, mime: str, content: bytes, slot: str | None = None, slot_title: str | None = None
+) -> dict[str, Any]:
+    """Describe a registered file as the register (and its hash chain) keeps it, with the
+    slot it was sent for when there is one."""
+    out: dict[str, Any] = {
         "name": name,
         "mime": mime,
         "size": len(content),
         "sha256": hashlib.sha256(content).hexdigest(),
     }
+    if slot:
+        out |= {"slot": slot, "slot_title": slot_title or slot}
+    return out
 
 
 def lock_register(session: Session) -> None:

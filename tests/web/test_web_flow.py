@@ -169,7 +169,7 @@ def test_form_errors_in_romanian_and_nothing_registered(browser_for: Any, pages:
     )
     text = pages.html(response, 422)
     assert "nu este de un tip acceptat (PDF, JPEG, PNG)" in text
-    assert "selectați-le din nou" in text and 'value="Iluminat public"' in text
+    assert "alegeți din nou fișierul fals.pdf" in text and 'value="Iluminat public"' in text
     listing = pages.get(citizen, "/cereri")
     assert "Nu aveți încă nicio cerere" in listing and "(0)" in listing
     pages.check_all()
