@@ -113,7 +113,7 @@ def term_text(days: int, kind: DeadlineKind) -> str:
             f"Răspunsul vine în cel mult {count} de la înregistrarea cererii "
             "(nu se socotesc sâmbetele, duminicile și sărbătorile legale)."
         )
-    count = wording.count(days, "zi", "zile")
+    count = wording.count(days, "zi calendaristică", "zile calendaristice")
     return (
         f"Răspunsul vine în cel mult {count} de la înregistrarea cererii, socotite din ziua "
         "următoare; dacă ultima zi nu este lucrătoare, termenul se încheie în prima zi "

@@ -12,29 +12,16 @@ import pytest
 from sqlalchemy import update
 
 from engine.models import Request, User
-from engine.platform.config import CityHall, PROJECT_ROOT
+from engine.platform.config import PROJECT_ROOT
 from tests.support.drive import JPEG
-from tests.support.security import app_with
+from tests.support.city_hall import configured_app
 from tests.support.seed import PEOPLE
 from tests.support.web import Browser, Pages
-
-CITY_HALL = CityHall(
-    address="Strada Tudor Vladimirescu nr. 21, Lupeni",
-    phone="0254 560 xxx",
-    email="registratura@primaria-test.ro",
-    hours="luni–joi 8:00–16:00, vineri 8:00–13:00",
-    dpo_email="dpo@primaria-test.ro",
-    cif="4374393",
-    iban="RO49TREZ3665006XXX000123",
-    bank="Trezoreria Petroșani",
-    payment_url="https://www.ghiseul.ro/ghiseul/public/taxe/test",
-)
-
 
 @pytest.fixture
 def visitor(circuit):
     """A browser that has not signed in, on a city hall with its contact and account set."""
-    return app_with(circuit, city_hall=CITY_HALL).test_client()
+    return configured_app(circuit).test_client()
 
 
 def text_of(response) -> str:
@@ -143,7 +130,7 @@ def test_an_unavailable_procedure_says_so_in_plain_words(visitor, no_archivist):
 
 
 def test_the_request_page_and_the_form_say_the_fee_and_how_to_pay(circuit, api_for):
-    app = app_with(circuit, city_hall=CITY_HALL)
+    app = configured_app(circuit)
     citizen = Browser(app.test_client())
     citizen.login(PEOPLE["citizen"][0])
     form = text_of(citizen.get("/proceduri/adeverinta_arhiva"))
