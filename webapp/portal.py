@@ -37,8 +37,8 @@ from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.workflow import catalog_search
 from engine.workflow.catalog import AUDIENCES, Catalog
 from webapp import db, formrender, inputs, throttle
-from webapp.extensions import login_manager
 from webapp.auth import current
+from webapp.extensions import login_manager
 from webapp.filters import DEFAULT_SITE_NAME, ro_date
 
 bp = Blueprint("portal", __name__)
@@ -127,7 +127,8 @@ def catalog() -> Any:
     if page > pages:
         abort(404)
     start = (page - 1) * CATALOG_PER_PAGE
-    filters = {k: v for k, v in {"q": words, "categorie": category, "pentru": audience}.items() if v}
+    chosen = {"q": words, "categorie": category, "pentru": audience}
+    filters = {name: value for name, value in chosen.items() if value}
     return render_template(
         "portal/catalog.html",
         procedures=found[start : start + CATALOG_PER_PAGE],

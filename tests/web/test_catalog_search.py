@@ -106,9 +106,7 @@ def test_words_are_found_whatever_their_case_and_diacritics(hundred):
     assert 'href="/proceduri?pagina=2&q=STARE+CIVILA"' in plain  # the next page keeps it
     accented = html.unescape(hundred.get("/proceduri?q=naștere").get_data(as_text=True))
     assert count_of(accented) == "16 din 100"
-    two_words = html.unescape(
-        hundred.get("/proceduri?q=arhiva+certificata").get_data(as_text=True)
-    )
+    two_words = html.unescape(hundred.get("/proceduri?q=arhiva+certificata").get_data(as_text=True))
     assert cards(two_words) == ["Adeverință sau copie certificată din arhivă"]
     assert 'value="arhiva certificata"' in two_words  # the search stays in the box
 

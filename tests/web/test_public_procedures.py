@@ -13,10 +13,11 @@ from sqlalchemy import update
 
 from engine.models import Request, User
 from engine.platform.config import PROJECT_ROOT
-from tests.support.drive import JPEG
 from tests.support.city_hall import configured_app
+from tests.support.drive import JPEG
 from tests.support.seed import PEOPLE
 from tests.support.web import Browser, Pages
+
 
 @pytest.fixture
 def visitor(circuit):
@@ -35,10 +36,8 @@ def test_a_visitor_reads_the_certificat_de_urbanism_page_without_signing_in(visi
     assert "regimul juridic, economic și tehnic al terenului" in page  # what it is for
     # The documents by slot: the required one, and those required only with some answers.
     assert "Plan de situație" in page and "Obligatoriu." in page
-    assert (
-        "Obligatoriu dacă la „Terenul este înscris în cartea funciară?” ați răspuns „Nu”." in page
-    )
-    assert "Obligatoriu dacă la „Terenul este înscris în cartea funciară?” ați răspuns „Da”." in page
+    question = "Obligatoriu dacă la „Terenul este înscris în cartea funciară?” ați răspuns"
+    assert f"{question} „Nu”." in page and f"{question} „Da”." in page
     # The fee: how it is computed, what for, when, and how to pay it.
     assert "taxa pentru eliberarea certificatului de urbanism" in page
     assert "până la 150 m² — 6 lei" in page

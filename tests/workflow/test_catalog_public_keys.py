@@ -116,7 +116,8 @@ def test_search_ignores_case_and_diacritics_and_ranks_titles_first():
     assert categories(procs) == ["Stare civilă", "Taxe", "Urbanism"]
     assert category_of("STARE CIVILA", procs) == "Stare civilă"
     assert category_of("altceva", procs) == ""
-    found = search(procs + [Procedure.from_dict(entry(id="x", title="Petiție despre taxe"))], "taxe")
+    petition = Procedure.from_dict(entry(id="x", title="Petiție despre taxe"))
+    found = search([*procs, petition], "taxe")
     assert found[0].title == "Petiție despre taxe"  # the word in the title comes first
 
 
