@@ -50,6 +50,7 @@ def generated_entries(folder: Path) -> None:
             "audience": audience,
             "fee": {"amount": 10 + i, "purpose": "taxa de test"},
         }
+        entry.pop("decided_by", None)  # the page names the diagram's departments instead
         (folder / f"generata_{i:03d}.json").write_text(
             json.dumps(entry, ensure_ascii=False), encoding="utf-8"
         )
@@ -151,3 +152,12 @@ def test_a_card_shows_the_term_the_fee_and_the_documents_not_the_legal_basis(cli
 def test_a_visitor_asked_to_sign_in_comes_back_to_the_form(client):
     page = client.get("/proceduri").get_data(as_text=True)
     assert 'href="/autentificare?next=/proceduri/petitie"' in page
+
+
+def test_a_generated_procedure_has_its_page_with_its_fee_and_its_departments(hundred):
+    page = html.unescape(hundred.get("/proceduri/generata_004/despre").get_data(as_text=True))
+    assert "<h1>Autorizație de transport în regim de taxi — varianta 05</h1>" in page
+    assert "Transport și circulație · Pentru: persoane juridice" in page
+    assert "14 lei" in page and "taxa de test" in page
+    decides = page[page.index('<h2 id="decide">') :]
+    assert "Registratură și Relații cu Publicul" in decides[: decides.index("</p>")]

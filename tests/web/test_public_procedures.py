@@ -74,6 +74,10 @@ def test_a_free_procedure_says_so_and_the_archive_states_its_council_fee(visitor
     assert "taxa specială pentru cercetarea arhivei" in archive
     assert "Hotărârea consiliului local privind taxele speciale" in archive
     assert "beneficiar" in archive and "cod fiscal" in archive and "4374393" in archive
+    public_info = text_of(visitor.get("/proceduri/informatii_publice/despre"))
+    fee = public_info[public_info.index('<h2 id="taxa">') : public_info.index('<h2 id="termen">')]
+    assert "Gratuit" in fee and "dacă cereți copii pe hârtie, plătiți costul copierii" in fee
+    assert "Legea nr. 544/2001, art. 9 alin. (1)" in fee
 
 
 def test_a_working_days_term_is_said_as_such(visitor):
