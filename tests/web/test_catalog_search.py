@@ -161,3 +161,11 @@ def test_a_generated_procedure_has_its_page_with_its_fee_and_its_departments(hun
     assert "14 lei" in page and "taxa de test" in page
     decides = page[page.index('<h2 id="decide">') :]
     assert "Registratură și Relații cu Publicul" in decides[: decides.index("</p>")]
+
+
+def test_the_home_page_searches_the_catalog(client):
+    page = client.get("/").get_data(as_text=True)
+    form = page[page.index('role="search"') - 80 : page.index("</form>")]
+    assert 'method="get" action="/proceduri"' in form and 'name="q"' in form
+    found = html.unescape(client.get("/proceduri?q=certificat de urbanism").get_data(as_text=True))
+    assert cards(found) == ["Certificat de urbanism"]
