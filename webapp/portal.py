@@ -23,18 +23,29 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from engine.cases import applicant, documents, operations, queries, readmodel, receipts
+from engine.cases import (
+    applicant,
+    documents,
+    operations,
+    procedure_page,
+    queries,
+    readmodel,
+    receipts,
+)
 from engine.models import PendingUpload, Request
 from engine.people import organisation, profile
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.workflow.catalog import AttachmentSpec, Catalog
+from engine.workflow import catalog_search
+from engine.workflow.catalog import AUDIENCES, AttachmentSpec, Catalog
 from webapp import db, formrender, inputs, throttle
 from webapp.auth import current
+from webapp.extensions import login_manager
 from webapp.filters import DEFAULT_SITE_NAME, ro_date
 
 bp = Blueprint("portal", __name__)
 
 PER_PAGE = 20
+CATALOG_PER_PAGE = 10  # cards on one page of the catalog: a phone's few screens
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -137,7 +148,15 @@ def page_context(page: readmodel.RequestPage) -> dict[str, Any]:
             page.procedure.attachments if page.procedure else (), page.request.data, page.documents
         ),
         "conversation": page.conversation,
+        "payment": payment_of(page.procedure),
     }
+
+
+def payment_of(proc: Any) -> procedure_page.Payment | None:
+    """Return where to pay a procedure's fee, None when it has nothing to pay."""
+    settings = db.circuit().settings
+    fee = proc.fee if proc is not None else None
+    return procedure_page.payment_for(fee, settings.city_hall, settings.city_hall_name)
 
 
 def _catalog() -> Catalog:
@@ -163,9 +182,55 @@ def _unavailable() -> dict[str, str]:
 
 @bp.route("/proceduri")
 def catalog() -> Any:
+    everything = _catalog().all()
+    words = request.args.get("q", "").strip()[: catalog_search.MAX_QUERY]
+    category = catalog_search.category_of(request.args.get("categorie", ""), everything)
+    audience = request.args.get("pentru", "")
+    audience = audience if audience in AUDIENCES else ""
+    found = catalog_search.search(everything, words, category, audience)
+    page, pages = page_arg(), page_count(len(found), CATALOG_PER_PAGE)
+    if page > pages:
+        abort(404)
+    start = (page - 1) * CATALOG_PER_PAGE
+    chosen = {"q": words, "categorie": category, "pentru": audience}
+    filters = {name: value for name, value in chosen.items() if value}
     return render_template(
-        "portal/catalog.html", procedures=_catalog().all(), unavailable=_unavailable()
+        "portal/catalog.html",
+        procedures=found[start : start + CATALOG_PER_PAGE],
+        total=len(found),
+        catalog_size=len(everything),
+        categories=catalog_search.categories(everything),
+        audiences=AUDIENCES,
+        filters=filters,
+        page=page,
+        pages=pages,
+        unavailable=_unavailable(),
     )
+
+
+@bp.route("/proceduri/<procedure_id>/despre")
+def procedure(procedure_id: str) -> Any:
+    """Show what a procedure is for, the documents, the fee and the term, to anyone."""
+    page = procedure_page.public_page(db.session(), db.circuit(), procedure_id)
+    if page is None:
+        abort(404)
+    return render_template("portal/procedure.html", page=page, proc=page.procedure)
+
+
+@bp.route("/confidentialitate")
+def privacy() -> Any:
+    """Say what personal data Circuit keeps, why, how long, and whom to ask (GDPR art. 13)."""
+    return render_template(
+        "portal/privacy.html",
+        procedures=_catalog().all(),
+        session_hours=db.circuit().settings.session_ttl_hours,
+    )
+
+
+@bp.app_context_processor
+def _city_hall() -> dict[str, Any]:
+    """Give every page the city hall's contact details (the footer shows them)."""
+    return {"city_hall": db.circuit().settings.city_hall}
 
 
 def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any:
@@ -183,13 +248,17 @@ def _render_start(proc: Any, schema: dict[str, Any], key: str, **kw: Any) -> Any
         held=kw.pop("held", documents.Held([], [])),
         companies=profile.companies(db.session(), current(), accepted_only=True),
         unavailable=kw.pop("unavailable", None),
+        payment=payment_of(proc),
     )
     return html, status
 
 
 @bp.route("/proceduri/<procedure_id>", methods=["GET", "POST"])
-@login_required
 def new_request(procedure_id: str) -> Any:
+    if not current_user.is_authenticated:  # a visitor reads the procedure before signing in
+        if request.method == "GET":
+            return redirect(url_for("portal.procedure", procedure_id=procedure_id))
+        return login_manager.unauthorized()
     session, circuit = db.session(), db.circuit()
     catalog = _catalog()
     proc = catalog.get(procedure_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,21 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # (pyproject.toml maps them there).
 _INSTALLED = PROJECT_ROOT / "engine" / "shipped"
 SHIPPED_ROOT = _INSTALLED if _INSTALLED.is_dir() else PROJECT_ROOT
+
+
+@dataclass(frozen=True)
+class CityHall:
+    """How citizens reach the city hall and pay it; empty parts are left out of the pages."""
+
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    hours: str = ""  # opening hours, as the city hall writes them
+    dpo_email: str = ""  # the data protection officer (GDPR art. 37–39)
+    cif: str = ""  # the city hall's fiscal code, which a bank transfer names
+    iban: str = ""  # the local budget's account fees are paid into, unless a fee names its own
+    bank: str = ""  # where that account is: „Trezoreria Petroșani”
+    payment_url: str = ""  # the city hall's page on ghiseul.ro
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,8 @@ class Settings:
     submission_limit: str = "10 per hour"  # requests submitted per account
     # The register's chain key (engine.register_key); keep it out of the database's backups.
     register_key_file: Path | None = None  # default: register.key in the data directory
+    # The city hall as citizens reach it: the pages' footer, the privacy notice, how to pay.
+    city_hall: CityHall = field(default_factory=CityHall)
 
     @property
     def documents_dir(self) -> Path:
@@ -108,6 +126,29 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         register_key_file=Path(env["CIRCUIT_REGISTER_KEY_FILE"]).resolve()
         if env.get("CIRCUIT_REGISTER_KEY_FILE")
         else None,
+        city_hall=city_hall_from(env),
+    )
+
+
+def city_hall_from(env: Mapping[str, str]) -> CityHall:
+    """Read the city hall's contact and payment details (CIRCUIT_CITY_HALL_*, CIRCUIT_DPO_EMAIL,
+    CIRCUIT_PAYMENT_*), refusing at start-up an IBAN or a payment link that cannot be right."""
+    iban = (env.get("CIRCUIT_PAYMENT_IBAN") or "").replace(" ", "").upper()
+    if iban and not re.fullmatch(r"RO[0-9]{2}[A-Z]{4}[0-9A-Z]{16}", iban):
+        raise ValueError(f"CIRCUIT_PAYMENT_IBAN: not a Romanian IBAN: {iban!r}")
+    url = env.get("CIRCUIT_PAYMENT_URL") or ""
+    if url and not url.startswith("https://"):
+        raise ValueError(f"CIRCUIT_PAYMENT_URL: not an https:// link: {url!r}")
+    return CityHall(
+        address=env.get("CIRCUIT_CITY_HALL_ADDRESS", ""),
+        phone=env.get("CIRCUIT_CITY_HALL_PHONE", ""),
+        email=env.get("CIRCUIT_CITY_HALL_EMAIL", ""),
+        hours=env.get("CIRCUIT_CITY_HALL_HOURS", ""),
+        dpo_email=env.get("CIRCUIT_DPO_EMAIL", ""),
+        cif=env.get("CIRCUIT_CITY_HALL_CIF", ""),
+        iban=iban,
+        bank=env.get("CIRCUIT_PAYMENT_BANK", ""),
+        payment_url=url,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,51 @@ def form_attachments(schema: dict[str, Any]) -> tuple[AttachmentSpec, ...]:
     return _attachments(schema.get("x-attachments", []))
 
 
+# Who a procedure is for (the catalog's `audience`), as the catalog's filter names them.
+AUDIENCES = {"persoane_fizice": "Persoane fizice", "persoane_juridice": "Persoane juridice"}
+_IBAN = re.compile(r"^RO[0-9]{2}[A-Z]{4}[0-9A-Z]{16}$")
+
+
+@dataclass(frozen=True)
+class Fee:
+    """What a procedure costs: a fixed amount in lei (0: free) or how it is computed, what
+    the money is for, its legal basis, when to pay, and the budget account if not the usual."""
+
+    amount: float | None = None
+    amount_text: str = ""  # when the amount is computed: how, in words
+    purpose: str = ""
+    legal_basis: str = ""
+    when: str = ""
+    iban: str = ""  # the account of this fee's budget line; default: the city hall's
+
+    @property
+    def free(self) -> bool:
+        return self.amount == 0 and not self.amount_text
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Fee:
+        amount = raw.get("amount")
+        return cls(
+            amount=None if amount is None else float(amount),
+            amount_text=str(raw.get("amount_text", "")),
+            purpose=str(raw.get("purpose", "")),
+            legal_basis=str(raw.get("legal_basis", "")),
+            when=str(raw.get("when", "")),
+            iban=str(raw.get("iban", "")).replace(" ", "").upper(),
+        )
+
+    def as_api(self) -> dict[str, Any]:
+        return {
+            "free": self.free,
+            "amount": self.amount,
+            "currency": "RON",
+            "amount_text": self.amount_text or None,
+            "purpose": self.purpose or None,
+            "legal_basis": self.legal_basis or None,
+            "when": self.when or None,
+        }
+
+
 @dataclass(frozen=True)
 class Procedure:
     """A procedure citizens can start: title, legal basis, deadline rule, diagram, forms."""
@@ -93,6 +139,11 @@ class Procedure:
     represented: dict[str, str] = field(default_factory=dict)
     withdrawable: bool = False  # the applicant may withdraw it while it is open
     variables: dict[str, Any] = field(default_factory=dict)  # data every instance starts with
+    # What citizens read in the catalog and on the procedure's public page.
+    category: str = ""  # the domain, as the city hall names it: „Urbanism și construcții”
+    audience: tuple[str, ...] = tuple(AUDIENCES)  # codes of AUDIENCES
+    fee: Fee | None = None  # None: the catalog says nothing about a fee
+    decided_by: str = ""  # who decides, in words: „Primarul, la propunerea arhitectului-șef”
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Procedure:
@@ -119,6 +170,10 @@ class Procedure:
             represented={str(k): str(v) for k, v in dict(raw.get("represented", {})).items()},
             withdrawable=bool(raw.get("withdrawable", False)),
             variables=dict(raw.get("variables", {})),
+            category=str(raw.get("category", "")),
+            audience=tuple(raw.get("audience") or AUDIENCES),
+            fee=Fee.from_dict(raw["fee"]) if raw.get("fee") is not None else None,
+            decided_by=str(raw.get("decided_by", "")),
         )
 
 
@@ -147,6 +202,9 @@ def read_entry(path: Path) -> dict[str, Any]:
     if missing:
         keys = ", ".join(f"„{k}”" for k in missing)
         raise DeploymentError(f"Intrarea din catalog „{name}” nu are cheile obligatorii {keys}.")
+    problem = public_keys_problem(raw)
+    if problem:
+        raise DeploymentError(f"Intrarea din catalog „{name}”: {problem}")
     try:
         Procedure.from_dict(raw)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
@@ -162,6 +220,40 @@ def read_entry(path: Path) -> dict[str, Any]:
             f"între 1 și {MAX_INSTANCES}."
         )
     return raw
+
+
+def public_keys_problem(raw: dict[str, Any]) -> str | None:
+    """Check the keys citizens read (category, audience, fee, decided_by); say what is wrong."""
+    for key in ("category", "decided_by"):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            return f"„{key}” trebuie să fie un text."
+    if len(str(raw.get("category", ""))) > 80:
+        return "„category” are cel mult 80 de caractere."
+    audience = raw.get("audience")
+    if audience is not None and (
+        not isinstance(audience, list) or not audience or not set(audience) <= set(AUDIENCES)
+    ):
+        codes = " și ".join(f"„{code}”" for code in AUDIENCES)
+        return f"„audience” trebuie să fie o listă cu {codes}."
+    fee = raw.get("fee")
+    if fee is None:
+        return None
+    if not isinstance(fee, dict):
+        return "„fee” trebuie să fie un obiect („amount” sau „amount_text”, „purpose”)."
+    amount, text = fee.get("amount"), fee.get("amount_text")
+    if amount is not None and (
+        isinstance(amount, bool) or not isinstance(amount, int | float) or amount < 0
+    ):
+        return "„fee.amount” trebuie să fie o sumă în lei, cel puțin 0."
+    if amount is None and not (isinstance(text, str) and text.strip()):
+        return "„fee” are nevoie de „amount” (suma în lei, 0 dacă e gratuit) sau de „amount_text”."
+    if (amount or text) and not str(fee.get("purpose", "")).strip():
+        return "„fee.purpose” spune pentru ce se plătește taxa."
+    iban = str(fee.get("iban", "")).replace(" ", "").upper()
+    if iban and not _IBAN.match(iban):
+        return f"„fee.iban” nu este un IBAN românesc ({fee.get('iban')})."
+    return None
 
 
 def read_entries(directory: Path) -> list[tuple[str, dict[str, Any]]]:

@@ -13,10 +13,12 @@ import yaml
 from flask import Blueprint, Response, request
 from sqlalchemy.orm import Session
 
-from engine.cases import operations, queries
+from engine.cases import operations, procedure_page, queries
 from engine.deadlines.legal_calendar import DeadlineKind
 from engine.people import organisation
-from engine.platform.errors import BadRequest
+from engine.platform.errors import BadRequest, NotFound
+from engine.workflow import catalog_search
+from engine.workflow.catalog import AUDIENCES
 from webapp import db
 
 bp = Blueprint("public", __name__)
@@ -41,23 +43,53 @@ def procedures() -> Any:
     circuit, session = db.circuit(), db.session()
     catalog = circuit.procedures(session)
     unstaffed = organisation.unstaffed_by_procedure(session, circuit)
+    audience = request.args.get("audience", "")
+    if audience and audience not in AUDIENCES:
+        raise BadRequest(f"Parametrul audience trebuie să fie unul dintre: {', '.join(AUDIENCES)}.")
+    everything = catalog.all()
+    category = request.args.get("category", "")
+    found = catalog_search.search(
+        everything,
+        request.args.get("q", ""),
+        catalog_search.category_of(category, everything) or category,
+        audience,
+    )
+    settings = circuit.settings
     return {
         "procedures": [
             {
                 "id": proc.id,
                 "title": proc.title,
                 "description": proc.description,
+                "category": proc.category or None,
+                "audience": list(proc.audience),
                 "legal_basis": proc.legal_basis,
                 "deadline": {"days": proc.deadline_days, "kind": proc.deadline_kind.value},
+                "decided_by": proc.decided_by or None,
+                "fee": procedure_page.fee_api(
+                    proc.fee,
+                    procedure_page.payment_for(
+                        proc.fee, settings.city_hall, settings.city_hall_name
+                    ),
+                ),
                 "start_form": operations.form_schema(
                     session, circuit, proc.start_form, catalog.version_of(proc.id)
                 ),
                 "attachments": [a.as_api() for a in proc.attachments],
                 **_availability(session, unstaffed.get(proc.id)),
             }
-            for proc in catalog.all()
-        ]
+            for proc in found
+        ],
+        "categories": catalog_search.categories(everything),
     }
+
+
+@bp.get("/procedures/<procedure_id>")
+def procedure(procedure_id: str) -> Any:
+    page = procedure_page.public_page(db.session(), db.circuit(), procedure_id)
+    if page is None:
+        raise NotFound("Procedura nu există în catalog.")
+    return page.as_api()
 
 
 def _availability(session: Session, empty: list[str] | None) -> dict[str, Any]:
