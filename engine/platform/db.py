@@ -130,7 +130,7 @@ class Database:
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
             # JIT compiling takes 100+ ms for a list query that runs in 10 ms: not for OLTP.
-            kwargs["connect_args"] = {"options": "-c jit=off"}
+            kwargs["connect_args"] = {"options": "-c jit=off", "connect_timeout": 5}
         self.engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
