@@ -51,6 +51,9 @@ def _in_thread(work: Callable[[], None]) -> tuple[threading.Thread, list[BaseExc
 
 def test_two_slow_reads_overlap(circuit):
     db = circuit.db
+    if db.is_sqlite:  # a file in WAL mode, where readers do not wait for the writer
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     _reset(db, 7)
     first_reading, second_done = threading.Event(), threading.Event()
     seen: list[int] = []
