@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from engine import audit
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from engine.circuit import Circuit
 
 PER_PAGE = 25
+TAKEN = "Există deja un cont cu această adresă de e-mail."
 STATUSES = ("active", "inactive", "all")
 RELEASED = "Contul funcționarului a fost dezactivat; sarcina s-a întors în lista compartimentului."
 
@@ -136,7 +138,7 @@ def add_official(
     if problem:
         errors["email"] = problem
     elif session.scalar(select(User.id).where(User.email == normalized)) is not None:
-        errors["email"] = "Există deja un cont cu această adresă de e-mail."
+        errors["email"] = TAKEN
     if problem := _department_problem(session, depts, is_admin):
         errors["departments"] = problem
     if errors:
@@ -152,8 +154,12 @@ def add_official(
             is_admin=is_admin,
             actor_id=actor.id,
         )
-    except BadRequest as exc:  # a race with another administrator adding the same address
-        raise Invalid(rules.as_invalid(exc.extra.get("errors") or {"email": exc.message})) from None
+    except IntegrityError:  # another administrator added the same address a moment ago
+        raise Invalid(rules.as_invalid({"email": TAKEN})) from None
+    except BadRequest as exc:  # a department closed a moment ago
+        raise Invalid(
+            rules.as_invalid(exc.extra.get("errors") or {"departments": exc.message})
+        ) from None
     account_mail.ask(session, account_mail.WELCOME, user.id)
     return user
 
