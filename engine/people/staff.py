@@ -181,19 +181,30 @@ def rename(session: Session, actor: User, user_id: Any, name: str) -> User:
 
 @dataclass(frozen=True)
 class Emptied:
-    """A department someone's change would leave with nobody, and what waits on it."""
+    """A department someone's change would leave with nobody (or with no head, when tasks
+    reserved for heads wait there), and what waits on it."""
 
     code: str
     name: str
     open_tasks: int
     procedures: list[str]
+    head_tasks: int = 0  # only for a department left without a head
 
     def sentence(self) -> str:
         """Say, in Romanian, what follows for citizens and for the work already there."""
+        if self.head_tasks:
+            waiting = count(
+                self.head_tasks, "sarcină rezervată șefilor", "sarcini rezervate șefilor"
+            )
+            return (
+                f"Compartimentul „{self.name}” rămâne fără șef: {waiting} "
+                f"{'va' if self.head_tasks == 1 else 'vor'} aștepta până când numiți alt șef."
+            )
         parts = [f"Compartimentul „{self.name}” rămâne fără personal"]
         if self.open_tasks:
             waiting = count(self.open_tasks, "sarcină deschisă", "sarcini deschise")
-            parts.append(f"{waiting} vor aștepta acolo până când adăugați pe cineva")
+            verb = "va" if self.open_tasks == 1 else "vor"
+            parts.append(f"{waiting} {verb} aștepta acolo până când adăugați pe cineva")
         if self.procedures:
             listed = ", ".join(f"„{p}”" for p in self.procedures)
             parts.append(
@@ -203,30 +214,63 @@ class Emptied:
         return "; ".join(parts) + "."
 
 
-def emptied(session: Session, circuit: Circuit, user: User, keeps: Iterable[str]) -> list[Emptied]:
-    """Return the departments that would have nobody if this user kept only `keeps`, among
-    those that a procedure needs or that have open tasks."""
-    left = set(user.departments) - set(keeps)
-    if not user.active or not left:
+def _others(session: Session, user: User, code: str, *, heads: bool = False) -> int:
+    """Count the other active people of a department (its other heads with `heads`)."""
+    query = (
+        select(func.count())
+        .select_from(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.department_code == code,
+            Membership.user_id != user.id,
+            User.active.is_(True),
+        )
+    )
+    if heads:
+        query = query.where(Membership.is_head.is_(True))
+    return int(session.scalar(query) or 0)
+
+
+def _head_tasks(session: Session, code: str) -> int:
+    query = select(func.count()).select_from(TaskRecord)
+    return int(
+        session.scalar(
+            query.where(
+                TaskRecord.department == code,
+                TaskRecord.state == TaskState.READY,
+                TaskRecord.role == "head",
+            )
+        )
+        or 0
+    )
+
+
+def emptied(
+    session: Session,
+    circuit: Circuit,
+    user: User,
+    keeps: Iterable[str],
+    keeps_heads: Iterable[str] = (),
+) -> list[Emptied]:
+    """Return the departments that would have nobody if this user kept only `keeps` (heading
+    `keeps_heads`), among those a procedure needs or with open tasks; and those that would
+    have no head while tasks reserved for heads wait there."""
+    if not user.active:
         return []
+    kept, kept_heads = set(keeps), set(keeps_heads)
     tasks, needs = organisation.open_tasks(session), organisation.needed_by(session, circuit)
     names = organisation.department_names(session)
     out = []
-    for code in sorted(left):
-        others = session.scalar(
-            select(func.count())
-            .select_from(Membership)
-            .join(User, User.id == Membership.user_id)
-            .where(
-                Membership.department_code == code,
-                Membership.user_id != user.id,
-                User.active.is_(True),
-            )
-        )
-        if not others and (tasks.get(code) or needs.get(code)):
+    for code in sorted(set(user.departments) - kept):
+        if not _others(session, user, code) and (tasks.get(code) or needs.get(code)):
             out.append(
                 Emptied(code, names.get(code, code), tasks.get(code, 0), needs.get(code, []))
             )
+    emptied_codes = {e.code for e in out}
+    for code in sorted(set(user.head_of) - kept_heads - emptied_codes):
+        waiting = _head_tasks(session, code) if code in tasks else 0
+        if waiting and not _others(session, user, code, heads=True):
+            out.append(Emptied(code, names.get(code, code), tasks[code], [], waiting))
     return out
 
 
@@ -275,7 +319,7 @@ def set_roles(
         _keep_an_admin(
             session, actor, user, "Nu vă puteți retrage singur dreptul de administrator."
         )
-    _confirm(emptied(session, circuit, user, depts), acknowledged)
+    _confirm(emptied(session, circuit, user, depts, head_of), acknowledged)
     before = {"departments": user.departments, "heads": user.head_of, "admin": user.is_admin}
     for code, membership in current.items():
         if code not in depts:

@@ -366,3 +366,39 @@ def test_every_admin_form_needs_its_csrf_token(admin, app, circuit):
         assert bare.post(url, data=data).status_code == 400, url
     found = user(circuit, uid)
     assert found.name == "Cezar Csrf" and found.active and found.departments == ["taxe"]
+
+
+def test_taking_away_the_only_head_warns_of_the_tasks_reserved_for_heads(
+    admin, client, api_for, circuit, tmp_path
+):
+    department(circuit, "decizii", "Decizii")
+    folders = Folders(tmp_path / "designer", circuit)
+    folders.write_form("dec_start.json", text_form("Cerere", "text", required=("text",)))
+    folders.write_form("dec_lucru.json", text_form("Lucru", "nota"))
+    steps = [
+        Step("primire", "Primirea cererii", form="dec_lucru.json"),
+        Step("decizie", "Decizia șefului", lane="decizii", form="dec_lucru.json",
+             props={"role": "head"}),
+    ]  # fmt: skip
+    folders.write_diagram("dec.bpmn", diagram("dec", process("dec", steps)))
+    folders.entry("dec", "dec.bpmn", "dec_start.json", title="Decizie de test")
+    folders.deploy()
+    head = official(
+        circuit, "sef.decizii@primarie.ro", "Șerban Șef", ["decizii"], heads=["decizii"]
+    )
+    official(circuit, "decizii@primarie.ro", "Dora Decizii", ["decizii"])
+    rid = submit_procedure(client, api_for("citizen"), "dec", {"text": "o decizie"})
+    r = complete(client, api_for("registry"), task_of(client, api_for("registry"), rid)["id"], {})
+    assert r.status_code == 200, r.get_json()
+
+    url = f"/administrare/personal/{head}"
+    r = admin.submit(url, {"departments": "decizii"}, action=f"{url}/roluri")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert (
+        "Compartimentul „Decizii” rămâne fără șef: 1 sarcină rezervată șefilor va aștepta "
+        "până când numiți alt șef." in html
+    )
+    assert user(circuit, head).head_of == ["decizii"]
+    r = admin.submit(url, {"departments": "decizii", "acknowledged": "1"}, action=f"{url}/roluri")
+    assert r.status_code == 302 and user(circuit, head).head_of == []
