@@ -86,6 +86,8 @@ class Department(Base):
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # A department closed by an administrator: kept for history, offered to no one.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class User(Base):
