@@ -117,6 +117,7 @@ def _real_ids(client: Any, citizen_token: str, registry_token: str) -> dict[str,
         "/documents/": detail["documents"][0]["id"],
         "/tasks/": tasks[0]["id"],
         "/companies/": 1,  # no claim is made here: an id that does not exist
+        "/registry/dispatches/": rid,  # answered in the portal: nothing for the registry to send
     }
 
 
