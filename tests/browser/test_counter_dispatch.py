@@ -88,9 +88,7 @@ def _columns_fit(page: Any) -> dict[str, Any]:
     )
 
 
-def test_registry_registers_at_the_counter_and_posts_the_answer(
-    page_at: Any, circuit: Any
-) -> None:
+def test_registry_registers_at_the_counter_and_posts_the_answer(page_at: Any, circuit: Any) -> None:
     c = page_at("registry", DESKTOP)
     page = c.page
     log_in(c, "registry")

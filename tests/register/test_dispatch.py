@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 import re
 import socket
-from email.header import decode_header, make_header
 from datetime import timedelta
+from email.header import decode_header, make_header
 from typing import Any
 
 import pytest
@@ -138,7 +138,7 @@ def test_posted_answer_waits_in_the_register_until_the_registry_sends_it(client,
 
 
 @pytest.mark.parametrize(
-    ("body", "field", "words"),
+    ("sent", "field", "words"),
     [
         ({"channel": "post"}, "/reference", "numărul trimiterii poștale"),
         ({"channel": "post", "reference": "RR1RO", "sent_on": "+1"}, "/sent_on", "în viitor"),
@@ -148,13 +148,15 @@ def test_posted_answer_waits_in_the_register_until_the_registry_sends_it(client,
         ({"channel": "porumbel"}, "/channel", "Alegeți cum a fost expediat"),
     ],
 )
-def test_a_bad_dispatch_is_refused_and_changes_nothing(client, api_for, circuit, body, field, words):
+def test_a_bad_dispatch_is_refused_and_changes_nothing(
+    client, api_for, circuit, sent, field, words
+):
     registry = api_for("registry")
     rid = answer_counter_petition(client, api_for, circuit)
-    if body.get("sent_on") in ("+1", "-1"):  # tomorrow; the day before the answer
-        body = {**body, "sent_on": (local_today() + timedelta(days=int(body["sent_on"])))}
-        body["sent_on"] = body["sent_on"].isoformat()
-    r = client.post(f"{DISPATCHES}/{rid}", json=body, headers=registry)
+    if sent.get("sent_on") in ("+1", "-1"):  # tomorrow; the day before the answer
+        day = local_today() + timedelta(days=int(sent["sent_on"]))
+        sent = {**sent, "sent_on": day.isoformat()}
+    r = client.post(f"{DISPATCHES}/{rid}", json=sent, headers=registry)
     assert r.status_code == 422, r.get_json()
     errors = r.get_json()["errors"]
     assert any(e["field"] == field and words in e["message"] for e in errors), errors
