@@ -143,7 +143,7 @@ def _read(raw: Mapping[str, Any], request: Request, entry: RegistryEntry, today:
 
     channel = str(raw.get("channel") or "").strip()
     if channel not in CHANNELS:
-        refuse("channel", "Alegeți cum a fost expediat răspunsul: poștă, e-mail sau ridicat.")
+        refuse("channel", "Alegeți cum a plecat răspunsul: poștă, e-mail sau ridicat personal.")
     text = str(raw.get("sent_on") or "").strip()
     sent_on = today
     if text:

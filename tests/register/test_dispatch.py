@@ -145,7 +145,7 @@ def test_posted_answer_waits_in_the_register_until_the_registry_sends_it(client,
         ({"channel": "post", "reference": "RR1RO", "sent_on": "-1"}, "/sent_on", "înregistrat la"),
         ({"channel": "post", "reference": "RR1RO", "sent_on": "5.12"}, "/sent_on", "AAAA-LL-ZZ"),
         ({"channel": "email"}, "/channel", "nu a dat o adresă de e-mail"),
-        ({"channel": "porumbel"}, "/channel", "Alegeți cum a fost expediat"),
+        ({"channel": "porumbel"}, "/channel", "Alegeți cum a plecat răspunsul"),
     ],
 )
 def test_a_bad_dispatch_is_refused_and_changes_nothing(

@@ -1,5 +1,9 @@
 """dispatches: how an answer to someone without an account was sent (post, e-mail, in person)
 
+Answers registered before this revision get no row: nothing recorded that they were sent (an
+e-mail to someone without an account was never sent), so they wait in the registry's
+Expediere list, where the registry confirms how each one went.
+
 Revision ID: 0008_i13_counter
 Revises: 0007
 Create Date: 2026-12-05
