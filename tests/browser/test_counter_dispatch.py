@@ -12,11 +12,10 @@ from sqlalchemy import select
 
 from engine.models import User
 from engine.platform.timeutil import local_today
-from tests.browser.test_officials_flow import log_in
 from tests.support import engine as steps
 from tests.support.browser import DESKTOP, PHONE, Checked, pdf_text
 from tests.support.register import ANSWER
-from tests.support.seed import PEOPLE
+from tests.support.seed import PASSWORD, PEOPLE
 
 pytestmark = pytest.mark.slow  # drives a real Chromium
 
@@ -46,6 +45,16 @@ def page_at(chromium: Any, live_url: str) -> Iterator[Any]:
     yield make
     for context in contexts:
         context.close()
+
+
+def log_in(c: Checked, who: str) -> None:
+    """Log in on the web as one of the seeded officials."""
+    page = c.page
+    page.goto("/autentificare")
+    page.get_by_label("Adresa de e-mail").fill(PEOPLE[who][0])
+    page.get_by_label("Parola").fill(PASSWORD)
+    page.get_by_role("button", name="Intră în cont").click()
+    page.wait_for_load_state()
 
 
 def _downloaded_text(page: Any, click: Any) -> str:
