@@ -293,6 +293,23 @@ class Request(Base):
         return self.applicant.name if self.applicant else (self.issuer_name or "")
 
 
+class Dispatch(Base):
+    """How an answer reached someone without an account (expediere): the channel, the day,
+    the postal reference; one per outgoing register entry, written once."""
+
+    __tablename__ = "dispatches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("registry_entries.id"), unique=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # post, email, in_person
+    sent_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(64))  # the post's tracking number
+    email: Mapped[str | None] = mapped_column(String(254))  # where an e-mail went
+    dispatched_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Instance(Base):
     """The serialized SpiffWorkflow instance of a request (spec kept apart, by version)."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from engine import audit
-from engine.cases import documents, foureyes, officials, representation
+from engine.cases import dispatch, documents, foureyes, officials, representation
 from engine.circuit import Circuit
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.messages import notify
@@ -448,6 +448,7 @@ def _close(session: Session, request: Request, actor: User) -> None:
             file_code=request.registry_entry.file_code,
         )
         request.answer_entry_id = entry.id
+        dispatch.tell_registry(session, request, entry)
     conexare.close_joined(session, request, actor)
     audit.record(
         session,

@@ -307,6 +307,7 @@ SUBJECTS = {
     "withdrawn": "a fost retrasă",
     "forwarded": "a fost transmisă autorității competente",
     "reminder": "termen de urmărit",
+    "dispatch": "răspuns de expediat",
 }
 
 

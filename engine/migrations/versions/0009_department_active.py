@@ -1,15 +1,15 @@
 """departments can be deactivated (kept for the register's history, offered to nobody)
 
-Revision ID: 0008_i13_admin
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-05
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_i13_admin"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
