@@ -333,6 +333,8 @@ ACTIONS = {
     "task_redirected": "Sarcină redirecționată",
     "request_forwarded": "Transmisă autorității competente",
     "task_completed": "Sarcină finalizată",
+    "step_late": "Pas finalizat după termenul legal",
+    "answer_signed": "Răspuns semnat",
     "status_changed": "Stare schimbată",
     "request_closed": "Cerere închisă",
 }

@@ -93,6 +93,10 @@ class Procedure:
     represented: dict[str, str] = field(default_factory=dict)
     withdrawable: bool = False  # the applicant may withdraw it while it is open
     variables: dict[str, Any] = field(default_factory=dict)  # data every instance starts with
+    # The term a citizen has to answer a completion request (`completion`: days and kind);
+    # instances start with it as `completare` = {"zile": days, "tip": kind}.
+    completion_days: int | None = None
+    completion_kind: DeadlineKind = DeadlineKind.WORKING
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Procedure:
@@ -119,7 +123,30 @@ class Procedure:
             represented={str(k): str(v) for k, v in dict(raw.get("represented", {})).items()},
             withdrawable=bool(raw.get("withdrawable", False)),
             variables=dict(raw.get("variables", {})),
+            **_completion(raw.get("completion")),
         )
+
+    def completion_data(self) -> dict[str, Any]:
+        """Return what instances start with of the completion term (empty without one)."""
+        if self.completion_days is None:
+            return {}
+        return {"completare": {"zile": self.completion_days, "tip": self.completion_kind.value}}
+
+
+MAX_COMPLETION_DAYS = 365
+
+
+def _completion(raw: Any) -> dict[str, Any]:
+    """Read the catalog's `completion` term: {"days": 1..365, "kind": "working"|"calendar"}."""
+    if raw is None:
+        return {}
+    days = raw["days"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_COMPLETION_DAYS:
+        raise ValueError(f"completion.days trebuie să fie între 1 și {MAX_COMPLETION_DAYS}")
+    return {
+        "completion_days": days,
+        "completion_kind": DeadlineKind(raw.get("kind", "working")),
+    }
 
 
 MAX_INSTANCES = 10_000  # the most a catalog entry may allow in `max_instances`
