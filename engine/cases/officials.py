@@ -335,6 +335,7 @@ ACTIONS = {
     "task_completed": "Sarcină finalizată",
     "step_late": "Pas finalizat după termenul legal",
     "answer_signed": "Răspuns semnat",
+    "four_eyes_waived": "Principiul celor patru ochi nu s-a putut aplica",
     "status_changed": "Stare schimbată",
     "request_closed": "Cerere închisă",
 }
