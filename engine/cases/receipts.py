@@ -129,7 +129,7 @@ def signatures(session: Session, request_id: int) -> list[tuple[str, str]]:
     for event, name in rows:
         latest.pop(str(event.detail.get("step")), None)  # re-signed: keep the order of the last
         latest[str(event.detail.get("step"))] = (event, name)
-    names = dict(session.execute(select(Department.code, Department.name)).tuples().all())
+    names = {code: name for code, name in session.execute(select(Department.code, Department.name))}
     out = []
     for event, name in latest.values():
         role = str(event.detail.get("role") or "")
