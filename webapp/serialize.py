@@ -118,8 +118,6 @@ def request_page(page: RequestPage) -> dict[str, Any]:
         },
         withdrawable=page.withdrawable,
         closed_at=iso(req.closed_at),
-        late_steps=[
-            {"step": s.name, "reason": s.reason, "at": iso(s.at)} for s in page.late
-        ],
+        late_steps=[{"step": s.name, "reason": s.reason, "at": iso(s.at)} for s in page.late],
     )
     return body

@@ -106,7 +106,8 @@ def ensure_rules(
         )
     slot = (props.get("requiresDocument") or "").strip()
     if slot and not _has_document(session, row.request_id, slot, task):
-        spec = next((a for a in procedure.attachments if a.name == slot), None) if procedure else None
+        specs = procedure.attachments if procedure else ()
+        spec = next((a for a in specs if a.name == slot), None)
         title = spec.title if spec else slot
         errors.append(
             {

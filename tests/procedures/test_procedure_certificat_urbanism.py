@@ -211,8 +211,9 @@ def test_certificate_issued_after_missing_documents_and_both_signatures(sc, brow
     seen = sc.detail(rid)
     assert seen["status"] == "completed" and seen["waiting_for"] is None
     assert seen["answer"].startswith(f"Certificatul de urbanism pentru imobilul din {ADDRESS}")
-    assert tech in seen["answer"] and "Taxa de eliberare, 16,50 lei, a fost plătită." in (
-        seen["answer"]
+    assert (
+        tech in seen["answer"]
+        and "Taxa de eliberare, 16,50 lei, a fost plătită." in (seen["answer"])
     )
     assert [(s["name"], s["department"]) for s in seen["steps"]] == [
         (CHECK, "registratura"),

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from engine.models import Timer, TimerStatus
-from engine.platform.timeutil import BUCHAREST, as_aware, local_today, utcnow
+from engine.platform.timeutil import BUCHAREST, as_aware, local_today
 from tests.support.drive import (
     JPEG,
     PDF,

@@ -222,7 +222,7 @@ def test_identical_petition_is_joined_and_closes_with_the_first_answer(client, a
         ready_task_id(circuit, rid),
         {"decizie_sef": "aprobat"},
     )
-    req = complete(circuit, _uid(circuit, "primar"), ready_task_id(circuit, rid), SIGNED)
+    complete(circuit, _uid(circuit, "primar"), ready_task_id(circuit, rid), SIGNED)
     with circuit.db.session() as s:
         a, b = s.get(Request, rid), s.get(Request, joined_id)
         assert b.status.value == "completed" and b.answer == a.answer

@@ -141,7 +141,8 @@ def test_petition_from_submission_to_answer(browser_for: Any, circuit: Any, page
     detail = pages.get(citizen, detail_url)
     assert "Soluționată" in detail
     assert "Groapa va fi astupată pe 3 decembrie." in detail
-    for who in ("Maria Dumitrescu", "Andrei Stan", "Cristina Vlad", "Ion Popescu", "Constantin Barbu"):
+    people = ("Maria Dumitrescu", "Andrei Stan", "Cristina Vlad", "Ion Popescu", "Constantin Barbu")
+    for who in people:
         assert who in detail
     assert detail.count("Aprobare răspuns") == 2 and detail.count("Redactare răspuns") == 3
     listing = pages.get(citizen, "/cereri")
