@@ -291,6 +291,8 @@ def test_documents_not_sent_in_their_term_return_the_file_with_the_reason(sc, mo
     seen = sc.detail(rid)
     assert seen["status"] == "rejected" and seen["waiting_for"] is None
     assert asked in seen["answer"] and f"nu le-am primit până la {due:%d.%m.%Y}" in seen["answer"]
+    told = sc.notifications("registry", rid)
+    assert any(f"nu a trimis până la {due:%d.%m.%Y} documentele lipsă" in n for n in told)
     assert sc.reply(rid, {}, {"documente": PDF}).status_code == 409
 
 

@@ -175,6 +175,8 @@ def test_a_completion_not_sent_in_its_term_closes_the_petition_with_the_reason(
         f"Cererea nr. {seen['registration']['display']} a fost clasată."
     )
     assert sc.inbox("urbanism", rid) == []
+    told = sc.notifications("urbanism", rid)  # the department that asked is told too
+    assert any(f"petentul nu a trimis până la {due:%d.%m.%Y}" in n for n in told)
     assert sc.reply(rid, {"text": "Blocul 7."}).status_code == 409
 
 
