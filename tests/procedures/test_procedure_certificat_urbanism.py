@@ -380,3 +380,21 @@ def test_diagrams_pass_bpmn_check_and_need_the_shared_signature(tmp_path):
     shutil.copy(BPMN / alone.name, alone)
     [problem] = check_paths([alone], FORMS)
     assert "semnatura_primar" in problem.line()
+
+
+def test_the_office_page_refuses_to_issue_without_payment_in_romanian(sc, browser_for):
+    rid = sc.submit(REQUEST, PLANS)["id"]
+    sc.step("registry", rid, CHECK, COMPLETE)
+    issue = signed(sc, rid)
+    office = browser_for("urbanism")
+    url = f"/birou/sarcini/{issue['id']}"
+    page = office.get(url).get_data(as_text=True)
+    assert "Taxa de eliberare: 16,50 lei" in page and "Documentul de plată" in page
+    refused = office.submit(url, {"plata_verificata": "on"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "nu se poate elibera fără dovada plății taxei de eliberare" in html
+    assert sc.detail(rid)["status"] == "in_progress"
+    done = office.submit(url, {"plata_verificata": "on", "dovada_plata": "OP nr. 88/05.12.2026"})
+    assert done.status_code == 302, done.get_data(as_text=True)[:1000]
+    assert sc.detail(rid)["status"] == "completed"
