@@ -368,6 +368,8 @@ class TaskRecord(Base):
     instructions: Mapped[str | None] = mapped_column(Text)
     state: Mapped[TaskState] = mapped_column(_enum(TaskState))
     due_date: Mapped[date] = mapped_column(Date)
+    # A citizen task's own term (its `dueDateVariable`): the day the applicant must answer by.
+    answer_by: Mapped[date | None] = mapped_column(Date)
     request_created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

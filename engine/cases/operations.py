@@ -175,6 +175,7 @@ def start_request(
     summary = str(clean.get(proc.summary_field or "", "") or proc.title)[:500]
     initial = dict(clean)
     initial.update(copy.deepcopy(proc.variables))  # the designer's data wins over the form's
+    initial.update(proc.completion_data())
     initial.update(
         cerere={"data": today.isoformat(), "procedura": proc.id, "termen_legal": due.isoformat()},
         petent=chain.petent(applicant.email if applicant else None, issuer, intake)
@@ -357,6 +358,9 @@ def _complete(
     task.data.update(clean)
     request = row.request
     proc = versions.procedure_of(session, circuit, version_id, request.procedure)
+    late = foureyes.ensure_rules(session, loaded.workflow, row, task, proc)
+    if late:
+        foureyes.record_late(session, row, actor, late)
     before = request.status
     said = runtime.advance(
         session,

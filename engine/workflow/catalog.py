@@ -144,6 +144,10 @@ class Procedure:
     audience: tuple[str, ...] = tuple(AUDIENCES)  # codes of AUDIENCES
     fee: Fee | None = None  # None: the catalog says nothing about a fee
     decided_by: str = ""  # who decides, in words: „Primarul, la propunerea arhitectului-șef”
+    # The term a citizen has to answer a completion request (`completion`: days and kind);
+    # instances start with it as `completare` = {"zile": days, "tip": kind}.
+    completion_days: int | None = None
+    completion_kind: DeadlineKind = DeadlineKind.WORKING
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Procedure:
@@ -174,7 +178,30 @@ class Procedure:
             audience=tuple(raw.get("audience") or AUDIENCES),
             fee=Fee.from_dict(raw["fee"]) if raw.get("fee") is not None else None,
             decided_by=str(raw.get("decided_by", "")),
+            **_completion(raw.get("completion")),
         )
+
+    def completion_data(self) -> dict[str, Any]:
+        """Return what instances start with of the completion term (empty without one)."""
+        if self.completion_days is None:
+            return {}
+        return {"completare": {"zile": self.completion_days, "tip": self.completion_kind.value}}
+
+
+MAX_COMPLETION_DAYS = 365
+
+
+def _completion(raw: Any) -> dict[str, Any]:
+    """Read the catalog's `completion` term: {"days": 1..365, "kind": "working"|"calendar"}."""
+    if raw is None:
+        return {}
+    days = raw["days"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_COMPLETION_DAYS:
+        raise ValueError(f"completion.days trebuie să fie între 1 și {MAX_COMPLETION_DAYS}")
+    return {
+        "completion_days": days,
+        "completion_kind": DeadlineKind(raw.get("kind", "working")),
+    }
 
 
 MAX_INSTANCES = 10_000  # the most a catalog entry may allow in `max_instances`

@@ -265,6 +265,9 @@ class _ProcessCheck:
                 "Puneți-o în culoarul departamentului (sau „solicitant”), ori dați-i "
                 "proprietatea department.",
             )
+        for rule in ("check", "lateWhen"):
+            if props.get(rule):
+                self._expression(task, props[rule], f"Regula „{rule}” nu este corectă")
         form = props.get("formJsonSchemaFilename")
         if form and self.forms_dir is not None:
             self._form(task, form)
