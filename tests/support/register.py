@@ -73,8 +73,9 @@ ANSWER = "Am remediat iluminatul pe stradă."
 
 def answer_counter_petition(client, api_for, circuit, **extra) -> int:
     """Register a petition at the counter for someone without an account and have the
-    officials answer it (triage, urbanism's answer, its head's approval); return its id."""
-    from tests.support.engine import TRIAGE_TO_URBANISM, complete, ready_task_id
+    officials answer it (triage, urbanism's answer, its head's approval, the mayor's
+    signature); return its id."""
+    from tests.support.engine import SIGNED, TRIAGE_TO_URBANISM, complete, ready_task_id
     from tests.support.seed import PEOPLE
 
     r = counter_petition(client, api_for("registry"), **extra)
@@ -88,8 +89,7 @@ def answer_counter_petition(client, api_for, circuit, **extra) -> int:
     complete(circuit, uid("registry"), ready_task_id(circuit, rid), TRIAGE_TO_URBANISM)
     answer = {"actiune": "propune_raspuns", "raspuns": ANSWER}
     complete(circuit, uid("urbanism"), ready_task_id(circuit, rid), answer)
-    req = complete(
-        circuit, uid("urbanism_head"), ready_task_id(circuit, rid), {"decizie_sef": "aprobat"}
-    )
+    complete(circuit, uid("urbanism_head"), ready_task_id(circuit, rid), {"decizie_sef": "aprobat"})
+    req = complete(circuit, uid("primar"), ready_task_id(circuit, rid), SIGNED)
     assert req.status.value == "completed"
     return rid
