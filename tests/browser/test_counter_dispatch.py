@@ -65,7 +65,8 @@ def _downloaded_text(page: Any, click: Any) -> str:
 
 
 def _answer(circuit: Any, request_id: int) -> None:
-    """The officials' part: triage to urbanism, an answer, its head's approval."""
+    """The officials' part: triage to urbanism, an answer, its head's approval, the mayor's
+    signature."""
 
     def uid(who: str) -> int:
         with circuit.db.session() as s:
@@ -79,6 +80,7 @@ def _answer(circuit: Any, request_id: int) -> None:
     steps.complete(circuit, uid("urbanism"), step(circuit, request_id), answer)
     decision = {"decizie_sef": "aprobat"}
     steps.complete(circuit, uid("urbanism_head"), step(circuit, request_id), decision)
+    steps.complete(circuit, uid("primar"), step(circuit, request_id), steps.SIGNED)
 
 
 def _columns_fit(page: Any) -> dict[str, Any]:
