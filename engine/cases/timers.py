@@ -9,6 +9,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.cases import operations
 from engine.circuit import Circuit
 from engine.messages import notify
 from engine.models import Request, Timer, TimerStatus
@@ -37,6 +38,7 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
     runtime.run_engine_steps(loaded.workflow, refresh_timers=True)
     if task.has_state(SpiffState.WAITING):
         return False  # not due yet by the workflow's clock
+    before = request.status
     said = runtime.advance(
         session,
         loaded,
@@ -45,6 +47,8 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
         registry=circuit.settings.registry_department,
     )
     notify.diagram_messages(session, request, said, proc.title if proc else None)
+    # A timer that ends the request (no completion in time) answers it like any other end.
+    operations.closed_by_timer(session, circuit, request, before, loaded.workflow, said, proc)
     return True
 
 
