@@ -77,7 +77,8 @@ def _render_new(
         else [],
         attachments=proc.attachments if proc else (),
         when={
-            a.name: desk.required_when_text(a, data_schema) for a in (proc.attachments if proc else ())
+            a.name: desk.required_when_text(a, data_schema)
+            for a in (proc.attachments if proc else ())
         },
         scans=desk.scan_spec(circuit, proc),
         held=held,
