@@ -429,9 +429,9 @@ def _record_status_change(
 
 # The ends that owe the applicant an answer: a decision either way (solved, or rejected,
 # clasată, returned as incomplete, closed for no completion in time). A withdrawal owes none:
-# the applicant ended the request themself, and the law asks an answer to a petition, not to
-# one its petitioner took back (OG 27/2002 art. 8; Codul administrativ, OUG 57/2019); the
-# request's page and history say it was withdrawn, and nothing goes out of the register.
+# the applicant ended the request themself, so there is nothing left to decide or to answer
+# (the duty to answer in writing is towards a petition still pending); the request's page
+# and history say it was withdrawn, and nothing goes out of the register.
 ANSWERED = (RequestStatus.COMPLETED, RequestStatus.REJECTED)
 
 
