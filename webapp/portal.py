@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.cases import (
     applicant,
+    dispatch,
     documents,
     operations,
     procedure_page,
@@ -35,6 +36,7 @@ from engine.cases import (
 from engine.models import PendingUpload, Request
 from engine.people import organisation, profile
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.register import access
 from engine.workflow import catalog_search
 from engine.workflow.catalog import AUDIENCES, AttachmentSpec, Catalog
 from webapp import db, formrender, inputs, throttle
@@ -149,6 +151,8 @@ def page_context(page: readmodel.RequestPage) -> dict[str, Any]:
         ),
         "conversation": page.conversation,
         "payment": payment_of(page.procedure),
+        "delivery": dispatch.delivery(db.session(), page.request),
+        "may_dispatch": access.may_register(current()),
     }
 
 

@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from engine.cases import desk, dispatch, operations, queries, representation
+from engine.cases import desk, dispatch, documents, operations, queries, representation
 from engine.platform.errors import BadRequest, Conflict, Forbidden, Invalid
 from engine.platform.timeutil import local_today
 from engine.register import access, book, entry_form, pdf
@@ -27,7 +27,7 @@ from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager
 from webapp.filters import DEFAULT_SITE_NAME
-from webapp.portal import issuer, page_arg, page_count, pdf_response, uploads_from_request
+from webapp.portal import FormFiles, issuer, page_arg, page_count, pdf_response
 
 bp = Blueprint("registry", __name__, url_prefix="/registratura")
 
@@ -43,7 +43,20 @@ def _staff_only() -> Any:
     return None
 
 
-def _render_new(proc: Any, values: dict[str, Any], errors: dict[str, Any], status: int) -> Any:
+def _desk_files(proc: Any) -> FormFiles:
+    """The files of the desk's form: by the procedure's slots, and the other scans; the good
+    ones of a refused form are held for the registry official who sent it."""
+    circuit = db.circuit()
+    return FormFiles.read(f"desk:{proc.id if proc else ''}", desk.slots(circuit, proc))
+
+
+def _render_new(
+    proc: Any,
+    values: dict[str, Any],
+    errors: dict[str, Any],
+    status: int,
+    held: documents.Held | None = None,
+) -> Any:
     session, circuit = db.session(), db.circuit()
     catalog = circuit.procedures(session)
     procs = [(p.id, p.title) for p in catalog.all()]
@@ -53,6 +66,7 @@ def _render_new(proc: Any, values: dict[str, Any], errors: dict[str, Any], statu
         if proc
         else None
     )
+    held = held or documents.Held([], [])
     html = render_template(
         "registry/new_entry.html",
         proc=proc,
@@ -61,6 +75,14 @@ def _render_new(proc: Any, values: dict[str, Any], errors: dict[str, Any], statu
         data_fields=formrender.fields(data_schema, values.get("data"), errors.get("data_fields"))
         if data_schema
         else [],
+        attachments=proc.attachments if proc else (),
+        when={
+            a.name: desk.required_when_text(a, data_schema)
+            for a in (proc.attachments if proc else ())
+        },
+        scans=desk.scan_spec(circuit, proc),
+        held=held,
+        held_scans=[h for h in held.files if h.slot == desk.SCAN_FIELD],
         errors=errors,
         idempotency_key=values.get("idempotency_key") or uuid.uuid4().hex,
     )
@@ -92,13 +114,14 @@ def new_entry() -> Any:
             operations.form_schema(session, circuit, proc.start_form, catalog.version_of(proc.id)),
             request.form,
         )
-    uploads = uploads_from_request()
+    files = _desk_files(proc)
     try:
-        done = desk.register_document(session, circuit, current(), raw, uploads)
+        done = desk.register_document(session, circuit, current(), raw, files.uploads())
+        files.accepted()
         db.commit()
     except Invalid as exc:
         session.rollback()
-        return _render_new(proc, raw, _errors(exc), 422)
+        return _render_new(proc, raw, _errors(exc), 422, held=files.refused())
     message = f"Documentul a fost înregistrat cu nr. {done.entry.display}."
     if not done.created:
         message = f"Documentul fusese deja înregistrat cu nr. {done.entry.display}."

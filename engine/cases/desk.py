@@ -18,9 +18,13 @@ from engine.platform.errors import Forbidden, Invalid
 from engine.register import chain, conexare, entry_form
 from engine.register.access import may_register
 from engine.workflow import forms
-from engine.workflow.catalog import Procedure
+from engine.workflow.catalog import AttachmentSpec, Procedure
 
 SCAN_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/tiff"}
+# The field of the desk's form and of the API that carries scans filling no slot of the
+# procedure ("scan": the slot they are kept under, as held files come back).
+SCAN_FIELD = "files"
+_SCAN_FIELDS = {SCAN_FIELD, "scan"}
 
 
 @dataclass
@@ -58,6 +62,57 @@ def destinations(session: Session, circuit: Circuit) -> list[tuple[str, str]]:
     return [(registry_code, name), *staffed]
 
 
+def scan_spec(circuit: Circuit, proc: Procedure | None) -> AttachmentSpec:
+    """Describe the desk's input for scans that fill none of the procedure's slots."""
+    title = "Alte documente scanate" if proc and proc.attachments else "Documentul scanat"
+    return AttachmentSpec(
+        SCAN_FIELD,
+        title,
+        False,
+        tuple(sorted(SCAN_TYPES)),
+        circuit.settings.max_upload_bytes,
+        multiple=True,
+    )
+
+
+def slots(circuit: Circuit, proc: Procedure | None) -> tuple[AttachmentSpec, ...]:
+    """Return the file inputs the desk offers: the procedure's own attachment slots (as the
+    portal offers them), then the other scans."""
+    return (*(proc.attachments if proc else ()), scan_spec(circuit, proc))
+
+
+def required_when_text(spec: AttachmentSpec, schema: Mapping[str, Any] | None) -> str:
+    """Say in the form's words when a slot is required: „obligatoriu dacă «…» este «…»”."""
+    if spec.required:
+        return "obligatoriu"
+    if not spec.required_when:
+        return "opțional"
+    props = (schema or {}).get("properties", {})
+    parts = []
+    for name, value in spec.required_when:
+        prop = props.get(name, {})
+        shown = next(
+            (o.get("title", value) for o in prop.get("oneOf", []) if o.get("const") == value),
+            value,
+        )
+        parts.append(f"„{prop.get('title', name)}” este „{shown}”")
+    return "obligatoriu dacă " + " și ".join(parts)
+
+
+def _split(
+    proc: Procedure | None, uploads: list[documents.Upload]
+) -> tuple[list[documents.Upload], list[documents.Upload]]:
+    """Part the files into those for the procedure's slots and the other scans (every file
+    is a scan when the document starts no procedure)."""
+    slotted, scans = [], []
+    for upload in uploads:
+        if proc is None or upload.field in _SCAN_FIELDS:
+            scans.append(documents.Upload("scan", upload.filename, upload.content))
+        else:
+            slotted.append(upload)
+    return slotted, scans
+
+
 def _scans(
     circuit: Circuit, uploads: list[documents.Upload], errors: list[dict[str, str]]
 ) -> list[str]:
@@ -87,8 +142,10 @@ class _Checked:
     proc: Procedure | None
     linked: RegistryEntry | None
     earlier: Request | None  # the petition this one is joined to (conexare)
-    uploads: list[documents.Upload]
+    uploads: list[documents.Upload]  # the other scans
     mimes: list[str]
+    slotted: list[documents.Upload]  # the files for the procedure's attachment slots
+    slot_mimes: list[str]
 
 
 def register_document(
@@ -133,15 +190,23 @@ def _check(
             }
         )
     linked = _related(session, _text(raw, "related_to"), errors)
-    mimes = _scans(circuit, uploads, errors)
+    slotted, scans = _split(proc, uploads)
+    mimes = _scans(circuit, scans, errors)
+    slot_mimes: list[str] = []
     if proc is not None:
         version_id = catalog.version_of(proc.id)
         schema = operations.form_schema(session, circuit, proc.start_form, version_id)
-        data = raw.get("data")
+        raw_data = raw.get("data")
+        data = dict(raw_data) if isinstance(raw_data, Mapping) else {}
         errors += [
-            {**err, "field": "/data" + err["field"]}
-            for err in forms.form_errors(schema, dict(data) if isinstance(data, Mapping) else {})
+            {**err, "field": "/data" + err["field"]} for err in forms.form_errors(schema, data)
         ]
+        # The slots are checked as the portal checks them: by content, required ones present.
+        errors += documents.check_count(proc.max_files, slotted)
+        try:
+            slot_mimes = documents.check_uploads(proc.attachments, slotted, data)
+        except Invalid as exc:
+            errors.extend(exc.errors)
     earlier = None
     if form is not None and form.join and proc is not None and linked is not None and not errors:
         try:
@@ -150,7 +215,7 @@ def _check(
             errors.extend(exc.errors)
     if errors or form is None:
         raise Invalid(errors)
-    return _Checked(form, proc, linked, earlier, uploads, mimes)
+    return _Checked(form, proc, linked, earlier, scans, mimes, slotted, slot_mimes)
 
 
 def _register(
@@ -163,7 +228,13 @@ def _register(
 ) -> Registered:
     """Number a checked document, start its procedure or join it, and keep its scans."""
     form, proc, linked, earlier = checked.form, checked.proc, checked.linked, checked.earlier
+    titles = documents.slot_titles(proc.attachments if proc else ())
     files = [
+        chain.describe(
+            documents.safe_filename(u.filename, m), m, u.content, u.field, titles.get(u.field)
+        )
+        for u, m in zip(checked.slotted, checked.slot_mimes, strict=True)
+    ] + [
         chain.describe(
             documents.safe_filename(u.filename),
             m,
@@ -191,7 +262,7 @@ def _register(
     request = None
     if proc is not None and earlier is None:
         request, _ = operations.start_request(
-            session, circuit, None, proc.id, form.data, [], intake=intake
+            session, circuit, None, proc.id, form.data, checked.slotted, intake=intake
         )
         entry = request.registry_entry
     else:
@@ -212,7 +283,17 @@ def _register(
             request = conexare.register_joined(
                 session, earlier, entry, intake, form.data, form.summary or earlier.summary
             )
-    scans = [documents.Upload("scan", u.filename, u.content) for u in checked.uploads]
+            documents.attach(  # start_request keeps them for a request it starts
+                session,
+                circuit.settings.documents_dir,
+                request.id,
+                "attachment",
+                checked.slotted,
+                checked.slot_mimes,
+                official.id,
+                proc.attachments if proc else (),
+            )
+    scans = checked.uploads
     if request is not None:  # the scans are the request's documents too
         documents.attach(
             session,

@@ -288,3 +288,29 @@ def tell_registry(session: Session, request: Request, entry: RegistryEntry) -> N
         department=registry_department(),
         once=True,
     )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where the answer to someone without an account stands: sent (how, when, the postal
+    reference) or waiting at the registry to be sent the way the applicant asked."""
+
+    sent: Dispatch | None
+    channel_asked: str  # „prin poștă”, „prin e-mail”
+
+    @property
+    def said(self) -> str:
+        if self.sent is not None:
+            return f"Răspunsul a fost expediat {describe(self.sent)}."
+        return (
+            f"Răspunsul așteaptă la registratură să fie expediat {self.channel_asked} (Expediere)."
+        )
+
+
+def delivery(session: Session, request: Request) -> Delivery | None:
+    """Say whether a request's answer, which the registry sends, has gone; None when the
+    registry sends nothing (an account holder reads it in the portal, or no answer yet)."""
+    if not needs_dispatch(request) or request.answer_entry_id is None:
+        return None
+    sent = by_entries(session, [request.answer_entry_id]).get(request.answer_entry_id)
+    return Delivery(sent, CHANNELS.get(request.reply_by or "", ""))

@@ -6,6 +6,8 @@ import copy
 from datetime import datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +32,7 @@ from engine.platform.timeutil import BUCHAREST, utcnow
 from engine.register import chain, conexare
 from engine.workflow import definitions, forms, runtime, spifftasks, taskindex, versions
 from engine.workflow.catalog import AttachmentSpec, Catalog, Procedure
+from engine.workflow.taskindex import DiagramMessage
 
 
 def form_options(session: Session, circuit: Circuit) -> dict[str, list[tuple[str, str]]]:
@@ -388,22 +391,96 @@ def _complete(
     )
     if request.status != before:
         _record_status_change(session, request, actor, before)
+        if request.status.is_closed:
+            give_answer(request, loaded.workflow, said, proc)
         notify.request_status(session, request)
     if request.status.is_closed:
         _close(session, request, actor)
     return request
 
 
+def closed_by_timer(
+    session: Session,
+    circuit: Circuit,
+    request: Request,
+    before: RequestStatus,
+    workflow: BpmnWorkflow,
+    said: list[DiagramMessage],
+    proc: Procedure | None,
+) -> None:
+    """After a timer ended a request (no answer from the applicant in time, say): record the
+    status, give the request the answer it owes, tell the applicant, register the answer."""
+    if not request.status.is_closed or request.status == before:
+        return
+    _record_status_change(session, request, None, before)
+    give_answer(request, workflow, said, proc)
+    notify.request_status(session, request)
+    _close(session, request, None, department=circuit.settings.registry_department)
+
+
 def _record_status_change(
-    session: Session, request: Request, actor: User, before: RequestStatus
+    session: Session, request: Request, actor: User | None, before: RequestStatus
 ) -> None:
     audit.record(
         session,
         "status_changed",
-        actor_id=actor.id,
+        actor_id=actor.id if actor else None,
         request_id=request.id,
         old=before.value,
         new=request.status.value,
+    )
+
+
+# The ends that owe the applicant an answer: a decision either way (solved, or rejected,
+# clasată, returned as incomplete, closed for no completion in time). A withdrawal owes none:
+# the applicant ended the request themself, so there is nothing left to decide or to answer
+# (the duty to answer in writing is towards a petition still pending); the request's page
+# and history say it was withdrawn, and nothing goes out of the register.
+ANSWERED = (RequestStatus.COMPLETED, RequestStatus.REJECTED)
+
+
+def _end_reached(workflow: BpmnWorkflow, status: RequestStatus) -> str | None:
+    """Return the name of the end event that gave the request its final status."""
+    for task in spifftasks.all_tasks(workflow, state=SpiffState.COMPLETED):
+        props = spifftasks.task_properties(task)
+        if isinstance(task.task_spec, EndEvent) and props.get("requestStatus") == status.value:
+            return str(task.task_spec.bpmn_name or "") or None
+    return None
+
+
+def give_answer(
+    request: Request,
+    workflow: BpmnWorkflow,
+    said: list[DiagramMessage],
+    proc: Procedure | None,
+) -> None:
+    """Give a request that ended without the answer field's text (a rejection) the answer
+    its applicant is owed: what the diagram said to the applicant as it ended (the end
+    event's `notifyApplicant`, or the applicant's `timerMessage` of the timer that closed it),
+    else the answer field's value, else a sentence naming the end reached."""
+    if request.status not in ANSWERED or request.answer:
+        return
+    title = proc.title if proc else None
+    texts = [
+        notify.fill(m.template, notify.message_values(request, m.data, title))
+        for m in said
+        if m.recipients is None or "applicant" in m.recipients.replace(" ", "").split(",")
+    ]
+    if texts:
+        request.answer = texts[-1]
+        return
+    field = proc.answer_field if proc else None
+    value = workflow.data.get(field) if field else None
+    if value not in (None, ""):
+        request.answer = str(value)
+        return
+    if request.status != RequestStatus.REJECTED:
+        return
+    end = _end_reached(workflow, request.status)
+    said_end = f": {end}" if end else ""
+    request.answer = (
+        f"Cererea nr. {request.registration_display} („{request.summary}”) a fost "
+        f"închisă fără a fi admisă{said_end}."
     )
 
 
@@ -437,16 +514,20 @@ def end_early(
     notify.request_status(session, request)
 
 
-def _close(session: Session, request: Request, actor: User) -> None:
-    """Register the outgoing answer, linked to the request's number."""
-    if request.status == RequestStatus.COMPLETED and request.answer_entry_id is None:
+def _close(
+    session: Session, request: Request, actor: User | None, department: str | None = None
+) -> None:
+    """Register the outgoing answer of an end that owes one (ANSWERED), linked to the
+    request's number; one to someone without an account waits for the registry to send it."""
+    if request.status in ANSWERED and request.answer_entry_id is None:
         entry = chain.register(
             session,
             direction="out",
             issuer="Primăria",
             recipient=request.company.name if request.company else request.petitioner_name,
             summary=f"Răspuns: {request.summary}",
-            department=actor.departments[0] if actor.departments else None,
+            department=department
+            or (actor.departments[0] if actor and actor.departments else None),
             request_id=request.id,
             linked=request.registry_entry,
             file_code=request.registry_entry.file_code,
@@ -457,7 +538,7 @@ def _close(session: Session, request: Request, actor: User) -> None:
     audit.record(
         session,
         "request_closed",
-        actor_id=actor.id,
+        actor_id=actor.id if actor else None,
         request_id=request.id,
         status=request.status.value,
     )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.cases import operations
 from engine.circuit import Circuit
 from engine.messages import notify
 from engine.models import Request, Timer, TimerStatus
@@ -47,7 +48,10 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
         registry=circuit.settings.registry_department,
     )
     notify.diagram_messages(session, request, said, proc.title if proc else None)
-    if request.status != before:  # a term that closed the request: the applicant is told
+    if request.status != before and request.status.is_closed:
+        # A timer that ends the request (no completion in time) answers it like any other end.
+        operations.closed_by_timer(session, circuit, request, before, loaded.workflow, said, proc)
+    elif request.status != before:  # a term that moved the request on: the applicant is told
         audit.record(
             session,
             "status_changed",
@@ -55,10 +59,6 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
             old=before.value,
             new=request.status.value,
         )
-        if request.status.is_closed:
-            audit.record(
-                session, "request_closed", request_id=request.id, status=request.status.value
-            )
         notify.request_status(session, request)
     return True
 

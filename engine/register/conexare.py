@@ -70,7 +70,7 @@ def register_joined(
     return request
 
 
-def close_joined(session: Session, request: Request, actor: User) -> list[Request]:
+def close_joined(session: Session, request: Request, actor: User | None) -> list[Request]:
     """Close the petitions joined to this request with its status and its answer."""
     joined = list(
         session.scalars(
@@ -89,7 +89,7 @@ def close_joined(session: Session, request: Request, actor: User) -> list[Reques
         audit.record(
             session,
             "request_closed",
-            actor_id=actor.id,
+            actor_id=actor.id if actor else None,
             request_id=other.id,
             status=other.status.value,
             joined_to=request.id,

@@ -96,4 +96,5 @@ def test_completed_task_and_wrong_form_answers(client, api_for):
         == 404
     )
     detail = client.get(f"/api/v1/requests/{rid}", headers=api_for("citizen")).get_json()
-    assert detail["status"] == "rejected" and detail["answer"] is None
+    assert detail["status"] == "rejected"
+    assert detail["answer"].endswith("a fost închisă fără a fi admisă: Petiție clasată.")

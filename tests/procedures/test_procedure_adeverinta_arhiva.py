@@ -116,7 +116,8 @@ def test_someone_not_entitled_is_refused_with_the_reason(client, api_for, circui
     r = complete(client, api_for("arhiva"), task["id"], {"rezultat": "refuz", "raspuns": reason})
     assert r.get_json()["request"]["status"] == "rejected"
     page = detail(client, api_for("citizen"), rid)
-    assert page["status"] == "rejected" and page["answer"] is None
+    assert page["status"] == "rejected"  # the refusal, with its reason, is the answer
+    assert page["answer"].endswith("nu poate fi aprobată. Motivul: " + reason)
     told = notifications(circuit, user_id=people["citizen"])
     assert any("nu poate fi aprobată. Motivul: " + reason in t for t in told)
 

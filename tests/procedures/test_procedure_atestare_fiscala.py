@@ -147,7 +147,7 @@ def test_refused_without_the_taxpayers_consent(sc):
     status = sc.step("taxe", rid, CHECK, {"rezultat": "respins", "motiv_respingere": reason})
     assert status == "rejected"
     seen = sc.detail(rid)
-    assert seen["status"] == "rejected" and seen["answer"] is None
+    assert seen["status"] == "rejected" and seen["answer"].endswith(f"a fost respinsă: {reason}")
     assert any(n.endswith(f"a fost respinsă: {reason}") for n in sc.notifications("citizen", rid))
     assert sc.inbox("taxe", rid) == [] and sc.inbox("taxe_head", rid) == []
 

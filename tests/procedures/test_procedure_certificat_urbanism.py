@@ -257,7 +257,8 @@ def test_incomplete_file_returned_after_the_five_day_term(sc, monkeypatch):
     sc.complete("registry", task, {"verificare": "returnat", "motive_returnare": reason})
 
     seen = sc.detail(rid)
-    assert seen["status"] == "rejected" and seen["answer"] is None
+    assert seen["status"] == "rejected"  # the return, with its reasons, is the answer
+    assert seen["answer"].endswith(f"vă este returnat ca incomplet: {reason}")
     returned = sc.notifications("citizen", rid)[-2]
     assert returned.endswith(f"vă este returnat ca incomplet: {reason}")
     assert sc.inbox("registry", rid) == [] and sc.inbox("urbanism", rid) == []

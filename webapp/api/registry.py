@@ -83,7 +83,7 @@ def _entry_input() -> tuple[dict[str, Any], list[documents.Upload]]:
     raw: dict[str, Any] = dict(request.form.items())
     if "data" in raw:
         raw["data"] = form_data()
-    return raw, uploads("files")
+    return raw, uploads()  # scans under "files", the procedure's slots under their names
 
 
 @bp.post("/registry/entries")
