@@ -58,7 +58,6 @@ def test_counter_registers_a_certificat_de_urbanism_by_slot(registry_page: Check
     page.locator("#f-numar_carte_funciara").fill("60123")
     page.locator("#f-numar_cadastral").fill("60123")
     page.locator("#f-suprafata_teren").fill("1250")
-    page.locator("#f-zona-1").check()
     page.locator("#f-descriere").fill("Construirea unei locuințe P+1 cu garaj.")
     page.locator("#a-plan_situatie").set_input_files(pdf("situatie.pdf"))
     page.locator("#scanari").set_input_files(pdf("cerere semnata.pdf"))

@@ -22,7 +22,6 @@ FORM = {
     "numar_carte_funciara": "60123",
     "numar_cadastral": "60123",
     "suprafata_teren": "1250",
-    "zona": "urbana",
     "descriere": "Construirea unei locuințe P+1 cu garaj.",
 }
 COUNTER = {

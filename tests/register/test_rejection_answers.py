@@ -146,7 +146,7 @@ def test_a_counter_report_closed_for_no_details_in_time_is_answered_and_waits_fo
     assert fire_waiting_timers(circuit, rid) == 1
     page = detail(client, registry, rid)
     assert page["status"] == "rejected"
-    assert "nu ați trimis în 15 zile detaliile cerute" in page["answer"]
+    assert "v-am cerut detalii" in page["answer"] and "nu le-am primit până la" in page["answer"]
     assert outgoing(circuit) == 1
     waiting = client.get(DISPATCHES, headers=registry).get_json()["dispatches"]
     assert [(d["request_id"], d["reply_by"]) for d in waiting] == [(rid, "email")]
