@@ -77,6 +77,7 @@ class Context:
     catalog: bool = False  # a catalog was read: a process no entry starts is said so
     departments: frozenset[str] | None = None  # None: not known (no database)
     registry: str = REGISTRY_LANE
+    named: frozenset[str] = frozenset()  # process ids catalog entries name, broken ones too
 
 
 def check_file(
@@ -175,7 +176,12 @@ def form_problem(forms_dir: Path, name: str) -> tuple[dict[str, Any] | None, str
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.path) or "rădăcină"
-        return None, f"Formularul „{name}” nu este o schemă JSON validă ({where}: {exc.message})."
+        value = json.dumps(exc.instance, ensure_ascii=False)
+        value = value if len(value) <= 60 else value[:57] + "..."
+        return None, (
+            f"Formularul „{name}” nu este o schemă JSON validă: la „{where}”, valoarea {value} "
+            f"nu este permisă (regula JSON Schema „{exc.validator}”)."
+        )
     missing = required_missing(schema)
     if missing:
         names = ", ".join(f"„{m}”" for m in missing)
@@ -829,7 +835,11 @@ class _ProcessCheck:
         if self.process.get("isExecutable", "true") != "true":
             return
         if self.start is None:
-            if self.context.catalog and not self._is_called():
+            if (
+                self.context.catalog
+                and self.pid not in self.context.named
+                and not self._is_called()
+            ):
                 self.add(
                     self.process,
                     "Nicio intrare din catalog nu pornește acest proces, deci variabilele citite "

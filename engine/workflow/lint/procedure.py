@@ -168,7 +168,8 @@ def check_folders(
             start = Start(start.procedure, start.catalog_file, start.fields & earlier.fields,
                           min(start.max_instances, earlier.max_instances))  # fmt: skip
         starts[pid] = start
-    context = Context(starts, processes_dir is not None, departments, registry)
+    named = frozenset(str((e.raw or {}).get("process_id")) for e in entries)
+    context = Context(starts, processes_dir is not None, departments, registry, named)
     if paths is None:
         files = sorted(bpmn_dir.glob("*.bpmn")) if bpmn_dir.is_dir() else []
         checked_names = None
