@@ -96,9 +96,10 @@ def cmd_db_upgrade(_: argparse.Namespace) -> int:
     if report.refused:
         names = ", ".join(f"„{r.procedure}”" for r in report.refused)
         total = count(len(report.refused), "procedură", "proceduri")
+        verb = "nu s-a instalat" if len(report.refused) == 1 else "nu s-au instalat"
         print(
-            f"{total} nu s-au instalat ({names}); celelalte sunt la zi. Corectați și rulați din "
-            "nou circuit db upgrade.",
+            f"{total} {verb} ({names}); celelalte sunt la zi. Corectați și rulați din nou "
+            "circuit db upgrade.",
             file=sys.stderr,
         )
         return 1

@@ -291,12 +291,12 @@ def entry_problems(raw: dict[str, Any]) -> list[tuple[str, str, str]]:
                         'Scrieți de exemplu "days": 30.',
                     )
                 )
-    for key in ("max_files", "reminder_days", "reminder_after_seconds"):
+    for key, least in (("max_files", 1), ("reminder_days", 1), ("reminder_after_seconds", 0)):
         value = raw.get(key)
         if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 1
+            isinstance(value, bool) or not isinstance(value, int) or value < least
         ):
-            out.append((key, f"„{key}” trebuie să fie un număr întreg pozitiv.", _FIX))
+            out.append((key, f"„{key}” trebuie să fie un număr întreg, cel puțin {least}.", _FIX))
     bound = raw.get("max_instances", 100)
     if isinstance(bound, bool) or not isinstance(bound, int) or not 1 <= bound <= MAX_INSTANCES:
         out.append(

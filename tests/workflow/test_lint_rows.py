@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine.platform.config import PROJECT_ROOT
-from engine.workflow import definitions, versions
+from engine.workflow import definitions
 from engine.workflow.lint import check_folders
 from scripts.cli import main
 from tests.support.seed import DEPARTMENTS
@@ -198,7 +198,8 @@ ROWS = {
         "petitie",
         "bpmn/petitie.bpmn",
         r'<bpmn:timeDate xsi:type="bpmn:tFormalExpression">reamintire_la</bpmn:timeDate>',
-        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">termen(cerere["data"], 5)</bpmn:timeDate>',
+        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">termen(cerere["data"], 5)'
+        "</bpmn:timeDate>",
         "reamintire_redactare",
         "timeDate cere un moment",
         "Reamintire termen",
@@ -244,7 +245,7 @@ ROWS = {
         "petitie",
         "bpmn/petitie.bpmn",
         re.escape(FOUR_EYES) + r"\s*</spiffworkflow:properties>",
-        f'</spiffworkflow:properties><camunda:properties {CAMUNDA}>'
+        f"</spiffworkflow:properties><camunda:properties {CAMUNDA}>"
         '<camunda:property name="role" value="sef" /></camunda:properties>',
         "aprobare",
         "role „sef” nu este cunoscut",
@@ -321,9 +322,7 @@ def apply(base: Path, row: Row) -> Path:
 
 
 def lint(base: Path, departments: frozenset[str] | None = KNOWN) -> list:
-    return check_folders(
-        base / "bpmn", base / "forms", base / "processes", departments=departments
-    )
+    return check_folders(base / "bpmn", base / "forms", base / "processes", departments=departments)
 
 
 def test_the_shipped_procedures_have_no_errors(tmp_path):
@@ -441,3 +440,47 @@ def test_db_upgrade_refuses_each_mistake_and_deploys_the_others(circuit, tmp_pat
     assert changed.state in ("new", "again")  # versions stay between tests
     assert changed.changes == ("catalogul: title",)
     assert report.withdrawn == []
+
+
+def test_a_broken_called_diagram_blocks_its_callers_by_name(circuit, tmp_path):
+    base = copy_folders(tmp_path)
+    circuit.settings = replace(
+        circuit.settings,
+        bpmn_dir=base / "bpmn",
+        forms_dir=base / "forms",
+        processes_dir=base / "processes",
+    )
+    called = Row(
+        "semnatura_primar",
+        "bpmn/semnatura_primar.bpmn",
+        r'name="role" value="head"',
+        'name="role" value="sef"',
+        "",
+        "",
+    )
+    apply(base, called)
+    report = circuit.deploy_report()
+    refused = {r.procedure: r for r in report.refused}
+    assert set(refused) == {"atestare_fiscala", "certificat_urbanism"}  # both call it
+    for r in refused.values():
+        assert any(
+            p.file.endswith("semnatura_primar.bpmn") and "role „sef”" in p.what
+            for p in r.problems
+        )
+    assert "petitie" in {d.procedure for d in report.deployed}
+
+
+def test_bpmn_check_asks_the_database_for_departments(backend, tmp_path, monkeypatch, capsys):
+    base = copy_folders(tmp_path)
+    for name in ("bpmn", "forms", "processes"):
+        monkeypatch.setenv(f"CIRCUIT_{name.upper()}_DIR", str(base / name))
+    monkeypatch.setenv("DATABASE_URL", backend.url)
+    apply(base, ROWS["lane naming no department"])
+    assert main(["bpmn", "check"]) == 1
+    out, err = capsys.readouterr()
+    assert "Lane_urbanism „comertul”: Eroare: Culoarul numește compartimentul „comertul”" in out
+    assert "nu au fost verificate" not in err
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'nu-exista.db'}")
+    assert main(["bpmn", "check"]) == 0  # no database: a warning says the lanes were not checked
+    out, err = capsys.readouterr()
+    assert "comertul" not in out and "compartimentele din culoare nu au fost verificate" in err

@@ -98,6 +98,33 @@ def read_entry(path: Path, bpmn_dir: Path, forms_dir: Path) -> Entry:
     return entry
 
 
+def called_files(diagram: Path, bpmn_dir: Path) -> list[Path]:
+    """Return the other diagrams of the folder that define the processes a diagram calls
+    (and those they call), as deployment gathers them."""
+    index: dict[str, Path] = {}
+    calls: dict[Path, set[str]] = {}
+    for file in sorted(bpmn_dir.glob("*.bpmn")) if bpmn_dir.is_dir() else []:
+        try:
+            root = etree.parse(str(file), _PARSER).getroot()
+        except (etree.XMLSyntaxError, OSError):
+            continue
+        for pid in (p.get("id") for p in root.iterfind("bpmn:process", NS)):
+            index.setdefault(pid or "", file)
+        calls[file] = {
+            c.get("calledElement") or "" for c in root.iterfind(".//bpmn:callActivity", NS)
+        }
+    found: list[Path] = []
+    todo = [diagram]
+    while todo:
+        here = todo.pop()
+        for pid in sorted(calls.get(here, set())):
+            target = index.get(pid)
+            if target is not None and target != diagram and target not in found:
+                found.append(target)
+                todo.append(target)
+    return found
+
+
 def _process_ids(file: Path) -> set[str]:
     try:
         root = etree.parse(str(file), _PARSER).getroot()
@@ -118,7 +145,7 @@ def start_of(entry: Entry, forms_dir: Path) -> Start | None:
     variables = raw.get("variables")
     if isinstance(variables, dict):
         fields |= set(variables)
-    if raw.get("reminder_days") or raw.get("reminder_after_seconds"):
+    if raw.get("reminder_days") or raw.get("reminder_after_seconds") is not None:
         fields.add(dataflow.REMINDER)
     bound = raw.get("max_instances", 100)
     return Start(
@@ -228,7 +255,10 @@ def ensure_procedure(
     starts = {str(entry.get("process_id")): start} if start else {}
     context = Context(starts, False, departments, registry)
     diagram = bpmn_dir / str(entry.get("bpmn", ""))
-    problems = unique(checked.problems + check_file(diagram, forms_dir, context))
+    problems = checked.problems + check_file(diagram, forms_dir, context)
+    for other in called_files(diagram, bpmn_dir):  # a broken called diagram blocks its callers
+        problems += check_file(other, forms_dir, context)
+    problems = unique(problems)
     if errors(problems):
         raise DiagramRefused(errors(problems) + [p for p in problems if not p.is_error])
     return problems
