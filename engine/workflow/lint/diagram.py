@@ -785,14 +785,19 @@ class _ProcessCheck:
                         "Adăugați sau corectați formularul în dosarul de formulare (JSON Schema), "
                         "ori corectați formJsonSchemaFilename.",
                     )
-        elif "formJsonSchemaFilename" not in props:
+        elif "formJsonSchemaFilename" not in props and not self._applicants(task, props):
             self.add(
                 task,
-                "Sarcina nu are formular (proprietatea formJsonSchemaFilename): ar accepta orice "
-                "și pașii următori nu ar avea datele de care au nevoie.",
+                "Sarcina funcționarului nu are formular (proprietatea formJsonSchemaFilename): "
+                "ar accepta orice și pașii următori nu ar avea datele de care au nevoie.",
                 "Adăugați proprietatea formJsonSchemaFilename cu numele formularului din "
                 "forms/ (în Camunda Modeler: Extension properties).",
             )
+
+    def _applicants(self, task: Any, props: dict[str, str]) -> bool:
+        """Tell whether a task waits for the citizen (who answers in a text box without a form)."""
+        code = props.get("department") or self.lanes.get(task.get("id") or "", "")
+        return code == APPLICANT_LANE
 
     def _lanes(self) -> None:
         for lane in self.process.iterfind(".//bpmn:lane", NS):
