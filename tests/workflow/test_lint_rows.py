@@ -464,8 +464,7 @@ def test_a_broken_called_diagram_blocks_its_callers_by_name(circuit, tmp_path):
     assert set(refused) == {"atestare_fiscala", "certificat_urbanism"}  # both call it
     for r in refused.values():
         assert any(
-            p.file.endswith("semnatura_primar.bpmn") and "role „sef”" in p.what
-            for p in r.problems
+            p.file.endswith("semnatura_primar.bpmn") and "role „sef”" in p.what for p in r.problems
         )
     assert "petitie" in {d.procedure for d in report.deployed}
 

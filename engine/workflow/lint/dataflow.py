@@ -80,6 +80,10 @@ def _meet(a: Names, b: Names) -> Names:
     return a & b
 
 
+def _union(a: Names, b: Names) -> Names:
+    return None if a is None or b is None else a | b
+
+
 def _join(a: Names, more: Iterable[str]) -> Names:
     return None if a is None else a | frozenset(more)
 
@@ -168,6 +172,10 @@ class Flow:
                     value = entry.get(host) if host in by_id else start
                 elif i in roots:
                     value = start
+                elif local(by_id[i]) == "parallelGateway":  # a join waits for every branch
+                    value = frozenset()
+                    for p in preds[i]:
+                        value = _union(value, exit_[p])
                 else:
                     value = None
                     for p in preds[i]:
@@ -196,7 +204,9 @@ class Flow:
 
     def _check(self, node: Any, entry: Names, exit_: Names) -> None:
         kind = local(node)
-        have = entry
+        loop = node.find(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")
+        item = loop.find(f"{{{BPMN_NS}}}inputDataItem") if loop is not None else None
+        have = entry if item is None else _join(entry, {item.get("name") or item.get("id") or ""})
         pre = _text(node, f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}preScript")
         have = self._script(node, pre, have, "scriptul preScript")
         if kind in ("userTask", "manualTask"):
@@ -205,7 +215,6 @@ class Flow:
                 self._need(node, {lane[1:-1].strip()}, entry, "culoarul")
         if kind == "scriptTask":
             self._script(node, _text(node, f"{{{BPMN_NS}}}script"), have, "scriptul")
-        loop = node.find(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")
         if loop is not None:
             count = _text(loop, f"{{{BPMN_NS}}}loopCardinality")
             self._need(
@@ -224,7 +233,11 @@ class Flow:
                 text = _text(timer, f"{{{BPMN_NS}}}{what}")
                 if text:
                     self._need(node, expression_reads(text), entry, "temporizatorul")
-        if kind in ("subProcess", "transaction", "adHocSubProcess") and entry is not None:
+        if (
+            kind in ("subProcess", "transaction", "adHocSubProcess")
+            and entry is not None
+            and node.get("triggeredByEvent") != "true"  # an event subprocess starts any time
+        ):
             inner = Flow(node, self.form_fields, self.called_sets, self.lanes)
             self.missing += inner.run(entry)
         post = _text(node, f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}postScript")
