@@ -204,6 +204,15 @@ ROWS = {
         "timeDate cere un moment",
         "Reamintire termen",
     ),
+    "termen with an unknown kind of days": Row(
+        "informatii_publice",
+        "bpmn/informatii_publice.bpmn",
+        r'termen_prelungit = termen\(cerere\["data"\], 30\)',
+        'termen_prelungit = termen(cerere["data"], 30, "lucratoar")',
+        "calcul_termen_30",
+        "felul de zile „lucratoar”, pe care nu îl cunoaște (poate „lucratoare”?)",
+        "Calculul termenului de 30 de zile",
+    ),
     "deadline kind lucratoare": Row(
         "petitie",
         "processes/petitie.json",
@@ -331,9 +340,17 @@ def test_the_shipped_procedures_have_no_errors(tmp_path):
 
 
 @pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
-def test_each_mistake_is_refused_by_the_check_with_its_own_message(tmp_path, row):
+def test_each_mistake_is_refused_by_the_check_with_its_own_message(
+    backend, tmp_path, monkeypatch, capsys, row
+):
     base = copy_folders(tmp_path)
     changed = apply(base, row)
+    for name in ("bpmn", "forms", "processes"):
+        monkeypatch.setenv(f"CIRCUIT_{name.upper()}_DIR", str(base / name))
+    monkeypatch.setenv("DATABASE_URL", backend.url)  # the departments of the test database
+    assert main(["bpmn", "check"]) == 1
+    out, err = capsys.readouterr()
+    assert f": {row.element} " in out and row.words in out and "Toate procesele" not in err
     problems = [p for p in lint(base) if p.is_error]
     hits = [p for p in problems if p.element == row.element and row.words in p.what]
     assert len(hits) == 1, [p.line() for p in problems]

@@ -8,6 +8,7 @@ refuses a diagram that has any error.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Mapping
@@ -57,6 +58,7 @@ _ISO_DURATION = re.compile(
 )
 _ISO_LITERAL = re.compile(r"^(R\d*/)?(P[0-9T].*|\d{4}-\d{2}-\d{2}.*)$")
 _INSTANT_FUNCTIONS = ("moment", "acum")
+DEADLINE_KINDS = ("calendar", "calendaristice", "working", "lucratoare", "lucrătoare")
 
 
 @dataclass(frozen=True)
@@ -498,15 +500,34 @@ class _ProcessCheck:
             )
             return False
         try:
-            parse_expression(text)
+            tree = parse_expression(text)
         except ExpressionError as exc:
             self.add(element, f"{what}: {exc}", _EXPRESSION_FIX)
             return False
+        self._constant_arguments(element, tree, what)
         return True
+
+    def _constant_arguments(self, element: Any, tree: Any, what: str) -> None:
+        """Refuse a deadline kind written in the text that `termen` does not know."""
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "termen"):
+                continue
+            kinds = [*node.args[2:3], *(k.value for k in node.keywords if k.arg == "tip")]
+            for kind in kinds:
+                value = getattr(kind, "value", None) if isinstance(kind, ast.Constant) else None
+                if isinstance(value, str) and value.strip().lower() not in DEADLINE_KINDS:
+                    self.add(
+                        element,
+                        f"{what}: termen(...) primește felul de zile „{value}”, pe care nu îl "
+                        f"cunoaște{suggestion(value, DEADLINE_KINDS)}.",
+                        "Scrieți „calendar” (zile calendaristice) sau „lucratoare” (zile "
+                        "lucrătoare).",
+                    )
 
     def _script(self, element: Any, text: str, what: str) -> None:
         try:
-            parse_script(text)
+            for _, line in parse_script(text):
+                self._constant_arguments(element, line, what.capitalize())
         except ExpressionError as exc:
             self.add(
                 element,
@@ -548,8 +569,6 @@ class _ProcessCheck:
 
     def _timer_value(self, event: Any, kind: str, node: Any) -> None:
         """Check what a timer's expression gives, where it can be told from the text."""
-        import ast
-
         if isinstance(node, ast.Constant):
             value = node.value
             ok = isinstance(value, str) and (
