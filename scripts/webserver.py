@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+PROBES = ("/healthz", "/readyz")  # webapp/health.py: asked every few seconds by a machine
+
+
+class _AccessLog(Logger):
+    """gunicorn's log, without a line for each of the probes' requests."""
+
+    def access(
+        self, resp: Any, req: Any, environ: MutableMapping[str, Any], request_time: Any
+    ) -> None:
+        if environ.get("PATH_INFO") in PROBES:
+            return
+        super().access(resp, req, environ, request_time)
 
 
 class _Gunicorn(BaseApplication):
@@ -32,12 +47,13 @@ def serve(host: str, port: int, workers: int = 3) -> None:
             "worker_class": "gthread",  # threads keep connections alive between requests
             "threads": 4,
             "keepalive": 5,
-            "accesslog": "-",  # one line per HTTP request
+            "accesslog": "-",  # one line per HTTP request (but the probes')
+            "logger_class": _AccessLog,
             "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
             "errorlog": "-",
             "loglevel": "warning",
             "timeout": 60,
-            "graceful_timeout": 2,
+            "graceful_timeout": 10,  # SIGTERM: requests under way may end
         }
     ).run()
 

@@ -25,6 +25,7 @@ from tests.support.web import Browser, csrf_from
 
 # Tables emptied between tests; departments, the seeded people and process versions stay.
 VOLATILE = [
+    "dispatches",
     "access_log",
     "used_links",
     "audit_events",

@@ -70,6 +70,10 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     app.register_blueprint(overview.bp)
     app.register_blueprint(admin.bp)
     api.init_app(app, csrf)  # the API takes bearer tokens, never cookies: no CSRF
+    from webapp import health
+
+    health.init_app(app)  # the probes: no login, no cookie
+    csrf.exempt(health.bp)
     from webapp import errors, filters
 
     errors.init_app(app)

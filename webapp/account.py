@@ -218,11 +218,12 @@ def forgot_password() -> Any:
 
 
 @bp.route("/parola-noua/<token>", methods=["GET", "POST"])
-def reset_password(token: str) -> Any:
+@bp.route("/cont/activare/<token>", methods=["GET", "POST"], defaults={"purpose": links.WELCOME})
+def reset_password(token: str, purpose: str = links.RESET) -> Any:
     errors: dict[str, str] = {}
     secret = db.circuit().settings.secret_key
     try:
-        links.peek(db.session(), secret, links.RESET, token)
+        links.peek(db.session(), secret, purpose, token)
     except BadRequest as exc:
         return render_template("account/reset.html", invalid=exc.message, errors={}), 400
     if request.method == "POST":
@@ -230,7 +231,7 @@ def reset_password(token: str) -> Any:
         try:
             if form.get("password", "") != form.get("password2", ""):
                 raise Invalid([{"field": "/password2", "message": "Parolele nu coincid."}])
-            signup.reset_password(db.session(), secret, token, form.get("password", ""))
+            signup.reset_password(db.session(), secret, token, form.get("password", ""), purpose)
             db.commit()
         except Invalid as exc:
             db.session().rollback()

@@ -1,4 +1,5 @@
-"""Administration: the organisation's departments (admins only)."""
+"""Administration (admins only): departments, the people who work in them, and the log of
+every change made to either."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine.people import organisation
-from engine.platform.errors import Forbidden, Invalid
-from webapp import db
+from engine.people import adminlog, organisation, staff
+from engine.platform import bounds
+from engine.platform.errors import Conflict, Forbidden, Invalid
+from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager
 
@@ -25,10 +27,22 @@ def _admins_only() -> Any:
     return None
 
 
-def _render(errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Any:
+def _page() -> int:
+    return bounds.form_id(request.args.get("pagina")) or 1
+
+
+def _field_errors(exc: Invalid) -> dict[str, str]:
+    db.session().rollback()
+    return formrender.field_errors(exc.errors)
+
+
+# Departments
+
+
+def _departments(errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Any:
     html = render_template(
         "admin/departments.html",
-        departments=organisation.departments_with_people(db.session()),
+        rows=organisation.departments_overview(db.session(), db.circuit()),
         errors=errors or {},
         values=values or {},
     )
@@ -38,14 +52,219 @@ def _render(errors: dict[str, str] | None = None, values: dict[str, str] | None 
 @bp.route("/compartimente", methods=["GET", "POST"])
 def departments() -> Any:
     if request.method == "GET":
-        return _render()
+        return _departments()
     values = {"code": request.form.get("code", ""), "name": request.form.get("name", "")}
-    session = db.session()
     try:
-        dept = organisation.add_department(session, values["code"], values["name"], current().id)
+        dept = organisation.add_department(
+            db.session(), values["code"], values["name"], current().id
+        )
         db.commit()
     except Invalid as exc:
-        session.rollback()
-        return _render({e["field"].lstrip("/"): e["message"] for e in exc.errors}, values)
+        return _departments(_field_errors(exc), values)
     flash(f"Compartimentul „{dept.name}” ({dept.code}) a fost adăugat.", "success")
     return redirect(url_for("admin.departments"))
+
+
+def _department(code: str, errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    session, circuit = db.session(), db.circuit()
+    dept = organisation.department(session, code)
+    row = next(
+        r for r in organisation.departments_overview(session, circuit) if r.department is dept
+    )
+    problems = organisation.deactivation_problems(session, circuit, dept) if dept.active else []
+    html = render_template("admin/department.html", row=row, problems=problems, errors=errors or {})
+    return html, status
+
+
+@bp.route("/compartimente/<code>")
+def department(code: str) -> Any:
+    return _department(code)
+
+
+@bp.route("/compartimente/<code>/denumire", methods=["POST"])
+def rename_department(code: str) -> Any:
+    try:
+        dept = organisation.rename_department(
+            db.session(), current(), code, request.form.get("name", "")
+        )
+        db.commit()
+    except Invalid as exc:
+        return _department(code, _field_errors(exc), 422)
+    flash(f"Compartimentul se numește acum „{dept.name}”.", "success")
+    return redirect(url_for("admin.department", code=code))
+
+
+@bp.route("/compartimente/<code>/dezactivare", methods=["POST"])
+def deactivate_department(code: str) -> Any:
+    try:
+        dept = organisation.deactivate_department(db.session(), db.circuit(), current(), code)
+        db.commit()
+    except Conflict as exc:
+        db.session().rollback()
+        return _department(code, {"": exc.message}, 409)
+    flash(f"Compartimentul „{dept.name}” a fost dezactivat.", "success")
+    return redirect(url_for("admin.department", code=code))
+
+
+@bp.route("/compartimente/<code>/reactivare", methods=["POST"])
+def reactivate_department(code: str) -> Any:
+    dept = organisation.reactivate_department(db.session(), current(), code)
+    db.commit()
+    flash(f"Compartimentul „{dept.name}” a fost reactivat.", "success")
+    return redirect(url_for("admin.department", code=code))
+
+
+# People
+
+
+@bp.route("/personal")
+def people() -> Any:
+    filters = {
+        "q": request.args.get("q", "")[:200],
+        "departament": request.args.get("departament", "")[:64],
+        "stare": request.args.get("stare", "active"),
+    }
+    if filters["stare"] not in staff.STATUSES:
+        filters["stare"] = "active"
+    session = db.session()
+    found = staff.list_staff(
+        session,
+        query=filters["q"],
+        department=filters["departament"],
+        status=filters["stare"],
+        page=_page(),
+    )
+    return render_template(
+        "admin/people.html",
+        found=found,
+        filters=filters,
+        departments=organisation.departments_with_people(session),
+        names=organisation.department_names(session),
+    )
+
+
+def _chosen() -> dict[str, Any]:
+    form = request.form
+    return {
+        "departments": form.getlist("departments"),
+        "heads": form.getlist("heads"),
+        "is_admin": form.get("is_admin") == "1",
+    }
+
+
+@bp.route("/personal/nou", methods=["GET", "POST"])
+def new_person() -> Any:
+    values: dict[str, Any] = {"name": "", "email": "", "departments": [], "heads": []}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {"name": request.form.get("name", ""), "email": request.form.get("email", "")}
+        values |= _chosen()
+        try:
+            user = staff.add_official(db.session(), current(), **values)
+            db.commit()
+        except Invalid as exc:
+            errors = _field_errors(exc)
+        else:
+            flash(
+                f"Contul lui {user.name} a fost creat. I-am trimis la {user.email} un link "
+                "cu care își alege parola (valabil 7 zile).",
+                "success",
+            )
+            return redirect(url_for("admin.person", user_id=user.id))
+    html = render_template(
+        "admin/new_person.html",
+        departments=organisation.active_departments(db.session()),
+        values=values,
+        errors=errors,
+    )
+    return html, 422 if errors else 200
+
+
+def _person(
+    user_id: int,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    warnings: list[str] | None = None,
+    chosen: dict[str, Any] | None = None,
+) -> Any:
+    session = db.session()
+    user = staff.person(session, user_id)
+    html = render_template(
+        "admin/person.html",
+        person=user,
+        departments=[dept for dept, _ in organisation.departments_with_people(session)],
+        errors=errors or {},
+        warnings=warnings or [],
+        chosen=chosen
+        or {"departments": user.departments, "heads": user.head_of, "is_admin": user.is_admin},
+    )
+    return html, status
+
+
+@bp.route("/personal/<int:user_id>")
+def person(user_id: int) -> Any:
+    return _person(user_id)
+
+
+@bp.route("/personal/<int:user_id>/nume", methods=["POST"])
+def rename_person(user_id: int) -> Any:
+    try:
+        user = staff.rename(db.session(), current(), user_id, request.form.get("name", ""))
+        db.commit()
+    except Invalid as exc:
+        return _person(user_id, _field_errors(exc), 422)
+    flash(f"Numele a fost schimbat în „{user.name}”.", "success")
+    return redirect(url_for("admin.person", user_id=user_id))
+
+
+@bp.route("/personal/<int:user_id>/roluri", methods=["POST"])
+def set_roles(user_id: int) -> Any:
+    chosen = _chosen()
+    try:
+        user = staff.set_roles(
+            db.session(),
+            db.circuit(),
+            current(),
+            user_id,
+            acknowledged=request.form.get("acknowledged") == "1",
+            **chosen,
+        )
+        db.commit()
+    except Invalid as exc:
+        return _person(user_id, _field_errors(exc), 422, chosen=chosen)
+    except Conflict as exc:
+        db.session().rollback()
+        if exc.code == "leaves_unstaffed":
+            return _person(user_id, status=409, warnings=exc.extra["warnings"], chosen=chosen)
+        return _person(user_id, {"roles": exc.message}, 409, chosen=chosen)
+    flash(f"Compartimentele și rolurile lui {user.name} au fost salvate.", "success")
+    return redirect(url_for("admin.person", user_id=user_id))
+
+
+@bp.route("/personal/<int:user_id>/dezactivare", methods=["GET", "POST"])
+def deactivate_person(user_id: int) -> Any:
+    session = db.session()
+    if request.method == "POST":
+        user = staff.deactivate(session, db.circuit(), current(), user_id, acknowledged=True)
+        db.commit()
+        flash(f"Contul lui {user.name} a fost dezactivat.", "success")
+        return redirect(url_for("admin.person", user_id=user_id))
+    preview = staff.deactivation_preview(session, db.circuit(), current(), user_id)
+    user = staff.person(session, user_id)
+    return render_template("admin/deactivate.html", person=user, preview=preview)
+
+
+@bp.route("/personal/<int:user_id>/reactivare", methods=["POST"])
+def reactivate_person(user_id: int) -> Any:
+    user = staff.reactivate(db.session(), current(), user_id)
+    db.commit()
+    flash(f"Contul lui {user.name} a fost reactivat.", "success")
+    return redirect(url_for("admin.person", user_id=user_id))
+
+
+# The log
+
+
+@bp.route("/jurnal")
+def log() -> Any:
+    return render_template("admin/log.html", log=adminlog.read(db.session(), _page()))

@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from engine.cases import desk, operations, queries, representation
+from engine.cases import desk, dispatch, operations, queries, representation
 from engine.platform.errors import BadRequest, Conflict, Forbidden, Invalid
 from engine.platform.timeutil import local_today
 from engine.register import access, book, entry_form, pdf
@@ -27,7 +27,7 @@ from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager
 from webapp.filters import DEFAULT_SITE_NAME
-from webapp.portal import page_arg, page_count, uploads_from_request
+from webapp.portal import issuer, page_arg, page_count, pdf_response, uploads_from_request
 
 bp = Blueprint("registry", __name__, url_prefix="/registratura")
 
@@ -102,10 +102,21 @@ def new_entry() -> Any:
     message = f"Documentul a fost înregistrat cu nr. {done.entry.display}."
     if not done.created:
         message = f"Documentul fusese deja înregistrat cu nr. {done.entry.display}."
-    if done.request is not None:
-        message += " Procedura a pornit; cererea apare în lista de sarcini."
+    if done.request is None:
+        flash(message, "success")
+        return redirect(url_for("registry.register", q=str(done.entry.number)))
+    message += " Procedura a pornit; cererea apare în lista de sarcini."
     flash(message, "success")
-    return redirect(url_for("registry.register", q=str(done.entry.number)))
+    # The person at the counter leaves with the receipt: the register offers it at the top.
+    return redirect(url_for("registry.register", q=str(done.entry.number), dovada=done.request.id))
+
+
+@bp.route("/cereri/<int:request_id>/dovada.pdf")
+def counter_receipt(request_id: int) -> Any:
+    content, name = desk.counter_receipt(
+        db.session(), db.circuit(), current(), request_id, issuer()
+    )
+    return pdf_response(content, name)
 
 
 def _date(name: str, default: date) -> date:
@@ -122,7 +133,12 @@ def register() -> Any:
     start, end = _date("de_la", today.replace(month=1, day=1)), _date("pana_la", today)
     q = request.args.get("q", "").strip()
     page = page_arg()
-    rows, total = book.listing(db.session(), current(), start, end, q, page=page, per_page=PER_PAGE)
+    session = db.session()
+    rows, total = book.listing(session, current(), start, end, q, page=page, per_page=PER_PAGE)
+    receipt_for = next(
+        (r.request for r in rows if r.request and str(r.request.id) == request.args.get("dovada")),
+        None,
+    )
     return render_template(
         "registry/register.html",
         rows=rows,
@@ -133,6 +149,8 @@ def register() -> Any:
         today=today.isoformat(),
         names=queries.department_names(db.session()),
         may_register=access.may_register(current()),
+        receipt_for=receipt_for,
+        to_dispatch=dispatch.count_awaiting(session) if access.may_register(current()) else 0,
     )
 
 
@@ -212,3 +230,56 @@ def representation_proof(claim_id: int) -> Any:
     return send_file(
         path, mimetype=row.proof_mime, as_attachment=True, download_name=row.proof_name
     )
+
+
+def _dispatch_page(errors: dict[int, dict[str, str]] | None = None, status: int = 200) -> Any:
+    session, user = db.session(), current()
+    html = render_template(
+        "registry/dispatch.html",
+        waiting=dispatch.awaiting(session, user),
+        recent=dispatch.recent(session, user),
+        channels=dispatch.CHANNEL_TITLES,
+        describe=dispatch.describe,
+        errors=errors or {},
+        values=request.form if errors else {},
+        today=local_today().isoformat(),
+    )
+    return html, status
+
+
+@bp.route("/expediere")
+def dispatch_queue() -> Any:
+    return _dispatch_page()
+
+
+@bp.route("/expediere/<int:request_id>/raspuns.pdf")
+def dispatch_answer_pdf(request_id: int) -> Any:
+    content, name = dispatch.answer_pdf(db.session(), db.circuit(), current(), request_id, issuer())
+    return pdf_response(content, name)
+
+
+@bp.route("/expediere/<int:request_id>", methods=["POST"])
+def dispatch_answer(request_id: int) -> Any:
+    session = db.session()
+    try:
+        row = dispatch.dispatch_answer(
+            session, db.circuit(), current(), request_id, request.form, issuer()
+        )
+        db.commit()
+    except Invalid as exc:
+        session.rollback()
+        fields = {e["field"].lstrip("/"): e["message"] for e in exc.errors}
+        return _dispatch_page({request_id: fields}, 422)
+    except Conflict as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("registry.dispatch_queue"))
+    except dispatch.MailFailed as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("registry.dispatch_queue"))
+    flash(
+        f"Răspunsul a fost expediat {dispatch.describe(row)}; registrul arată expedierea.",
+        "success",
+    )
+    return redirect(url_for("registry.dispatch_queue"))

@@ -85,6 +85,7 @@ def waiting_for(page: RequestPage) -> dict[str, Any] | None:
         "message": waiting.message,
         "form": waiting.form,
         "attachments": [a.as_api() for a in waiting.attachments],
+        "answer_by": waiting.answer_by.isoformat() if waiting.answer_by else None,
     }
 
 
@@ -119,5 +120,6 @@ def request_page(page: RequestPage) -> dict[str, Any]:
         },
         withdrawable=page.withdrawable,
         closed_at=iso(req.closed_at),
+        late_steps=[{"step": s.name, "reason": s.reason, "at": iso(s.at)} for s in page.late],
     )
     return body

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.cases import documents, operations, queries
+from engine.cases import documents, operations, queries, receipts
 from engine.circuit import Circuit
 from engine.models import RegistryEntry, Request, User
 from engine.platform.errors import Forbidden, Invalid
@@ -238,3 +238,13 @@ def _register(
     )
     session.flush()
     return Registered(entry, request)
+
+
+def counter_receipt(
+    session: Session, circuit: Circuit, official: User, request_id: int, issuer: str
+) -> tuple[bytes, str]:
+    """Return the registration receipt the registry prints for the person at the counter:
+    the same PDF as the portal's, of any request (the registry sees them all)."""
+    if not may_register(official):
+        raise Forbidden("Numai registratura tipărește dovezile de înregistrare.")
+    return receipts.receipt_pdf(session, circuit, official, request_id, issuer)

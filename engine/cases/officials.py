@@ -26,6 +26,7 @@ from engine.models import (
 from engine.platform import bounds
 from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.platform.timeutil import as_aware, local_today, utcnow
+from engine.register import book
 from engine.workflow import runtime, spifftasks
 
 AT_RISK_DAYS = 5  # fewer days left than this: the inbox marks the task at risk
@@ -333,8 +334,12 @@ ACTIONS = {
     "task_redirected": "Sarcină redirecționată",
     "request_forwarded": "Transmisă autorității competente",
     "task_completed": "Sarcină finalizată",
+    "step_late": "Pas finalizat după termenul legal",
+    "answer_signed": "Răspuns semnat",
+    "four_eyes_waived": "Principiul celor patru ochi nu s-a putut aplica",
     "status_changed": "Stare schimbată",
     "request_closed": "Cerere închisă",
+    "answer_dispatched": "Răspuns expediat",
 }
 # A request's status as the history names it (the portal's labels, in lower case).
 STATUS_WORDS = {
@@ -354,6 +359,12 @@ def _label(action: str, detail: dict[str, Any]) -> str:
         old, new = detail.get("old"), detail["new"]
         words = [STATUS_WORDS.get(str(v), str(v)) for v in (old, new) if v]
         label += ": " + " → ".join(words)
+    if action == "answer_dispatched":  # the channel, day and postal reference, as recorded
+        label += f" {book.DISPATCH_CHANNELS.get(str(detail.get('channel')), '')}".rstrip()
+        if detail.get("sent_on"):
+            label += f" la {date.fromisoformat(str(detail['sent_on'])):%d.%m.%Y}"
+        if detail.get("reference"):
+            label += f", ref. {detail['reference']}"
     return label
 
 

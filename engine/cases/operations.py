@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from engine import audit
-from engine.cases import documents, foureyes, officials, representation
+from engine.cases import dispatch, documents, foureyes, officials, representation
 from engine.circuit import Circuit
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.messages import notify
@@ -175,6 +175,7 @@ def start_request(
     summary = str(clean.get(proc.summary_field or "", "") or proc.title)[:500]
     initial = dict(clean)
     initial.update(copy.deepcopy(proc.variables))  # the designer's data wins over the form's
+    initial.update(proc.completion_data())
     initial.update(
         cerere={"data": today.isoformat(), "procedura": proc.id, "termen_legal": due.isoformat()},
         petent=chain.petent(applicant.email if applicant else None, issuer, intake)
@@ -357,6 +358,9 @@ def _complete(
     task.data.update(clean)
     request = row.request
     proc = versions.procedure_of(session, circuit, version_id, request.procedure)
+    late = foureyes.ensure_rules(session, loaded.workflow, row, task, proc)
+    if late:
+        foureyes.record_late(session, row, actor, late)
     before = request.status
     said = runtime.advance(
         session,
@@ -448,6 +452,7 @@ def _close(session: Session, request: Request, actor: User) -> None:
             file_code=request.registry_entry.file_code,
         )
         request.answer_entry_id = entry.id
+        dispatch.tell_registry(session, request, entry)
     conexare.close_joined(session, request, actor)
     audit.record(
         session,

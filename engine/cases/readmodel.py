@@ -66,6 +66,7 @@ class WaitingFor:
     message: str
     form: dict[str, Any]
     attachments: tuple[AttachmentSpec, ...]
+    answer_by: date | None = None  # the task's own term, when the diagram gives one
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,15 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class LateStep:
+    """A step completed after its legal term, with the reason the diagram gives."""
+
+    name: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class RequestPage:
     """Everything a request's page shows, built once for every view."""
 
@@ -107,6 +117,7 @@ class RequestPage:
     answer: str | None
     conversation: list[Exchange]
     deadline: Deadline
+    late: list[LateStep] = field(default_factory=list)
 
     @property
     def is_open(self) -> bool:
@@ -195,7 +206,19 @@ def _waiting_for(
     if row is None:
         return None
     schema, specs = reply_form(session, circuit, request, row)
-    return WaitingFor(row, row.instructions or row.name, schema, specs)
+    return WaitingFor(row, row.instructions or row.name, schema, specs, row.answer_by)
+
+
+def _late(session: Session, request_id: int) -> list[LateStep]:
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.request_id == request_id, AuditEvent.action == "step_late")
+        .order_by(AuditEvent.id)
+    )
+    return [
+        LateStep(str(e.detail.get("name") or ""), str(e.detail.get("reason") or ""), e.at)
+        for e in events
+    ]
 
 
 def request_page(
@@ -228,4 +251,5 @@ def request_page(
         answer=request.answer,
         conversation=_conversation(session, circuit, request.id, steps, answers, docs, version_id),
         deadline=deadline(request),
+        late=_late(session, request.id),
     )

@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from fpdf import FPDF
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.cases import documents, queries
 from engine.circuit import Circuit
-from engine.models import Document, Request, User
+from engine.models import AuditEvent, Department, Document, Request, User
 from engine.platform.errors import NotFound
 from engine.platform.fonts import font_paths
 from engine.platform.timeutil import BUCHAREST, as_aware
@@ -124,6 +125,30 @@ def receipt_pdf(
     return sheet.finish(note), name
 
 
+def signatures(session: Session, request_id: int) -> list[tuple[str, str]]:
+    """Return (role, person) of whoever signed the answer: the latest signature of each step
+    with a `signature` property (a step sent back and signed again counts once)."""
+    rows = session.execute(
+        select(AuditEvent, User.name)
+        .join(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.request_id == request_id, AuditEvent.action == "answer_signed")
+        .order_by(AuditEvent.id)
+    ).all()
+    latest: dict[str, tuple[AuditEvent, str]] = {}
+    for event, name in rows:
+        latest.pop(str(event.detail.get("step")), None)  # re-signed: keep the order of the last
+        latest[str(event.detail.get("step"))] = (event, name)
+    names = {code: name for code, name in session.execute(select(Department.code, Department.name))}
+    out = []
+    for event, name in latest.values():
+        role = str(event.detail.get("role") or "")
+        department = names.get(str(event.detail.get("department")))
+        if "{compartiment}" in role:
+            role = role.replace("{compartiment}", department or "")
+        out.append((role, name))
+    return out
+
+
 def answer_pdf(
     session: Session, circuit: Circuit, user: User, request_id: int, issuer: str
 ) -> tuple[bytes, str]:
@@ -141,6 +166,11 @@ def answer_pdf(
         sheet.row("Soluționată la", _local(req.closed_at))
     sheet.heading("Răspunsul primăriei")
     sheet.paragraph(req.answer)
+    signed = signatures(session, req.id)
+    if signed:
+        sheet.heading("Semnează")
+        for role, person in signed:
+            sheet.paragraph(f"{role}: {person}")
     note = "Răspuns generat din registrul electronic al instituției (document nesemnat)."
     name = f"raspuns-{req.registration_number}-{req.registration_date:%Y}.pdf"
     return sheet.finish(note), name

@@ -9,6 +9,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.circuit import Circuit
 from engine.messages import notify
 from engine.models import Request, Timer, TimerStatus
@@ -37,6 +38,7 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
     runtime.run_engine_steps(loaded.workflow, refresh_timers=True)
     if task.has_state(SpiffState.WAITING):
         return False  # not due yet by the workflow's clock
+    before = request.status
     said = runtime.advance(
         session,
         loaded,
@@ -45,6 +47,19 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
         registry=circuit.settings.registry_department,
     )
     notify.diagram_messages(session, request, said, proc.title if proc else None)
+    if request.status != before:  # a term that closed the request: the applicant is told
+        audit.record(
+            session,
+            "status_changed",
+            request_id=request.id,
+            old=before.value,
+            new=request.status.value,
+        )
+        if request.status.is_closed:
+            audit.record(
+                session, "request_closed", request_id=request.id, status=request.status.value
+            )
+        notify.request_status(session, request)
     return True
 
 

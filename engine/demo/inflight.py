@@ -41,7 +41,6 @@ REQUESTS: list[tuple[str, str, dict[str, Any], list[str], list[tuple[str, dict[s
             "numar_carte_funciara": "60123",
             "numar_cadastral": "60123",
             "suprafata_teren": 640,
-            "zona": "urbana",
             "descriere": "Construirea unei locuințe parter și a unui garaj.",
         },
         ["plan_situatie", "extras_carte_funciara", "plan_cadastral"],

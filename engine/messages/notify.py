@@ -12,10 +12,20 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.messages import mailer
-from engine.models import Membership, Notification, ProcessVersion, Request, RequestStatus, User
+from engine.models import (
+    Membership,
+    Notification,
+    ProcessVersion,
+    Request,
+    RequestStatus,
+    TaskRecord,
+    TaskState,
+    User,
+)
 from engine.platform.config import Settings
 from engine.platform.dispatch import defer
 from engine.platform.timeutil import utcnow
+from engine.workflow.spifftasks import APPLICANT_LANE
 from engine.workflow.taskindex import DiagramMessage
 
 log = logging.getLogger(__name__)
@@ -203,6 +213,17 @@ def request_status(session: Session, request: Request) -> Notification | None:
         number=request.registration_display,
         due=f"{request.due_date:%d.%m.%Y}",
     )
+    if request.status == RequestStatus.WAITING_FOR_CITIZEN:
+        answer_by = session.scalar(
+            select(TaskRecord.answer_by).where(
+                TaskRecord.request_id == request.id,
+                TaskRecord.department == APPLICANT_LANE,
+                TaskRecord.state == TaskState.READY,
+                TaskRecord.answer_by.is_not(None),
+            )
+        )
+        if answer_by is not None:
+            message += f" Vă rugăm să răspundeți până la {answer_by:%d.%m.%Y}."
     return post(session, request, request.status.value, message, user_id=request.applicant_id)
 
 
@@ -307,6 +328,7 @@ SUBJECTS = {
     "withdrawn": "a fost retrasă",
     "forwarded": "a fost transmisă autorității competente",
     "reminder": "termen de urmărit",
+    "dispatch": "răspuns de expediat",
 }
 
 

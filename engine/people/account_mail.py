@@ -15,6 +15,7 @@ RESET = "reset"
 ALREADY_REGISTERED = "already_registered"
 CNP_IN_USE = "cnp_in_use"
 EMAIL_CHANGED = "email_changed"
+WELCOME = "welcome"
 
 SUBJECTS = {
     VERIFY: "Confirmați adresa de e-mail",
@@ -22,6 +23,7 @@ SUBJECTS = {
     ALREADY_REGISTERED: "Încercare de a crea un cont cu adresa dumneavoastră",
     CNP_IN_USE: "Încercare de a crea un cont cu CNP-ul dumneavoastră",
     EMAIL_CHANGED: "Adresa de e-mail a contului se schimbă",
+    WELCOME: "Contul dumneavoastră de funcționar: alegeți parola",
 }
 
 
@@ -49,6 +51,15 @@ def _body(settings: Settings, kind: str, user: User, email: str) -> str:
             "o singură dată):\n\n"
             f"{base}/parola-noua/{token}\n\n"
             "Dacă nu ați cerut dumneavoastră o parolă nouă, ignorați acest mesaj.\n"
+        )
+    if kind == WELCOME:
+        token = links.make(secret, links.WELCOME, user, email)
+        return (
+            f"{hello}administratorul primăriei v-a creat un cont în Circuit, cu adresa {email}. "
+            "Alegeți-vă parola deschizând linkul de mai jos (valabil 7 zile, o singură dată):"
+            f"\n\n{base}/cont/activare/{token}\n\n"
+            "Nimeni altcineva nu vă cunoaște parola; nu o spuneți nimănui. Dacă linkul a expirat, "
+            f"cereți o parolă nouă la {base}/parola-uitata.\n"
         )
     if kind == ALREADY_REGISTERED:
         return (

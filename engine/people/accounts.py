@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from engine import audit
-from engine.models import Department, Membership, User
-from engine.people import personal, rules
+from engine.models import Department, Membership, TaskRecord, TaskState, User
+from engine.people import personal, rules, sessions
 from engine.platform.errors import BadRequest
 from engine.platform.timeutil import local_today, utcnow
 
@@ -47,8 +47,11 @@ def create_user(
     birth_date: date | str | None = None,
     id_document: str | None = None,
     verified: bool = True,
+    actor_id: int | None = None,
 ) -> User:
-    """Create an account an administrator vouches for (verified); with departments an official."""
+    """Create an account an administrator vouches for (verified); with departments an official.
+
+    `actor_id` is the administrator who adds it on the admin pages (None: the command line)."""
     checked = rules.check_account(
         name=name,
         email=email,
@@ -68,15 +71,19 @@ def create_user(
         raise BadRequest(" ".join(checked.errors.values()), errors=checked.errors)
     user = new_user(session, checked, password, verified=verified, is_admin=is_admin)
     for code in dict.fromkeys([*departments, *heads]):
-        if session.get(Department, code) is None:
+        dept = session.get(Department, code)
+        if dept is None:
             raise BadRequest(f"Compartimentul „{code}” nu există.")
+        if not dept.active:
+            raise BadRequest(f"Compartimentul „{dept.name}” ({code}) este dezactivat.")
         user.memberships.append(Membership(department_code=code, is_head=code in heads))
     session.flush()
     audit.record(
         session,
         "user_created",
-        actor_id=None,
+        actor_id=actor_id,
         user=user.id,
+        name=user.name,
         departments=list(departments),
         heads=list(heads),
         admin=is_admin,
@@ -145,3 +152,30 @@ def user_by_id(session: Session, user_id: int) -> User | None:
     """Return an active user with their departments (one query)."""
     user = session.get(User, user_id, options=[joinedload(User.memberships)])
     return user if user is not None and user.active else None
+
+
+def active_admins(session: Session) -> int:
+    """Return how many active administrators there are, locking their rows (PostgreSQL) so
+    that two administrators closing each other's accounts at once cannot leave none."""
+    query = select(User.id).where(User.is_admin.is_(True), User.active.is_(True))
+    return len(session.scalars(query.with_for_update()).all())
+
+
+def release_claims(session: Session, user: User, actor_id: int, reason: str) -> int:
+    """Give every open task this user claimed back to its department's inbox; return how many."""
+    rows = session.scalars(
+        select(TaskRecord).where(
+            TaskRecord.claimed_by_id == user.id, TaskRecord.state == TaskState.READY
+        )
+    ).all()
+    for row in rows:
+        row.claimed_by_id, row.claimed_at = None, None
+        audit.task_event(session, "task_released", row, actor_id=actor_id, reason=reason)
+    return len(rows)
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Mark an account active or not; a deactivated one signs in nowhere (see sessions)."""
+    user.active = active
+    if not active:
+        sessions.end_all(session, user.id)

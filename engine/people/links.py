@@ -22,7 +22,8 @@ from engine.platform.timeutil import utcnow
 
 VERIFY = "verify"
 RESET = "reset"
-LIFETIME = {VERIFY: timedelta(days=3), RESET: timedelta(hours=1)}
+WELCOME = "welcome"  # a new official's first password, chosen from the administrator's e-mail
+LIFETIME = {VERIFY: timedelta(days=3), RESET: timedelta(hours=1), WELCOME: timedelta(days=7)}
 INVALID = (
     "Linkul nu mai este valabil: a expirat, a fost deja folosit sau nu este complet. "
     "Cereți unul nou."

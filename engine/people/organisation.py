@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import Subquery, delete, func, select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.models import Department, Membership, User
-from engine.platform.errors import Invalid
+from engine.models import Department, Membership, TaskRecord, TaskState, User
+from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.platform.wording import count
 from engine.workflow import definitions
 from engine.workflow.spifftasks import (
     APPLICANT_LANE,
@@ -31,12 +33,21 @@ CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 RESERVED = {APPLICANT_LANE, UNASSIGNED}
 
 
+def _name_problem(name: str) -> str | None:
+    if not name:
+        return "Denumirea este obligatorie."
+    if len(name) > 200:
+        return "Denumirea poate avea cel mult 200 de caractere."
+    return None
+
+
 def add_department(
     session: Session, code: str, name: str, actor_id: int | None = None
 ) -> Department:
     """Create a department; Invalid lists every problem with the code and the name."""
     code, name = (code or "").strip(), " ".join((name or "").split())
     errors = []
+    existing = session.get(Department, code) if CODE.match(code) else None
     if not CODE.match(code):
         errors.append(
             {
@@ -47,17 +58,22 @@ def add_department(
         )
     elif code in RESERVED:
         errors.append({"field": "/code", "message": f"Codul „{code}” este rezervat de diagrame."})
-    elif session.get(Department, code) is not None:
-        errors.append({"field": "/code", "message": f"Compartimentul „{code}” există deja."})
-    if not name:
-        errors.append({"field": "/name", "message": "Denumirea este obligatorie."})
-    elif len(name) > 200:
+    elif existing is not None and not existing.active:
         errors.append(
-            {"field": "/name", "message": "Denumirea poate avea cel mult 200 de caractere."}
+            {
+                "field": "/code",
+                "message": f"Compartimentul „{code}” există deja, dezactivat: "
+                "reactivați-l din pagina lui.",
+            }
         )
+    elif existing is not None:
+        errors.append({"field": "/code", "message": f"Compartimentul „{code}” există deja."})
+    problem = _name_problem(name)
+    if problem:
+        errors.append({"field": "/name", "message": problem})
     if errors:
         raise Invalid(errors)
-    dept = Department(code=code, name=name)
+    dept = Department(code=code, name=name, active=True)
     session.add(dept)
     session.flush()
     audit.record(session, "department_added", actor_id=actor_id, code=code, name=name)
@@ -218,3 +234,143 @@ def check_routing(
         )
     if errors:
         raise Invalid(errors)
+
+
+def require_admin(actor: User) -> None:
+    """Refuse anyone but an active administrator."""
+    if not (actor.is_admin and actor.active):
+        raise Forbidden("Numai administratorii schimbă compartimentele și personalul.")
+
+
+def department(session: Session, code: str) -> Department:
+    """Return a department by its code, or NotFound."""
+    dept = session.get(Department, code) if isinstance(code, str) else None
+    if dept is None:
+        raise NotFound("Compartimentul nu există.")
+    return dept
+
+
+def active_departments(session: Session) -> list[Department]:
+    """Return the departments people can be put in, by name."""
+    query = select(Department).where(Department.active.is_(True)).order_by(Department.name)
+    return list(session.scalars(query))
+
+
+def open_tasks(session: Session) -> dict[str, int]:
+    """Return {department code: how many tasks wait in its inbox (claimed or not)}."""
+    rows = session.execute(
+        select(TaskRecord.department, func.count())
+        .where(TaskRecord.state == TaskState.READY)
+        .group_by(TaskRecord.department)
+    )
+    return {code: int(n) for code, n in rows}
+
+
+def needed_by(session: Session, circuit: Circuit) -> dict[str, list[str]]:
+    """Return {department code: titles of the catalog procedures whose diagrams name it}."""
+    titles = {p.id: p.title for p in circuit.procedures(session).all()}
+    out: dict[str, list[str]] = {}
+    for procedure, codes in departments_by_procedure(session, circuit).items():
+        for code in codes:
+            out.setdefault(code, []).append(titles.get(procedure, procedure))
+    return {code: sorted(names) for code, names in out.items()}
+
+
+@dataclass(frozen=True)
+class DepartmentRow:
+    """A department as the administrators' list shows it."""
+
+    department: Department
+    people: int
+    open_tasks: int
+    procedures: list[str]
+
+    @property
+    def needs_people(self) -> bool:
+        """Whether a procedure sends work here and nobody works here: a problem to fix."""
+        return self.department.active and not self.people and bool(self.procedures)
+
+
+def departments_overview(session: Session, circuit: Circuit) -> list[DepartmentRow]:
+    """Return every department with its people, open tasks and the procedures needing it:
+    first those a procedure needs and nobody works in, then the active ones, by name."""
+    tasks, needs = open_tasks(session), needed_by(session, circuit)
+    rows = [
+        DepartmentRow(dept, people, tasks.get(dept.code, 0), needs.get(dept.code, []))
+        for dept, people in departments_with_people(session)
+    ]
+    return sorted(rows, key=lambda r: (not r.needs_people, not r.department.active))
+
+
+def rename_department(session: Session, actor: User, code: str, name: str) -> Department:
+    """Give a department a new name; its code, which the diagrams name, stays."""
+    require_admin(actor)
+    dept = department(session, code)
+    name = " ".join((name or "").split())
+    problem = _name_problem(name)
+    if problem:
+        raise Invalid([{"field": "/name", "message": problem}])
+    if name != dept.name:
+        audit.record(
+            session, "department_renamed", actor_id=actor.id, code=code, old=dept.name, new=name
+        )
+        dept.name = name
+    return dept
+
+
+def deactivation_problems(session: Session, circuit: Circuit, dept: Department) -> list[str]:
+    """Say, in Romanian, what keeps a department from being closed (empty when nothing)."""
+    problems = []
+    people = dict((d.code, n) for d, n in departments_with_people(session)).get(dept.code, 0)
+    if people:
+        problems.append(
+            f"în el lucrează {people_count(people)} (scoateți-le din compartiment "
+            "sau dezactivați-le mai întâi)"
+        )
+    tasks = open_tasks(session).get(dept.code, 0)
+    if tasks:
+        problems.append(
+            f"are {count(tasks, 'sarcină deschisă', 'sarcini deschise')} "
+            "(redirecționați-le sau finalizați-le mai întâi)"
+        )
+    procedures = needed_by(session, circuit).get(dept.code, [])
+    if procedures:
+        listed = ", ".join(f"„{p}”" for p in procedures)
+        problems.append(f"diagramele acestor proceduri îi trimit lucrări: {listed}")
+    return problems
+
+
+def deactivate_department(session: Session, circuit: Circuit, actor: User, code: str) -> Department:
+    """Close a department nobody works in, with no open task and that no procedure needs."""
+    require_admin(actor)
+    dept = department(session, code)
+    if not dept.active:
+        return dept
+    problems = deactivation_problems(session, circuit, dept)
+    if problems:
+        raise Conflict(
+            f"Compartimentul „{dept.name}” nu poate fi dezactivat: {'; '.join(problems)}.",
+            code="department_in_use",
+        )
+    # Deactivated people keep their departments to be reactivated in them; not in this one.
+    inactive = select(User.id).where(User.active.is_(False))
+    session.execute(
+        delete(Membership)
+        .where(Membership.department_code == code, Membership.user_id.in_(inactive))
+        .execution_options(synchronize_session=False)
+    )
+    dept.active = False
+    audit.record(session, "department_deactivated", actor_id=actor.id, code=code, name=dept.name)
+    return dept
+
+
+def reactivate_department(session: Session, actor: User, code: str) -> Department:
+    """Open a closed department again (it gets work once someone is put in it)."""
+    require_admin(actor)
+    dept = department(session, code)
+    if not dept.active:
+        dept.active = True
+        audit.record(
+            session, "department_reactivated", actor_id=actor.id, code=code, name=dept.name
+        )
+    return dept

@@ -110,3 +110,10 @@ def revoke_token(session: Session, token: str) -> bool:
     """Delete an API token; return whether it existed."""
     result = session.execute(delete(ApiToken).where(ApiToken.token_hash == digest(token)))
     return bool(getattr(result, "rowcount", 0))
+
+
+def end_all(session: Session, user_id: int) -> tuple[int, int]:
+    """End every browser session and API token of a user; return how many of each."""
+    browsers = session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    tokens = session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+    return int(getattr(browsers, "rowcount", 0)), int(getattr(tokens, "rowcount", 0))

@@ -134,13 +134,15 @@ def request_password_reset(session: Session, email: str) -> None:
         account_mail.ask(session, account_mail.RESET, user.id)
 
 
-def reset_password(session: Session, secret: str, token: str, password: str) -> User:
-    """Set a new password with a reset link; the link cannot be used again."""
-    links.read(secret, links.RESET, token)  # a bad link is told before the password
+def reset_password(
+    session: Session, secret: str, token: str, password: str, purpose: str = links.RESET
+) -> User:
+    """Set a new password with a reset (or a new official's welcome) link, usable once."""
+    links.read(secret, purpose, token)  # a bad link is told before the password
     problem = rules.password_problem(password)
     if problem:
         raise Invalid([{"field": "/password", "message": problem}])
-    user, claim = links.use(session, secret, links.RESET, token)
+    user, claim = links.use(session, secret, purpose, token)
     if claim.email != user.email:
         raise BadRequest(links.INVALID, code="invalid_token")
     user.password_hash = accounts.hash_password(password)

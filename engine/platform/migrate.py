@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 
 from engine.platform.db import Database
 
@@ -25,3 +29,22 @@ def upgrade(db: Database) -> None:
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+@lru_cache(maxsize=1)
+def _revisions() -> tuple[str | None, frozenset[str]]:
+    """The newest revision the code knows, and all it knows (read from the files once)."""
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    known = frozenset(s.revision for s in scripts.walk_revisions("base", "heads"))
+    return scripts.get_current_head(), known
+
+
+def schema_state(conn: Connection) -> str:
+    """Say where the database's schema is against the code's migrations: "current";
+    "behind" (`circuit db upgrade` not run yet); or "ahead" (a newer release upgraded it
+    while this process runs the older code, as during a rolling restart)."""
+    at = MigrationContext.configure(conn).get_current_revision()
+    head, known = _revisions()
+    if at == head:
+        return "current"
+    return "behind" if at is None or at in known else "ahead"

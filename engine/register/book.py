@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
 from engine.circuit import registry_department
-from engine.models import RegistryEntry, Request, RequestStatus, TaskRecord, User
+from engine.models import Dispatch, RegistryEntry, Request, RequestStatus, TaskRecord, User
 from engine.register import chain
 from engine.register.access import require_reader
 from engine.register.entry_form import CHANNELS, DIRECTIONS, REPLY_BY
@@ -47,6 +47,34 @@ COLUMNS = [
     "Amprentă (SHA-256)",
     "Documente",
 ]
+# How an answer left the city hall (expediere), as the register and the desk's form say it.
+DISPATCH_CHANNELS = {
+    "post": "prin poștă",
+    "email": "prin e-mail",
+    "in_person": "ridicat personal de la registratură",
+}
+TO_DISPATCH = "De expediat"
+
+
+def awaits_dispatch(request: Request) -> bool:
+    """Tell whether a request's answer goes out by the registry's hand: its applicant has no
+    account and asked for post or e-mail (a joined petition goes with the first one's)."""
+    return (
+        request.applicant_id is None
+        and request.reply_by is not None
+        and request.answer_entry_id is not None
+        and request.joined_to_id is None
+    )
+
+
+def describe_dispatch(row: Dispatch) -> str:
+    """Say how an answer went: „prin poștă la 05.12.2026, ref. RR123456789RO”."""
+    said = f"{DISPATCH_CHANNELS.get(row.channel, row.channel)} la {row.sent_on:%d.%m.%Y}"
+    if row.reference:
+        said += f", ref. {row.reference}"
+    if row.email:
+        said += f", la {row.email}"
+    return said
 
 
 # Cells a spreadsheet would read as a formula (OWASP, "CSV Injection"): = + - @, tab, CR.
@@ -73,6 +101,10 @@ class RegisterRow:
     linked_display: str = ""
     department: str = ""
     resolution: str = ""
+    # The answer this line is (out) or received (in), when the registry sends it by hand:
+    # whether it still waits, and how it went once sent.
+    to_dispatch: bool = False
+    dispatch: Dispatch | None = None
 
     @property
     def issuer_reference(self) -> str:
@@ -82,6 +114,10 @@ class RegisterRow:
 
     @property
     def dispatch_date(self) -> date | None:
+        if self.dispatch is not None:
+            return self.dispatch.sent_on
+        if self.to_dispatch:
+            return None  # registered, not sent yet
         if self.entry.direction == "out":
             return self.entry.registered_on
         return self.answer.registered_on if self.answer else None
@@ -227,6 +263,28 @@ def complete_rows(session: Session, entries: Sequence[RegistryEntry]) -> list[Re
         ):
             if dept not in not_departments:
                 departments.setdefault(rid, dept)
+    out_ids = [e.id for e in entries if e.direction == "out"]
+    answered = (
+        {
+            r.answer_entry_id: r
+            for r in session.scalars(
+                select(Request)
+                .where(Request.answer_entry_id.in_(out_ids), Request.joined_to_id.is_(None))
+                .options(defer(Request.data))
+            )
+        }
+        if out_ids
+        else {}
+    )
+    answer_ids = out_ids + [a.id for a in answers.values()]
+    sent = (
+        {
+            d.entry_id: d
+            for d in session.scalars(select(Dispatch).where(Dispatch.entry_id.in_(answer_ids)))
+        }
+        if answer_ids
+        else {}
+    )
     first_ids = [r.joined_to_id for r in requests.values() if r.joined_to_id]
     joined_to = (
         {r.id: r for r in session.scalars(select(Request).where(Request.id.in_(first_ids)))}
@@ -242,6 +300,12 @@ def complete_rows(session: Session, entries: Sequence[RegistryEntry]) -> list[Re
         req = row.request
         row.department = (departments.get(req.id) if req else None) or e.department or ""
         first = joined_to.get(req.joined_to_id or 0) if req else None
+        answer_of = answered.get(e.id) if e.direction == "out" else req
+        answer_id = e.id if e.direction == "out" else (row.answer.id if row.answer else None)
+        if answer_of is not None and answer_id is not None and awaits_dispatch(answer_of):
+            if answer_of.answer_entry_id == answer_id:
+                row.dispatch = sent.get(answer_id)
+                row.to_dispatch = row.dispatch is None
         row.resolution = _resolution(row, first)
     return out
 
@@ -249,13 +313,21 @@ def complete_rows(session: Session, entries: Sequence[RegistryEntry]) -> list[Re
 def _resolution(row: RegisterRow, first: Request | None) -> str:
     req, answer = row.request, row.answer
     if row.entry.direction == "out":
+        if row.to_dispatch:
+            return TO_DISPATCH
+        if row.dispatch is not None:
+            return f"Expediat {describe_dispatch(row.dispatch)}"
         return "Expediat"
     parts = []
     if first is not None:
         parts.append(f"Conexată la nr. {first.registration_display}")
     if req is not None:
         parts.append(RESOLUTIONS.get(req.status, req.status.value))
-        if req.reply_by and req.status in (RequestStatus.COMPLETED, RequestStatus.REJECTED):
+        if row.to_dispatch:
+            parts.append(f"răspuns de expediat {REPLY_BY[req.reply_by or 'post']}")
+        elif row.dispatch is not None:
+            parts.append(f"răspuns expediat {describe_dispatch(row.dispatch)}")
+        elif req.reply_by and req.status in (RequestStatus.COMPLETED, RequestStatus.REJECTED):
             parts.append(f"răspuns transmis {REPLY_BY[req.reply_by]}")
     if answer is not None:
         parts.append(f"răspuns nr. {answer.display}")

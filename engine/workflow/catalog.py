@@ -145,6 +145,10 @@ class Procedure:
     audience: tuple[str, ...] = tuple(AUDIENCES)  # codes of AUDIENCES
     fee: Fee | None = None  # None: the catalog says nothing about a fee
     decided_by: str = ""  # who decides, in words: „Primarul, la propunerea arhitectului-șef”
+    # The term a citizen has to answer a completion request (`completion`: days and kind);
+    # instances start with it as `completare` = {"zile": days, "tip": kind}.
+    completion_days: int | None = None
+    completion_kind: DeadlineKind = DeadlineKind.WORKING
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Procedure:
@@ -175,7 +179,30 @@ class Procedure:
             audience=tuple(raw.get("audience") or AUDIENCES),
             fee=Fee.from_dict(raw["fee"]) if raw.get("fee") is not None else None,
             decided_by=str(raw.get("decided_by", "")),
+            **_completion(raw.get("completion")),
         )
+
+    def completion_data(self) -> dict[str, Any]:
+        """Return what instances start with of the completion term (empty without one)."""
+        if self.completion_days is None:
+            return {}
+        return {"completare": {"zile": self.completion_days, "tip": self.completion_kind.value}}
+
+
+MAX_COMPLETION_DAYS = 365
+
+
+def _completion(raw: Any) -> dict[str, Any]:
+    """Read the catalog's `completion` term: {"days": 1..365, "kind": "working"|"calendar"}."""
+    if raw is None:
+        return {}
+    days = raw["days"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_COMPLETION_DAYS:
+        raise ValueError(f"completion.days trebuie să fie între 1 și {MAX_COMPLETION_DAYS}")
+    return {
+        "completion_days": days,
+        "completion_kind": DeadlineKind(raw.get("kind", "working")),
+    }
 
 
 MAX_INSTANCES = 10_000  # the most a catalog entry may allow in `max_instances`
@@ -185,13 +212,14 @@ KEYS = (
     *REQUIRED_KEYS, "description", "legal_basis", "reminder_days", "reminder_after_seconds",
     "answer_field", "summary_field", "attachments", "reply_attachments", "archive", "max_files",
     "max_instances", "represented", "withdrawable", "variables", "category", "audience", "fee",
-    "decided_by", "notes", "$schema", "$comment",
+    "decided_by", "notes", "completion", "$schema", "$comment",
 )  # fmt: skip
 SUBKEYS = {
     "deadline": ("days", "kind"),
     "fee": ("amount", "amount_text", "purpose", "legal_basis", "when", "iban"),
     "archive": ("file_code", "retention_years"),
     "represented": ("cnp_field", "cui_field"),
+    "completion": ("days", "kind"),
 }
 ATTACHMENT_KEYS = ("name", "title", "required", "types", "max_bytes", "multiple", "required_when")
 DEADLINE_KINDS = {"calendar": "zile calendaristice", "working": "zile lucrătoare"}
@@ -291,6 +319,19 @@ def entry_problems(raw: dict[str, Any]) -> list[tuple[str, str, str]]:
                         'Scrieți de exemplu "days": 30.',
                     )
                 )
+    completion = raw.get("completion")
+    if isinstance(completion, dict) and completion.get("kind", "working") not in DEADLINE_KINDS:
+        kind = completion.get("kind")
+        out.append(
+            (
+                "completion.kind",
+                f"„completion.kind” „{kind}” nu este cunoscut"
+                f"{_suggest(str(kind), tuple(DEADLINE_KINDS))}.",
+                "Scrieți „working” (zile lucrătoare) sau „calendar” (zile calendaristice).",
+            )
+        )
+    elif completion is not None and not isinstance(completion, dict):
+        out.append(("completion", "„completion” trebuie să fie un obiect.", _FIX))
     for key, least in (("max_files", 1), ("reminder_days", 1), ("reminder_after_seconds", 0)):
         value = raw.get(key)
         if value is not None and (

@@ -21,7 +21,7 @@ from engine.deadlines.legal_calendar import LegalCalendar
 from engine.models import Instance, Request, TaskRecord
 from engine.platform.errors import CircuitError, ProcessFailure
 from engine.platform.timeutil import utcnow
-from engine.workflow import definitions, loops, taskindex
+from engine.workflow import definitions, loops, spifftasks, taskindex
 from engine.workflow import expressions as scripting
 from engine.workflow.expressions import make_script_engine
 from engine.workflow.functions import use_calendar
@@ -207,3 +207,22 @@ def advance(
         answer_field=answer_field,
         registry=registry,
     )
+
+
+def step_rule(workflow: BpmnWorkflow, task: Task, name: str) -> bool | None:
+    """Evaluate a user task's rule property (`check`, `lateWhen`) on its data, as completed.
+
+    None when the task has no such rule; the expression sees the legal calendar like scripts."""
+    text = spifftasks.task_properties(task).get(name)
+    if not text or not text.strip():
+        return None
+    try:
+        with scripting.time_limit(), use_calendar(partial(_step_calendar, workflow)):
+            return bool(scripting.evaluate(text, dict(task.data)))
+    except Exception as exc:
+        log.exception("rule %s failed", name)
+        raise ProcessFailure(
+            f"Regula „{name}” a pasului nu a putut fi evaluată. Nu s-a salvat nimic; "
+            "administratorul trebuie să corecteze diagrama.",
+            element=task.task_spec.bpmn_id,
+        ) from exc

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -81,13 +82,42 @@ def _instructions(task: Task, props: dict[str, str]) -> str | None:
     return str(value) if value else None
 
 
-def _final_status(workflow: BpmnWorkflow) -> RequestStatus:
-    """Read the requestStatus property of the end event the workflow reached."""
+def _answer_by(task: Task, props: dict[str, str]) -> date | None:
+    """Read the day a task is due by from the variable its `dueDateVariable` names."""
+    variable = props.get("dueDateVariable")
+    value = task.data.get(variable) if variable else None
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
+
+
+def _fill(template: str, data: dict[str, Any]) -> str:
+    """Put plain text values into a property's `{name}` placeholders; others stay visible."""
+
+    def value(match: re.Match[str]) -> str:
+        found = data.get(match.group(1))
+        return str(found) if isinstance(found, str | int | float) else match.group(0)
+
+    return _PLACEHOLDER.sub(value, template)[:300]
+
+
+def _final_end(workflow: BpmnWorkflow) -> Task | None:
+    """Return the end event with a requestStatus that the workflow reached, if any."""
     for task in all_tasks(workflow, state=SpiffState.COMPLETED):
         status = task_properties(task).get("requestStatus")
         if status and isinstance(task.task_spec, EndEvent):
-            return RequestStatus(status)
-    return RequestStatus.COMPLETED
+            return task
+    return None
+
+
+def _final_status(workflow: BpmnWorkflow) -> RequestStatus:
+    """Read the requestStatus property of the end event the workflow reached."""
+    end = _final_end(workflow)
+    return RequestStatus(task_properties(end)["requestStatus"]) if end else RequestStatus.COMPLETED
 
 
 def sync(
@@ -173,6 +203,7 @@ def _sync_tasks(
                 instructions=_instructions(task, props),
                 state=TaskState.READY,
                 due_date=request.due_date,
+                answer_by=_answer_by(task, props),
                 request_created_at=request.created_at,
                 created_at=now,
             )
@@ -190,6 +221,8 @@ def _sync_tasks(
         spiff_task = find_task(workflow, task_id)
         finished = spiff_task is not None and spiff_task.has_state(SpiffState.COMPLETED)
         progressed |= finished
+        if finished and spiff_task is not None:
+            _record_signature(session, request, spiff_task, actor_id, registry)
         values: dict[str, Any] = {
             "state": TaskState.COMPLETED if finished else TaskState.CANCELLED,
             "completed_at": now,
@@ -201,6 +234,26 @@ def _sync_tasks(
         else:
             session.execute(update(TaskRecord).where(TaskRecord.id == task_id).values(**values))
     return progressed
+
+
+def _record_signature(
+    session: Session, request: Request, task: Task, actor_id: int | None, registry: str
+) -> None:
+    """Note who signed the answer in a step with a `signature` property, and as what."""
+    role = task_properties(task).get("signature")
+    if not role or not role.strip():
+        return
+    audit.record(
+        session,
+        "answer_signed",
+        actor_id=actor_id,
+        request_id=request.id,
+        task=str(task.id),
+        step=task.task_spec.bpmn_id or task.task_spec.name,
+        name=task.task_spec.bpmn_name or task.task_spec.name,
+        role=_fill(role.strip(), dict(task.data)),
+        department=task_department(task, registry),
+    )
 
 
 def _sync_status(
@@ -215,7 +268,11 @@ def _sync_status(
     if workflow.is_completed():
         request.status = _final_status(workflow)
         request.closed_at = now
-        if answer_field:
+        end = _final_end(workflow)
+        variable = task_properties(end).get("answerVariable") if end else None
+        if end is not None and variable and end.data.get(variable):
+            request.answer = str(end.data[variable])  # the reason, whatever the status
+        elif answer_field:
             answer = workflow.data.get(answer_field)
             if answer is None:
                 answer = _last_value(workflow, answer_field)

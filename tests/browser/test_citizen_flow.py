@@ -30,6 +30,7 @@ ASK = (
 ANSWER_STEPS = (
     ("urbanism", {"actiune": "propune_raspuns", "raspuns": ANSWER}),
     ("urbanism_head", {"decizie_sef": "aprobat"}),
+    ("primar", steps.SIGNED),
 )
 
 

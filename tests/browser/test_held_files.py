@@ -36,7 +36,6 @@ def test_a_refused_form_keeps_the_good_file_on_a_phone(new_page: Any, circuit: A
     page.locator("#f-adresa_imobil").fill("Lupeni, str. Parângului nr. 12")
     page.locator("input[name=inscris_cf][value=nu]").check()  # the OCPI plan is required
     page.locator("#f-suprafata_teren").fill("480")
-    page.locator("input[name=zona][value=urbana]").check()
     page.locator("#f-descriere").fill("Construirea unei locuințe P+1.")
     page.set_input_files(
         "#a-plan_incadrare",

@@ -31,11 +31,12 @@ def flat(text: str) -> str:
 
 
 def answered(circuit: Any, people: dict[str, int], request_id: int) -> None:
-    """Take a petition through triage, drafting and the head's approval."""
+    """Take a petition through triage, drafting, the head's approval and the mayor's signature."""
     for who, data in (
         ("registry", steps.TRIAGE_TO_URBANISM),
         ("urbanism", {"actiune": "propune_raspuns", "raspuns": ANSWER}),
         ("urbanism_head", {"decizie_sef": "aprobat"}),
+        ("primar", steps.SIGNED),
     ):
         steps.complete(circuit, people[who], steps.ready_task_id(circuit, request_id), data)
 
@@ -102,6 +103,11 @@ def test_answer_pdf_once_the_request_is_answered(
     assert f"nr. {req.registration_display}" in text
     assert "Nr. de ieșire" in text
     assert ANSWER in " ".join(text.split()), "the answer's text, diacritics intact"
+    # It names who approved and who signed it, with their roles (OG 27/2002, art. 13).
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert "Semnează" in lines
+    assert "Șeful compartimentului Urbanism și Amenajarea Teritoriului: Cristina Vlad" in lines
+    assert "Primar: Constantin Barbu" in lines
     assert client.get(url, headers=api_for("citizen")).status_code == 200
     assert client.get(url, headers=api_for("citizen2")).status_code == 404
 

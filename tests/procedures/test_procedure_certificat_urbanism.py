@@ -11,6 +11,7 @@ import pytest
 
 from engine.models import TimerStatus
 from engine.platform.config import PROJECT_ROOT
+from engine.platform.timeutil import local_today
 from engine.workflow.lint import check_paths
 from tests.support.scenario import PDF, Scenario, at_nine, registered_days_ago
 
@@ -22,7 +23,6 @@ REQUEST = {
     "numar_carte_funciara": "60123",
     "numar_cadastral": "60123",
     "suprafata_teren": 1250,
-    "zona": "urbana",
     "descriere": "Construirea unei locuințe P+1 cu garaj.",
 }
 PLANS = {"plan_situatie": PDF, "extras_carte_funciara": PDF, "plan_cadastral": PDF}
@@ -30,6 +30,8 @@ CHECK = "Verificarea completitudinii dosarului"
 REVIEW = "Analiza tehnică și redactarea certificatului"
 ARCHITECT = "Semnarea de către arhitectul-șef"
 MAYOR = "Semnarea de către primar"
+ISSUE = "Eliberarea certificatului"
+COMPLETE = {"verificare": "complet", "zona": "urbana"}
 REVIEWED = {
     "regim_juridic": "Teren intravilan, proprietate privată",
     "regim_economic": "Zonă de locuințe individuale",
@@ -50,6 +52,14 @@ def fee_notice(sc, rid):
     return [n for n in sc.notifications("citizen", rid) if "Taxa de eliberare" in n]
 
 
+def signed(sc, rid):
+    """Take a checked request through the review and both signatures, to its issuing."""
+    sc.step("urbanism", rid, REVIEW, REVIEWED)
+    sc.step("urbanism_head", rid, ARCHITECT, {"decizie_arhitect": "semnat"})
+    assert sc.step("primar", rid, MAYOR, {"decizie_primar": "semnat"}) == "in_progress"
+    return sc.task("urbanism", rid, ISSUE)
+
+
 def test_catalog_entry_and_required_plans(client, sc):
     procs = {p["id"]: p for p in client.get("/api/v1/procedures").get_json()["procedures"]}
     proc = procs["certificat_urbanism"]
@@ -61,6 +71,11 @@ def test_catalog_entry_and_required_plans(client, sc):
     assert when["extras_carte_funciara"] == when["plan_cadastral"] == {"inscris_cf": "da"}
     assert when["plan_incadrare"] == {"inscris_cf": "nu"}
     assert "numar_carte_funciara" in proc["start_form"]["properties"]
+    # The zone that sets the fee is the office's to decide, not the applicant's to declare.
+    assert "zona" not in proc["start_form"]["properties"]
+    r = sc.submit_raw({**REQUEST, "zona": "rurala"}, PLANS)
+    assert r.status_code == 422
+    assert [e["field"] for e in r.get_json()["errors"]] == ["/zona"]
     # Registered land: the land-book number, the CF extract and the cadastral plan.
     r = sc.submit_raw(
         {k: v for k, v in REQUEST.items() if k != "numar_carte_funciara"},
@@ -93,20 +108,23 @@ def test_catalog_entry_and_required_plans(client, sc):
         (1250, "rurala", "8,25"),
     ],
 )
-def test_fee_from_surface_and_zone(sc, surface, zone, fee):
-    rid = sc.submit({**REQUEST, "suprafata_teren": surface, "zona": zone}, PLANS)["id"]
+def test_fee_from_surface_and_the_zone_the_office_decides(sc, surface, zone, fee):
+    rid = sc.submit({**REQUEST, "suprafata_teren": surface}, PLANS)["id"]
+    assert fee_notice(sc, rid) == []  # not known before the office says the zone
+    task = sc.task("registry", rid, CHECK)
+    errors = sc.complete("registry", task, {"verificare": "complet"}, status=422)["errors"]
+    assert errors == [{"field": "/zona", "message": "Câmpul este obligatoriu."}]
+    sc.complete("registry", task, {"verificare": "complet", "zona": zone})
     [notice] = fee_notice(sc, rid)
-    assert f"Taxa de eliberare calculată este {fee} lei." in notice
+    assert f"Taxa de eliberare este {fee} lei" in notice
+    assert "Codul fiscal, art. 473 alin. (1)" in notice
 
 
 def test_certificate_issued_after_missing_documents_and_both_signatures(sc, browser_for):
     body = sc.submit(REQUEST, PLANS)
     rid, registered = body["id"], date.fromisoformat(body["registration"]["date"])
     assert body["due_date"] == sc.due(registered, 15).isoformat()
-    assert fee_notice(sc, rid) == [
-        f"Dosarul pentru cererea nr. {body['registration']['display']} (Certificat de "
-        "urbanism) este în verificare. Taxa de eliberare calculată este 16,50 lei."
-    ]
+    assert fee_notice(sc, rid) == []
     assert sc.timers(rid) == [
         (
             "Termenul de 5 zile pentru returnare",
@@ -137,7 +155,12 @@ def test_certificate_issued_after_missing_documents_and_both_signatures(sc, brow
     assert sc.reply(rid, {}, {"documente": PDF}).status_code == 409
 
     # Complete now: Urbanism reviews, the chief architect sends it back once.
-    assert sc.step("registry", rid, CHECK, {"verificare": "complet"}) == "in_progress"
+    assert sc.step("registry", rid, CHECK, COMPLETE) == "in_progress"
+    assert fee_notice(sc, rid) == [
+        f"Dosarul pentru cererea nr. {body['registration']['display']} (Certificat de "
+        "urbanism) este complet și a intrat în analiză. Taxa de eliberare este 16,50 lei și se "
+        "plătește înainte de eliberarea certificatului (Codul fiscal, art. 473 alin. (1))."
+    ]
     review = sc.task("urbanism", rid, REVIEW)
     assert review["department"] == "urbanism"
     sc.complete("urbanism", review, REVIEWED)
@@ -169,12 +192,29 @@ def test_certificate_issued_after_missing_documents_and_both_signatures(sc, brow
     assert sc.detail(rid, who="urbanism_head")["status"] == "in_progress"
     again = sc.task("urbanism_head", rid, ARCHITECT)
     assert sc.complete("urbanism_head", again, {"decizie_arhitect": "semnat"})
-    assert sc.step("primar", rid, MAYOR, {"decizie_primar": "semnat"}) == "completed"
+    assert sc.step("primar", rid, MAYOR, {"decizie_primar": "semnat"}) == "in_progress"
+
+    # Issuing needs the proof of payment (Codul fiscal, art. 473): none was attached.
+    issue = sc.task("urbanism", rid, ISSUE)
+    assert "Taxa de eliberare: 16,50 lei" in issue_page(browser_for, issue)
+    refused = sc.complete("urbanism", issue, {"plata_verificata": True}, status=422)
+    [error] = refused["errors"]
+    assert error["field"] == "/dovada_plata"
+    assert error["message"].startswith(
+        "Certificatul de urbanism nu se poate elibera fără dovada plății taxei de eliberare "
+        "(Codul fiscal, art. 473 alin. (1))."
+    )
+    assert sc.task("urbanism", rid, ISSUE)["id"] == issue["id"]  # nothing moved
+    paid = {"plata_verificata": True, "dovada_plata": "Chitanța nr. 1234 din 05.12.2026"}
+    assert sc.complete("urbanism", issue, paid)["request"]["status"] == "completed"
 
     seen = sc.detail(rid)
     assert seen["status"] == "completed" and seen["waiting_for"] is None
     assert seen["answer"].startswith(f"Certificatul de urbanism pentru imobilul din {ADDRESS}")
-    assert tech in seen["answer"] and "Taxa de eliberare: 16,50 lei." in seen["answer"]
+    assert (
+        tech in seen["answer"]
+        and "Taxa de eliberare, 16,50 lei, a fost plătită." in (seen["answer"])
+    )
     assert [(s["name"], s["department"]) for s in seen["steps"]] == [
         (CHECK, "registratura"),
         ("Completarea dosarului", "solicitant"),
@@ -186,6 +226,7 @@ def test_certificate_issued_after_missing_documents_and_both_signatures(sc, brow
         (MAYOR, "primar"),
         (ARCHITECT, "urbanism"),
         (MAYOR, "primar"),
+        (ISSUE, "urbanism"),
     ]
     kinds = sorted((d["kind"], d["name"]) for d in seen["documents"])
     assert kinds == [
@@ -220,6 +261,39 @@ def test_incomplete_file_returned_after_the_five_day_term(sc, monkeypatch):
     returned = sc.notifications("citizen", rid)[-2]
     assert returned.endswith(f"vă este returnat ca incomplet: {reason}")
     assert sc.inbox("registry", rid) == [] and sc.inbox("urbanism", rid) == []
+
+
+def issue_page(browser_for, task):
+    return browser_for("urbanism").get(f"/birou/sarcini/{task['id']}").get_data(as_text=True)
+
+
+def test_the_applicants_proof_of_payment_lets_the_certificate_be_issued(sc):
+    rid = sc.submit(REQUEST, {**PLANS, "dovada_plata": PDF})["id"]
+    sc.step("registry", rid, CHECK, COMPLETE)
+    issue = signed(sc, rid)
+    done = sc.complete("urbanism", issue, {"plata_verificata": True})
+    assert done["request"]["status"] == "completed"
+
+
+def test_documents_not_sent_in_their_term_return_the_file_with_the_reason(sc, monkeypatch):
+    from tests.support.drive import fire_waiting_timers, move_timers_clock
+
+    rid = sc.submit(REQUEST, PLANS)["id"]
+    asked = "Lipsește extrasul de carte funciară."
+    sc.step("registry", rid, CHECK, {"verificare": "cere_completari", "mesaj_solicitant": asked})
+    due = sc.due(local_today(), 10, working=True)
+    waiting = sc.detail(rid)["waiting_for"]
+    assert waiting["answer_by"] == due.isoformat()
+    asking = f"Vă rugăm să răspundeți până la {due:%d.%m.%Y}."
+    assert any(asking in n for n in sc.notifications("citizen", rid))
+    move_timers_clock(monkeypatch, 30)
+    assert fire_waiting_timers(sc.circuit, rid) >= 1
+    seen = sc.detail(rid)
+    assert seen["status"] == "rejected" and seen["waiting_for"] is None
+    assert asked in seen["answer"] and f"nu le-am primit până la {due:%d.%m.%Y}" in seen["answer"]
+    told = sc.notifications("registry", rid)
+    assert any(f"nu a trimis până la {due:%d.%m.%Y} documentele lipsă" in n for n in told)
+    assert sc.reply(rid, {}, {"documente": PDF}).status_code == 409
 
 
 def test_withdrawn_while_documents_are_asked_for(sc):
@@ -258,11 +332,13 @@ def test_through_the_portal_and_the_office(browser_for, sc):
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
     detail_url = r.location
     rid = int(detail_url.rstrip("/").rsplit("/", 1)[1])
-    assert "Taxa de eliberare calculată este 16,50 lei." in fee_notice(sc, rid)[0]
+    assert fee_notice(sc, rid) == []
 
     task = sc.task("registry", rid, CHECK)
     url = f"/birou/sarcini/{task['id']}"
-    assert "Taxa de eliberare calculată: 16,50 lei." in registry.get(url).get_data(as_text=True)
+    # The registry decides the zone on its own form; the citizen's form never asked for it.
+    assert "Zona în care se află imobilul" in registry.get(url).get_data(as_text=True)
+    assert "Zona în care se află imobilul" not in page and "Imobilul se află în" not in page
     missing = "Anexați extrasul de carte funciară."
     r = registry.submit(url, {"verificare": "cere_completari", "mesaj_solicitant": missing})
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
@@ -304,3 +380,21 @@ def test_diagrams_pass_bpmn_check_and_need_the_shared_signature(tmp_path):
     shutil.copy(BPMN / alone.name, alone)
     [problem] = check_paths([alone], FORMS)
     assert "semnatura_primar" in problem.line()
+
+
+def test_the_office_page_refuses_to_issue_without_payment_in_romanian(sc, browser_for):
+    rid = sc.submit(REQUEST, PLANS)["id"]
+    sc.step("registry", rid, CHECK, COMPLETE)
+    issue = signed(sc, rid)
+    office = browser_for("urbanism")
+    url = f"/birou/sarcini/{issue['id']}"
+    page = office.get(url).get_data(as_text=True)
+    assert "Taxa de eliberare: 16,50 lei" in page and "Documentul de plată" in page
+    refused = office.submit(url, {"plata_verificata": "on"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "nu se poate elibera fără dovada plății taxei de eliberare" in html
+    assert sc.detail(rid)["status"] == "in_progress"
+    done = office.submit(url, {"plata_verificata": "on", "dovada_plata": "OP nr. 88/05.12.2026"})
+    assert done.status_code == 302, done.get_data(as_text=True)[:1000]
+    assert sc.detail(rid)["status"] == "completed"

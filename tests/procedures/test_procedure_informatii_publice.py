@@ -104,23 +104,19 @@ def test_refused_with_reasons_within_five_days(sc):
     assert sc.inbox("taxe", rid) == []
 
 
-def test_thirty_days_notice_then_answer_with_every_term_run_out(sc, monkeypatch):
-    with registered_days_ago(monkeypatch, 40):
+def test_thirty_days_notice_in_time_then_answer(sc, monkeypatch):
+    with registered_days_ago(monkeypatch, 8):
         body = routed(sc, "urbanism")
     rid, registered = body["id"], date.fromisoformat(body["registration"]["date"])
     display = body["registration"]["display"]
 
-    # The request was routed 40 days late: the 5- and 10-day terms fire as soon as the
-    # department has it, each with its own message, the 10-day one to the head as well.
+    # Routed on day 8: the 5-day refusal term has run (its reminder fires as soon as the
+    # department has the request); the 10-day one still waits.
     department = sc.notifications("urbanism", rid)
-    assert len(department) == 2
+    assert len(department) == 1
     assert "termenul de 5 zile" in department[0] and "refuz motivat" in department[0]
-    assert "termenul de 10 zile" in department[1] and "30 de zile" in department[1]
-    assert all(f"nr. {display}" in n for n in department)
-    head = sc.notifications("urbanism_head", rid)  # her department's, and her own
-    assert head.count(department[0]) == 1 and head.count(department[1]) == 2
-    assert [s for _, s, _ in sc.timers(rid)] == [TimerStatus.FIRED, TimerStatus.FIRED]
-    # Firing a reminder does not take the task away from the department.
+    assert f"nr. {display}" in department[0]
+    assert [s for _, s, _ in sc.timers(rid)] == [TimerStatus.FIRED, TimerStatus.WAITING]
     task = sc.task("urbanism", rid, ANALYSIS)
 
     status = sc.complete(
@@ -133,13 +129,11 @@ def test_thirty_days_notice_then_answer_with_every_term_run_out(sc, monkeypatch)
     notice = sc.notifications("citizen", rid)[-1]
     assert "volumul mare de documente de copiat" in notice
     assert f"până la {extended:%d.%m.%Y}" in notice
+    assert sc.detail(rid)["late_steps"] == []  # the notice came within the 10 days
 
     task = sc.task("urbanism", rid, "Comunicarea informațiilor (30 de zile)")
     thirty = [t for t in sc.timers(rid) if t[0] == "Termenul de 30 de zile"]
-    assert thirty == [("Termenul de 30 de zile", TimerStatus.FIRED, at_nine(extended))]
-    late = sc.notifications("urbanism", rid)[-1]
-    assert "termenul prelungit de 30 de zile" in late and f"{extended:%d.%m.%Y}" in late
-    assert sc.notifications("urbanism_head", rid).count(late) == 2
+    assert thirty == [("Termenul de 30 de zile", TimerStatus.WAITING, at_nine(extended))]
 
     answer = "Vă transmitem în anexă cele 14 contracte și situația plăților."
     assert sc.step("urbanism", rid, task["name"], {"raspuns": answer}) == "completed"
@@ -150,6 +144,69 @@ def test_thirty_days_notice_then_answer_with_every_term_run_out(sc, monkeypatch)
         ANALYSIS,
         "Comunicarea informațiilor (30 de zile)",
     ]
+
+
+def test_an_extension_after_day_ten_is_refused_with_the_legal_reason(sc, monkeypatch):
+    with registered_days_ago(monkeypatch, 40):
+        body = routed(sc, "urbanism")
+    rid = body["id"]
+    # Routed 40 days late: the 5- and 10-day terms fire as soon as the department has it.
+    department = sc.notifications("urbanism", rid)
+    assert len(department) == 2
+    assert "termenul de 10 zile" in department[1] and "30 de zile" in department[1]
+    head = sc.notifications("urbanism_head", rid)  # her department's, and her own
+    assert head.count(department[0]) == 1 and head.count(department[1]) == 2
+
+    task = sc.task("urbanism", rid, ANALYSIS)
+    refused = sc.complete(
+        "urbanism",
+        task,
+        {"decizie": "prelungire", "motiv_prelungire": "volumul mare de documente de copiat"},
+        status=422,
+    )
+    [error] = refused["errors"]
+    assert error["field"] == "/decizie"
+    assert "Prelungirea nu mai este posibilă" in error["message"]
+    assert "Legea nr. 544/2001, art. 7 alin. (1)" in error["message"]
+    # Nothing moved: the same task waits, the citizen was told nothing of an extension.
+    assert sc.task("urbanism", rid, ANALYSIS)["id"] == task["id"]
+    assert not any("mai mult timp" in n for n in sc.notifications("citizen", rid))
+
+    answer = "Vă transmitem contractele cerute, în copie."
+    assert sc.step("urbanism", rid, ANALYSIS, {"decizie": "comunicare", "raspuns": answer}) == (
+        "completed"
+    )
+
+
+def test_a_refusal_after_day_five_is_accepted_but_flagged_late(sc, monkeypatch, browser_for):
+    with registered_days_ago(monkeypatch, 7):
+        rid = routed(sc, "taxe")["id"]
+    reasons = "informațiile privesc date fiscale ale unor persoane, exceptate de art. 12"
+    status = sc.step("taxe", rid, ANALYSIS, {"decizie": "refuz", "motive_refuz": reasons})
+    assert status == "rejected"  # the citizen gets the refusal, late rather than never
+
+    seen = sc.detail(rid)
+    [late] = seen["late_steps"]
+    assert late["step"] == ANALYSIS
+    assert "după termenul de 5 zile" in late["reason"]
+    assert "Legea nr. 544/2001, art. 7 alin. (2)" in late["reason"]
+    # The history says so, with the reason; so do the citizen's and the office's pages.
+    r = sc.client.get(f"/api/v1/requests/{rid}/history", headers=sc.api_for("taxe_head"))
+    flagged = [e for e in r.get_json()["events"] if e["action"] == "step_late"]
+    assert [e["label"] for e in flagged] == ["Pas finalizat după termenul legal"]
+    assert "art. 7 alin. (2)" in flagged[0]["reason"]
+    page = browser_for("citizen").get(f"/cereri/{rid}").get_data(as_text=True)
+    assert "Pași finalizați după termenul legal" in page and "art. 7 alin. (2)" in page
+    office = browser_for("taxe").get(f"/birou/cereri/{rid}").get_data(as_text=True)
+    assert "Pași finalizați după termenul legal" in office
+    assert "Pas finalizat după termenul legal" in office  # in the history
+
+
+def test_a_refusal_within_five_days_is_not_flagged(sc):
+    rid = routed(sc, "taxe")["id"]
+    reasons = "informațiile privesc date fiscale ale unor persoane, exceptate de art. 12"
+    sc.step("taxe", rid, ANALYSIS, {"decizie": "refuz", "motive_refuz": reasons})
+    assert sc.detail(rid)["late_steps"] == []
 
 
 def test_withdrawn_by_the_applicant(sc):

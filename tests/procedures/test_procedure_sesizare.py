@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from engine.models import Timer, TimerStatus
-from engine.platform.timeutil import BUCHAREST, as_aware, local_today, utcnow
+from engine.platform.timeutil import BUCHAREST, as_aware, local_today
 from tests.support.drive import (
     JPEG,
     PDF,
@@ -193,22 +193,45 @@ def test_not_the_city_halls_competence_is_forwarded_not_rejected(
     assert statuses == [TimerStatus.CANCELLED]  # the reminder no longer waits
 
 
-def test_a_question_left_unanswered_for_15_days_closes_the_report(
-    client, api_for, circuit, people, monkeypatch
+def answer_by(circuit, days: int):
+    """The day a citizen must answer by: `days` working days from today, legally counted."""
+    from engine.deadlines.legal_calendar import DeadlineKind
+
+    with circuit.db.session() as s:
+        return circuit.calendar(s).deadline(local_today(), days, DeadlineKind.WORKING)
+
+
+def test_a_question_left_unanswered_past_its_term_closes_the_report_with_the_reason(
+    client, api_for, circuit, people, monkeypatch, browser_for
 ):
     citizen, police = api_for("citizen"), api_for("politia")
     rid = submit(client, citizen, "sesizare", DOGS).get_json()["id"]
     task = the_task(client, police, rid)
     complete(client, police, task["id"], {"rezultat": "cere_detalii", "intrebare": "Unde anume?"})
+    # The question says by when to answer: the catalog's term, 10 working days.
+    due = answer_by(circuit, 10)
+    asked = detail(client, citizen, rid)["waiting_for"]
+    assert asked["answer_by"] == due.isoformat()
+    told = notifications(circuit, user_id=people["citizen"])
+    assert any(f"Vă rugăm să răspundeți până la {due:%d.%m.%Y}." in t for t in told)
+    page = browser_for("citizen").get(f"/cereri/{rid}").get_data(as_text=True)
+    assert f"Vă rugăm să răspundeți până la {due:%d.%m.%Y}." in page
+    # The term ends with its last day: the timer fires at the start of the next one.
     [timer] = waiting_timers(circuit, rid)
-    assert as_aware(timer.due_at) > utcnow() + timedelta(days=14)
+    next_day = datetime.combine(due + timedelta(days=1), time(0, 0), BUCHAREST)
+    assert as_aware(timer.due_at) == next_day
 
     move_timers_clock(monkeypatch, 25)
     assert fire_waiting_timers(circuit, rid) == 1
     page = detail(client, citizen, rid)
     assert page["status"] == "rejected" and page["waiting_for"] is None
+    # Closed with an answer saying why, not left open forever.
+    assert "Unde anume?" in page["answer"]
+    assert f"nu le-am primit până la {due:%d.%m.%Y}" in page["answer"]
     told = notifications(circuit, user_id=people["citizen"])
-    assert any("nu ați trimis în 15 zile detaliile cerute" in t for t in told)
+    assert any(f"nu ați trimis până la {due:%d.%m.%Y} detaliile cerute" in t for t in told)
+    pdf = client.get(f"/api/v1/requests/{rid}/answer.pdf", headers=citizen)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     r = reply(client, citizen, rid, {"actiune": "completez", "detalii": "Prea târziu."})
     assert r.status_code == 409
 

@@ -41,3 +41,5 @@ def complete(circuit: Circuit, user_id: int, task_id: str, data: dict[str, Any])
 
 
 TRIAGE_TO_URBANISM = {"decizie_triere": "repartizare", "departament": "urbanism"}
+# The mayor (the petition's signatory in the catalog) signs the approved answer.
+SIGNED = {"decizie_semnatar": "semnat"}

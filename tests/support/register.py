@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from engine.cases import desk
 from engine.models import User
@@ -65,3 +65,31 @@ def counter_petition(client, headers, *, subject="Iluminat stradal defect", **ex
     form = {**COUNTER_PETITION, **extra, "data": json.dumps(data)}
     form["files"] = (io.BytesIO(PDF), "scanare petitie.pdf")
     return client.post(ENTRIES, data=form, headers=headers, content_type="multipart/form-data")
+
+
+DISPATCHES = "/api/v1/registry/dispatches"
+ANSWER = "Am remediat iluminatul pe stradă."
+
+
+def answer_counter_petition(client, api_for, circuit, **extra) -> int:
+    """Register a petition at the counter for someone without an account and have the
+    officials answer it (triage, urbanism's answer, its head's approval, the mayor's
+    signature); return its id."""
+    from tests.support.engine import SIGNED, TRIAGE_TO_URBANISM, complete, ready_task_id
+    from tests.support.seed import PEOPLE
+
+    r = counter_petition(client, api_for("registry"), **extra)
+    assert r.status_code == 201, r.get_json()
+    rid = r.get_json()["request_id"]
+
+    def uid(who):
+        with circuit.db.session() as s:
+            return s.scalar(select(User.id).where(User.email == PEOPLE[who][0]))
+
+    complete(circuit, uid("registry"), ready_task_id(circuit, rid), TRIAGE_TO_URBANISM)
+    answer = {"actiune": "propune_raspuns", "raspuns": ANSWER}
+    complete(circuit, uid("urbanism"), ready_task_id(circuit, rid), answer)
+    complete(circuit, uid("urbanism_head"), ready_task_id(circuit, rid), {"decizie_sef": "aprobat"})
+    req = complete(circuit, uid("primar"), ready_task_id(circuit, rid), SIGNED)
+    assert req.status.value == "completed"
+    return rid

@@ -95,6 +95,12 @@ def test_petition_end_to_end_through_the_api(client, api_for, circuit):
     )
     approval = ready_task(client, head, rid)
     r = complete(client, head, approval["id"], {"decizie_sef": "aprobat"})
+    assert r.get_json()["request"]["status"] == "in_progress"
+    # The mayor, the petition's signatory in the catalog, signs it (OG 27/2002, art. 13).
+    mayor = api_for("primar")
+    signing = ready_task(client, mayor, rid)
+    assert (signing["name"], signing["department"]) == ("Semnarea răspunsului", "primar")
+    r = complete(client, mayor, signing["id"], {"decizie_semnatar": "semnat"})
     assert r.get_json()["request"]["status"] == "completed"
 
     detail = client.get(f"/api/v1/requests/{rid}", headers=citizen).get_json()
@@ -110,6 +116,7 @@ def test_petition_end_to_end_through_the_api(client, api_for, circuit):
         ("Aprobare răspuns", "urbanism", "completed", "Cristina Vlad"),
         ("Redactare răspuns", "urbanism", "completed", "Andrei Stan"),
         ("Aprobare răspuns", "urbanism", "completed", "Cristina Vlad"),
+        ("Semnarea răspunsului", "primar", "completed", "Constantin Barbu"),
     ]
     assert all(s["started_at"] and s["completed_at"] for s in detail["steps"])
     [doc] = detail["documents"]
@@ -121,9 +128,9 @@ def test_petition_end_to_end_through_the_api(client, api_for, circuit):
     # No reminder can come for a closed request: every boundary timer was cancelled.
     with circuit.db.session() as s:
         statuses = s.scalars(select(Timer.status).where(Timer.request_id == rid)).all()
-        assert len(statuses) == 5 and set(statuses) == {
+        assert len(statuses) == 6 and set(statuses) == {
             TimerStatus.CANCELLED
-        }  # 3 drafts, 2 approvals
+        }  # 3 drafts, 2 approvals, 1 question to the citizen
 
     # Nothing left in any inbox; the answer went out under its own number, linked to no. 1.
     assert client.get("/api/v1/tasks", headers=head).get_json()["tasks"] == []
@@ -131,7 +138,7 @@ def test_petition_end_to_end_through_the_api(client, api_for, circuit):
         out = s.scalar(select(RegistryEntry).where(RegistryEntry.direction == "out"))
         assert out is not None and out.linked_number == 1 and out.number == 2
         actions = s.scalars(select(AuditEvent.action).where(AuditEvent.request_id == rid)).all()
-        assert actions.count("task_completed") == 7
+        assert actions.count("task_completed") == 8
         assert "request_registered" in actions and "request_closed" in actions
 
 

@@ -118,6 +118,7 @@ def _real_ids(client: Any, citizen_token: str, registry_token: str) -> dict[str,
         "/tasks/": tasks[0]["id"],
         "/companies/": 1,  # no claim is made here: an id that does not exist
         "/procedures/": "petitie",
+        "/registry/dispatches/": rid,  # answered in the portal: nothing for the registry to send
     }
 
 

@@ -141,6 +141,7 @@ def test_the_request_page_and_the_form_say_the_fee_and_how_to_pay(circuit, api_f
     sent = citizen.submit(
         "/proceduri/adeverinta_arhiva",
         {
+            "pentru_cine": "mine",
             "tip_document": "vechime",
             "descriere": "State de plată ale Cooperativei Meșteșugarul.",
             "an_de_la": "1982",

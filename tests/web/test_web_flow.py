@@ -132,11 +132,17 @@ def test_petition_from_submission_to_answer(browser_for: Any, circuit: Any, page
     )
     complete(pages, head, "Aprobare răspuns", {"decizie_sef": "aprobat"})
     assert "Nu există sarcini de lucru" in pages.get(head, "/birou/")
+    # The mayor signs the approved answer: the page shows what is signed.
+    mayor = browser_for("primar")
+    signing = pages.get(mayor, task_url(pages, mayor, "Semnarea răspunsului"))
+    assert "Răspunsul la petiția" in signing
+    complete(pages, mayor, "Semnarea răspunsului", {"decizie_semnatar": "semnat"})
 
     detail = pages.get(citizen, detail_url)
     assert "Soluționată" in detail
     assert "Groapa va fi astupată pe 3 decembrie." in detail
-    for who in ("Maria Dumitrescu", "Andrei Stan", "Cristina Vlad", "Ion Popescu"):
+    people = ("Maria Dumitrescu", "Andrei Stan", "Cristina Vlad", "Ion Popescu", "Constantin Barbu")
+    for who in people:
         assert who in detail
     assert detail.count("Aprobare răspuns") == 2 and detail.count("Redactare răspuns") == 3
     listing = pages.get(citizen, "/cereri")

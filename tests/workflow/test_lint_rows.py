@@ -366,6 +366,7 @@ def test_each_mistake_is_refused_by_the_check_with_its_own_message(
     assert not re.search(r"'[^']*' is not|Traceback|When looking", hit.line())
     lines = [p.line() for p in problems]
     assert len(lines) == len(set(lines))  # nothing said twice
+    assert not any("When looking" in line or "is not a valid" in line for line in lines)
 
 
 def test_the_check_command_runs_what_db_upgrade_runs(tmp_path, monkeypatch, capsys):

@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from engine.cases import desk, documents, queries
+from engine.cases import desk, dispatch, documents, queries
+from engine.models import Request
 from engine.platform.errors import BadRequest
 from engine.platform.timeutil import iso, local_today
 from engine.register import access, book, pdf
@@ -166,3 +167,47 @@ def registry_verify() -> Any:
             "reason": check.reason,
         },
     }
+
+
+def _dispatch_json(w: dispatch.Awaiting, row: Any = None) -> dict[str, Any]:
+    req, e = w.request, w.entry
+    return {
+        "request_id": req.id,
+        "registration": req.registration_display,
+        "answer": e.display,
+        "recipient": req.petitioner_name,
+        "reply_by": req.reply_by,
+        "contact": req.issuer_contact,
+        "answer_pdf": f"/api/v1/requests/{req.id}/answer.pdf",
+        "dispatch": None
+        if row is None
+        else {
+            "channel": row.channel,
+            "sent_on": row.sent_on.isoformat(),
+            "reference": row.reference,
+            "email": row.email,
+            "said": dispatch.describe(row),
+        },
+    }
+
+
+@bp.get("/registry/dispatches")
+@authenticated
+def registry_dispatches() -> Any:
+    waiting = dispatch.awaiting(db.session(), official())
+    return {"dispatches": [_dispatch_json(w) for w in waiting], "total": len(waiting)}
+
+
+@bp.post("/registry/dispatches/<int:request_id>")
+@authenticated
+def registry_dispatch(request_id: int) -> Any:
+    session, circuit = db.session(), db.circuit()
+    row = dispatch.dispatch_answer(
+        session, circuit, official(), request_id, json_body(), circuit.settings.city_hall_name
+    )
+    db.commit()
+    req = session.get(Request, request_id)
+    assert req is not None and req.answer_entry is not None
+    response = jsonify(_dispatch_json(dispatch.Awaiting(req, req.answer_entry), row))
+    response.status_code = 201
+    return response

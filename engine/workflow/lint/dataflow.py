@@ -18,6 +18,7 @@ from engine.workflow.lint.vendor import BPMN_NS, SPIFF_NS
 # What the engine puts in every request's data (engine.cases.operations.start_request).
 BUILTINS = frozenset({"cerere", "petent", "termen_legal"})
 REMINDER = "reamintire_la"  # set when the catalog entry has reminder_days
+COMPLETION = "completare"  # set when the catalog entry has a `completion` term
 
 ACTIVITIES = {
     "task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
@@ -96,6 +97,15 @@ class Read:
     variable: str
     where: str  # „condiția”, „scriptul”, „temporizatorul”...
     known: frozenset[str] = field(default_factory=frozenset)
+
+
+def _property(element: Any, name: str) -> str:
+    for prop in element.iterfind(
+        f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"
+    ):
+        if prop.get("name") == name:
+            return (prop.get("value") or "").strip()
+    return ""
 
 
 def _text(element: Any, path: str) -> str:
@@ -223,6 +233,10 @@ class Flow:
             collection = _text(loop, f"{{{BPMN_NS}}}loopDataInputRef")
             if collection:
                 self._need(node, {collection}, entry, "colecția buclei")
+        for rule in ("check", "lateWhen"):  # evaluated on the data with the form's answer
+            text = _property(node, rule)
+            if text:
+                self._need(node, expression_reads(text), exit_, f"regula {rule}")
         standard = node.find(f"{{{BPMN_NS}}}standardLoopCharacteristics")
         if standard is not None:
             condition = _text(standard, f"{{{BPMN_NS}}}loopCondition")

@@ -50,7 +50,18 @@ PROPERTIES: dict[str, tuple[str, ...]] = {
     "requestStatus": ("endEvent",),
     "timerMessage": TIMER_EVENTS,
     "timerRecipients": TIMER_EVENTS,
+    "dueDateVariable": TASKS,
+    "signature": TASKS,
+    "check": TASKS,
+    "checkMessage": TASKS,
+    "checkField": TASKS,
+    "lateWhen": TASKS,
+    "lateMessage": TASKS,
+    "requiresDocument": TASKS,
+    "requiresDocumentMessage": TASKS,
+    "answerVariable": ("endEvent",),
 }
+RULES = ("check", "lateWhen")  # expressions on a task's data with its form's answer
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _ISO_DURATION = re.compile(
     r"^-?P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
@@ -718,12 +729,17 @@ class _ProcessCheck:
             self._recipients(element, value)
         elif name == "fourEyes":
             self._four_eyes(element, value)
-        elif name == "messageVariable" and not _NAME.match(value):
+        elif name in ("messageVariable", "dueDateVariable", "answerVariable") and not (
+            _NAME.match(value)
+        ):
             self.add(
                 element,
-                f"messageVariable „{value}” nu este un nume de variabilă.",
-                "Dați numele unui câmp de formular, de exemplu „mesaj_solicitant”.",
+                f"{name} „{value}” nu este un nume de variabilă.",
+                "Dați numele unui câmp de formular sau al unei variabile de script, de exemplu "
+                "„mesaj_solicitant”.",
             )
+        elif name in RULES:
+            self._expression(element, value, f"Regula „{name}” nu este corectă")
         elif name == "department":
             self._department(element, value, "Proprietatea department")
         elif name in ("formJsonSchemaFilename",) and not value:

@@ -147,6 +147,8 @@ def start_of(entry: Entry, forms_dir: Path) -> Start | None:
         fields |= set(variables)
     if raw.get("reminder_days") or raw.get("reminder_after_seconds") is not None:
         fields.add(dataflow.REMINDER)
+    if raw.get("completion") is not None:
+        fields.add(dataflow.COMPLETION)
     bound = raw.get("max_instances", 100)
     return Start(
         str(raw.get("id", "")),
