@@ -66,11 +66,11 @@ ROWS = {
     "flow to a missing target": Row(
         "petitie",
         "bpmn/petitie.bpmn",
-        r'sourceRef="gw_aprobare" targetRef="raspuns_transmis"',
-        'sourceRef="gw_aprobare" targetRef="raspuns_trimis"',
-        "flow_aprobat",
+        r'sourceRef="gw_semnare" targetRef="raspuns_transmis"',
+        'sourceRef="gw_semnare" targetRef="raspuns_trimis"',
+        "flow_semnat",
         "„raspuns_trimis”, care nu există",
-        "Aprobat",
+        "Semnat",
     ),
     "requeststatus in lower case": Row(
         "petitie",
@@ -243,9 +243,8 @@ ROWS = {
         "petitie",
         "bpmn/petitie.bpmn",
         r'<spiffworkflow:property name="formJsonSchemaFilename" value="petitie_aprobare.json" />'
-        r"\s*<spiffworkflow:property name=\"role\" value=\"head\" />\s*</spiffworkflow:properties>",
-        f'<spiffworkflow:property name="role" value="head" /></spiffworkflow:properties>'
-        f'<zeebe:formDefinition {ZEEBE} formId="aprobare" />',
+        r"(.*?</spiffworkflow:properties>)",
+        rf'\1<zeebe:formDefinition {ZEEBE} formId="aprobare" />',
         "aprobare",
         "Circuit nu citește zeebe:formDefinition",
         "Aprobare răspuns",
@@ -253,8 +252,8 @@ ROWS = {
     "camunda:property role sef": Row(
         "petitie",
         "bpmn/petitie.bpmn",
-        re.escape(FOUR_EYES) + r"\s*</spiffworkflow:properties>",
-        f"</spiffworkflow:properties><camunda:properties {CAMUNDA}>"
+        re.escape(FOUR_EYES) + r"(.*?</spiffworkflow:properties>)",
+        rf'\1<camunda:properties {CAMUNDA}>'
         '<camunda:property name="role" value="sef" /></camunda:properties>',
         "aprobare",
         "role „sef” nu este cunoscut",
@@ -324,7 +323,7 @@ def copy_folders(base: Path) -> Path:
 def apply(base: Path, row: Row) -> Path:
     path = base / row.file
     text = path.read_text(encoding="utf-8")
-    changed, n = re.subn(row.old, lambda _: row.new, text, count=1, flags=re.S)
+    changed, n = re.subn(row.old, lambda m: m.expand(row.new), text, count=1, flags=re.S)
     assert n == 1, f"{row.old!r} not found in {row.file}"
     path.write_text(changed, encoding="utf-8")
     return path
@@ -407,7 +406,8 @@ def test_camunda_extension_properties_are_read_as_circuits(tmp_path):
     assert [p.line() for p in lint(base) if p.is_error] == []
     spec, _ = definitions.parse_bpmn(path.read_bytes(), "petitie", "petitie.bpmn")
     props = spec.task_specs["aprobare"].extensions["properties"]
-    assert props == {"formJsonSchemaFilename": "petitie_aprobare.json", "role": "head"}
+    assert props["formJsonSchemaFilename"] == "petitie_aprobare.json"
+    assert props["role"] == "head" and props["fourEyes"] == "redactare"
 
 
 def test_plurals_of_the_summary():
