@@ -296,7 +296,10 @@ class _CalledProcesses:
             self._busy.discard(process_id)
 
     def task_fields(self, task: Any) -> set[str] | None:
-        return self.forms.fields(_properties(task).get("formJsonSchemaFilename"))
+        form = _properties(task).get("formJsonSchemaFilename")
+        if not form:  # a citizen's task without a form answers in one field, `text`
+            return {"text"}
+        return self.forms.fields(form)
 
 
 def _properties(element: Any) -> dict[str, str]:
