@@ -253,7 +253,7 @@ ROWS = {
         "petitie",
         "bpmn/petitie.bpmn",
         re.escape(FOUR_EYES) + r"(.*?</spiffworkflow:properties>)",
-        rf'\1<camunda:properties {CAMUNDA}>'
+        rf"\1<camunda:properties {CAMUNDA}>"
         '<camunda:property name="role" value="sef" /></camunda:properties>',
         "aprobare",
         "role „sef” nu este cunoscut",
