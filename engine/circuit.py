@@ -24,8 +24,8 @@ from engine.platform.config import Settings
 from engine.platform.db import Database
 from engine.platform.dispatch import Dispatcher
 from engine.platform.errors import DeploymentError
-from engine.workflow import definitions, versions
-from engine.workflow.catalog import Catalog, Procedure, read_entries
+from engine.workflow import versions
+from engine.workflow.catalog import Catalog
 
 # Departments and bridge days change a few times a year; other processes see a change
 # within this many seconds.
@@ -100,15 +100,23 @@ class Circuit:
         """Deploy every procedure of the designers' folders and make that content current;
         procedures no longer in the folders leave the catalog. Return those withdrawn.
 
-        Raises DeploymentError (a Romanian sentence naming the file); nothing is stored then."""
-        settings = self.settings
-        entries = read_entries(settings.processes_dir)
+        Raises DiagramRefused or DeploymentError (Romanian, naming the file) at the first
+        procedure refused; nothing is stored then. `circuit db upgrade` uses deploy_report."""
         with self.db.transaction() as session:
-            for _, entry in entries:
-                definitions.deploy(session, settings.bpmn_dir, settings.forms_dir, entry)
-            withdrawn = definitions.withdraw_others(session, {raw["id"] for _, raw in entries})
-        self.catalog = Catalog({raw["id"]: Procedure.from_dict(raw) for _, raw in entries})
-        return withdrawn
+            report = versions.deploy_folders(session, self.settings, strict=True)
+        self.catalog = Catalog.load(self.settings.processes_dir)
+        return report.withdrawn
+
+    def deploy_report(self) -> versions.DeployReport:
+        """Deploy what can be deployed of the designers' folders; a procedure with errors
+        keeps its current version. Return what was deployed, refused and withdrawn."""
+        with self.db.transaction() as session:
+            report = versions.deploy_folders(session, self.settings)
+        try:
+            self.catalog = Catalog.load(self.settings.processes_dir)
+        except DeploymentError:
+            pass  # the report says which entry is broken
+        return report
 
 
 _current: Circuit | None = None

@@ -45,38 +45,136 @@ def _deploy_all(circuit: Circuit) -> list[str] | None:
 
 
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    from engine.platform.errors import DeploymentError
     from engine.platform.migrate import upgrade
+    from engine.workflow.lint import count
 
     circuit = _circuit()
     upgrade(circuit.db)
-    withdrawn = _deploy_all(circuit)
-    if withdrawn is None:
+    try:
+        report = circuit.deploy_report()
+    except DeploymentError as exc:
+        print(f"Eroare: {exc.message}", file=sys.stderr)
         return 1
-    for procedure in withdrawn:
+    for done in report.deployed:
+        where = f"Procedura „{done.procedure}” ({done.file})"
+        if done.state == "same":
+            print(f"{where}: neschimbată, versiunea {done.number}.")
+            continue
+        how = "versiune nouă" if done.state == "new" else "revine o versiune de dinainte"
+        print(f"{where}: {how}, versiunea {done.number} — schimbat: {', '.join(done.changes)}.")
+    for problem in report.warnings:
+        print(problem.line())
+    for refused in report.refused:
+        kept = (
+            f"rămâne în vigoare versiunea {refused.current_number}"
+            if refused.current_number
+            else "nu este în catalog până la corectare"
+        )
+        print(
+            f"Procedura „{refused.procedure}” ({refused.file}) NU a fost instalată; {kept}. "
+            "De corectat:",
+            file=sys.stderr,
+        )
+        for problem in refused.problems:
+            print(problem.line(), file=sys.stderr)
+    for procedure in report.withdrawn:
         print(f"Procedura „{procedure}” nu mai este în catalog: lipsește din dosarul catalogului.")
+    if report.withdrawal_skipped:
+        print(
+            "Nicio procedură nu a fost scoasă din catalog: o intrare din catalog nu poate fi "
+            "citită, deci nu se știe ce proceduri lipsesc.",
+            file=sys.stderr,
+        )
+    if not report.departments_checked:
+        print(
+            "Atenție: culoarele și proprietățile department nu au fost verificate: baza de date "
+            "nu are încă niciun compartiment (circuit department add).",
+        )
     _warn_unstaffed(circuit)
+    if report.refused:
+        names = ", ".join(f"„{r.procedure}”" for r in report.refused)
+        total = count(len(report.refused), "procedură", "proceduri")
+        verb = "nu s-a instalat" if len(report.refused) == 1 else "nu s-au instalat"
+        print(
+            f"{total} {verb} ({names}); celelalte sunt la zi. Corectați și rulați din nou "
+            "circuit db upgrade.",
+            file=sys.stderr,
+        )
+        return 1
     print("Baza de date este la zi.")
     return 0
+
+
+def _departments_for_check() -> tuple[frozenset[str] | None, str]:
+    """Return the database's departments (None if there is no database to ask) and the
+    registry's code, for `circuit bpmn check`."""
+    from engine.platform.config import load_settings
+    from engine.platform.db import Database, sqlite_file
+    from engine.workflow.versions import known_departments
+
+    try:
+        settings = load_settings()
+    except Exception:  # no settings, no database: the lanes are not checked
+        return None, "registratura"
+    url = settings.database_url
+    path = sqlite_file(url)
+    if url.startswith("sqlite") and (path is None or not path.is_file()):
+        return None, settings.registry_department
+    db = Database(url)
+    try:
+        with db.transaction() as session:
+            return known_departments(session), settings.registry_department
+    except Exception:  # a database not reachable or not migrated: said as a warning
+        return None, settings.registry_department
+    finally:
+        db.dispose()
 
 
 def cmd_bpmn_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from engine.platform.config import forms_dir_from
-    from engine.workflow.lint import check_paths
+    from engine.platform.config import load_settings
+    from engine.workflow.lint import check_folders, count
 
-    forms = Path(args.forms) if args.forms else forms_dir_from()
+    settings = load_settings()
+    forms = Path(args.forms) if args.forms else settings.forms_dir
+    catalog = Path(args.catalog) if args.catalog else settings.processes_dir
+    departments, registry = _departments_for_check()
+    paths = [Path(p) for p in args.paths] or None
     try:
-        problems = check_paths([Path(p) for p in args.paths], forms)
+        problems = check_folders(
+            settings.bpmn_dir,
+            forms,
+            catalog if catalog.is_dir() else None,
+            paths=paths,
+            departments=departments,
+            registry=registry,
+        )
     except Exception as exc:  # a lint never ends in a traceback
         where = " ".join(args.paths)
-        print(f"{where}: - „”: Verificarea a eșuat: {exc}. Remediere: raportați fișierul.")
+        print(f"{where}: - „”: Eroare: Verificarea a eșuat: {exc}. Remediere: raportați fișierul.")
         return 1
+    problems = [p for p in problems if p.is_error] + [p for p in problems if not p.is_error]
     for problem in problems:
         print(problem.line())
-    if problems:
-        print(f"{len(problems)} probleme; procesele nu pot rula așa.", file=sys.stderr)
+    if departments is None:
+        print(
+            "Atenție: compartimentele din culoare nu au fost verificate: nu există o bază de "
+            "date cu compartimente (setați DATABASE_URL sau rulați circuit department add).",
+            file=sys.stderr,
+        )
+    errors = sum(p.is_error for p in problems)
+    warnings = len(problems) - errors
+    said = f"{count(errors, 'eroare', 'erori')}, {count(warnings, 'avertisment', 'avertismente')}"
+    if errors:
+        print(f"{count(len(problems), 'problemă', 'probleme')} ({said}); procesele nu pot "
+              "rula așa.", file=sys.stderr)  # fmt: skip
         return 1
+    if warnings:
+        print(f"Nicio eroare; {count(warnings, 'avertisment', 'avertismente')}: procesele pot "
+              "rula, dar citiți avertismentele.", file=sys.stderr)  # fmt: skip
+        return 0
     print("Toate procesele pot rula.", file=sys.stderr)
     return 0
 
@@ -391,8 +489,11 @@ def parser() -> argparse.ArgumentParser:
     bpmn = sub.add_parser("bpmn", help="diagramele BPMN")
     bpmnsub = bpmn.add_subparsers(dest="bpmn_command", required=True)
     check = bpmnsub.add_parser("check", help="verifică dacă procesele din fișiere pot rula")
-    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument(
+        "paths", nargs="*", metavar="PATH", help="diagrame sau dosare (implicit: toate procedurile)"
+    )
     check.add_argument("--forms", help="dosarul formularelor (implicit CIRCUIT_FORMS_DIR)")
+    check.add_argument("--catalog", help="dosarul catalogului (implicit CIRCUIT_PROCESSES_DIR)")
     check.set_defaults(func=cmd_bpmn_check)
     return p
 

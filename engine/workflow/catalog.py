@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -206,10 +207,162 @@ def _completion(raw: Any) -> dict[str, Any]:
 
 MAX_INSTANCES = 10_000  # the most a catalog entry may allow in `max_instances`
 REQUIRED_KEYS = ("id", "title", "deadline", "bpmn", "process_id", "start_form")
+# Every key a catalog entry may have, and those of its objects; anything else is a typo.
+KEYS = (
+    *REQUIRED_KEYS, "description", "legal_basis", "reminder_days", "reminder_after_seconds",
+    "answer_field", "summary_field", "attachments", "reply_attachments", "archive", "max_files",
+    "max_instances", "represented", "withdrawable", "variables", "category", "audience", "fee",
+    "decided_by", "notes", "completion", "$schema", "$comment",
+)  # fmt: skip
+SUBKEYS = {
+    "deadline": ("days", "kind"),
+    "fee": ("amount", "amount_text", "purpose", "legal_basis", "when", "iban"),
+    "archive": ("file_code", "retention_years"),
+    "represented": ("cnp_field", "cui_field"),
+    "completion": ("days", "kind"),
+}
+ATTACHMENT_KEYS = ("name", "title", "required", "types", "max_bytes", "multiple", "required_when")
+DEADLINE_KINDS = {"calendar": "zile calendaristice", "working": "zile lucrătoare"}
+_FIX = "Corectați intrarea din catalog (cheile sunt descrise în docs/designing-procedures.md)."
 
 
-def read_entry(path: Path) -> dict[str, Any]:
-    """Read and check one catalog entry; DeploymentError names the file and the problem."""
+def _suggest(word: str, known: tuple[str, ...]) -> str:
+    lower = {k.lower(): k for k in known}
+    close = [lower[word.lower()]] if word.lower() in lower else []
+    close = close or difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return f" (poate „{close[0]}”?)" if close else ""
+
+
+def entry_problems(raw: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Return (key, what is wrong, how to fix it) for every problem of a catalog entry."""
+    out: list[tuple[str, str, str]] = []
+    missing = [key for key in REQUIRED_KEYS if not raw.get(key)]
+    if missing:
+        keys = ", ".join(f"„{k}”" for k in missing)
+        out.append((missing[0], f"nu are cheile obligatorii {keys}.", _FIX))
+    for key in raw:
+        if key not in KEYS:
+            out.append(
+                (
+                    key,
+                    f"cheia „{key}” nu este cunoscută{_suggest(key, KEYS)} și nu are niciun efect.",
+                    "Scrieți numele exact al cheii, sau ștergeți-o.",
+                )
+            )
+    for key, known in SUBKEYS.items():
+        value = raw.get(key)
+        if isinstance(value, dict):
+            for sub in value:
+                if sub not in known:
+                    out.append(
+                        (
+                            f"{key}.{sub}",
+                            f"cheia „{key}.{sub}” nu este cunoscută{_suggest(sub, known)}.",
+                            f"Cheile lui „{key}” sunt: {', '.join(known)}.",
+                        )
+                    )
+    for key in ("attachments", "reply_attachments"):
+        items = raw.get(key, [])
+        if not isinstance(items, list):
+            out.append((key, f"„{key}” trebuie să fie o listă de fișiere.", _FIX))
+            continue
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                out.append((f"{key}[{i}]", f"„{key}”[{i}] trebuie să fie un obiect.", _FIX))
+                continue
+            for sub in item:
+                if sub not in ATTACHMENT_KEYS:
+                    out.append(
+                        (
+                            f"{key}[{i}].{sub}",
+                            f"cheia „{sub}” a fișierului „{item.get('name', i)}” din „{key}” nu "
+                            f"este cunoscută{_suggest(sub, ATTACHMENT_KEYS)}.",
+                            f"Cheile unui fișier sunt: {', '.join(ATTACHMENT_KEYS)}.",
+                        )
+                    )
+            for sub in ("name", "types", "max_bytes"):
+                if sub not in item:
+                    out.append(
+                        (
+                            f"{key}[{i}]",
+                            f"fișierul {i + 1} din „{key}” nu are „{sub}”.",
+                            "Fiecare fișier are name, types (tipurile MIME) și max_bytes.",
+                        )
+                    )
+    deadline = raw.get("deadline")
+    if deadline is not None:
+        if not isinstance(deadline, dict):
+            out.append(
+                (
+                    "deadline",
+                    "„deadline” trebuie să fie un obiect.",
+                    '{"days": 30, "kind": "calendar"}',
+                )
+            )
+        else:
+            kind = deadline.get("kind", "calendar")
+            if kind not in DEADLINE_KINDS:
+                out.append(
+                    (
+                        "deadline.kind",
+                        f"„deadline.kind” „{kind}” nu este cunoscut"
+                        f"{_suggest(str(kind), tuple(DEADLINE_KINDS))}.",
+                        "Scrieți „calendar” (zile calendaristice) sau „working” (zile lucrătoare).",
+                    )
+                )
+            days = deadline.get("days")
+            if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+                out.append(
+                    (
+                        "deadline.days",
+                        f"„deadline.days” trebuie să fie un număr întreg de zile, nu {days!r}.",
+                        'Scrieți de exemplu "days": 30.',
+                    )
+                )
+    completion = raw.get("completion")
+    if isinstance(completion, dict) and completion.get("kind", "working") not in DEADLINE_KINDS:
+        kind = completion.get("kind")
+        out.append(
+            (
+                "completion.kind",
+                f"„completion.kind” „{kind}” nu este cunoscut"
+                f"{_suggest(str(kind), tuple(DEADLINE_KINDS))}.",
+                "Scrieți „working” (zile lucrătoare) sau „calendar” (zile calendaristice).",
+            )
+        )
+    elif completion is not None and not isinstance(completion, dict):
+        out.append(("completion", "„completion” trebuie să fie un obiect.", _FIX))
+    for key, least in (("max_files", 1), ("reminder_days", 1), ("reminder_after_seconds", 0)):
+        value = raw.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < least
+        ):
+            out.append((key, f"„{key}” trebuie să fie un număr întreg, cel puțin {least}.", _FIX))
+    bound = raw.get("max_instances", 100)
+    if isinstance(bound, bool) or not isinstance(bound, int) or not 1 <= bound <= MAX_INSTANCES:
+        out.append(
+            (
+                "max_instances",
+                f"„max_instances” trebuie să fie un număr întreg între 1 și {MAX_INSTANCES}.",
+                _FIX,
+            )
+        )
+    for key in ("variables", "represented", "archive"):
+        if key in raw and not isinstance(raw[key], dict):
+            out.append((key, f"„{key}” trebuie să fie un obiect.", _FIX))
+    problem = public_keys_problem(raw)
+    if problem:
+        out.append(("", problem, _FIX))
+    if not out:
+        try:
+            Procedure.from_dict(raw)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            out.append(("", f"are o valoare greșită ({type(exc).__name__}: {exc}).", _FIX))
+    return out
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read a catalog entry file; DeploymentError says why it is not a JSON object."""
     name = path.name
     try:
         with open(path, encoding="utf-8") as fh:
@@ -225,27 +378,16 @@ def read_entry(path: Path) -> dict[str, Any]:
         ) from None
     if not isinstance(raw, dict):
         raise DeploymentError(f"Intrarea din catalog „{name}” trebuie să fie un obiect JSON.")
-    missing = [key for key in REQUIRED_KEYS if not raw.get(key)]
-    if missing:
-        keys = ", ".join(f"„{k}”" for k in missing)
-        raise DeploymentError(f"Intrarea din catalog „{name}” nu are cheile obligatorii {keys}.")
-    problem = public_keys_problem(raw)
-    if problem:
-        raise DeploymentError(f"Intrarea din catalog „{name}”: {problem}")
-    try:
-        Procedure.from_dict(raw)
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise DeploymentError(
-            f"Intrarea din catalog „{name}” are o valoare greșită ({exc!r}); "
-            "verificați termenul („deadline”: „days” și „kind” calendar sau working) "
-            "și atașamentele."
-        ) from None
-    bound = raw.get("max_instances", 100)
-    if isinstance(bound, bool) or not isinstance(bound, int) or not 1 <= bound <= MAX_INSTANCES:
-        raise DeploymentError(
-            f"Intrarea din catalog „{name}”: „max_instances” trebuie să fie un număr întreg "
-            f"între 1 și {MAX_INSTANCES}."
-        )
+    return raw
+
+
+def read_entry(path: Path) -> dict[str, Any]:
+    """Read and check one catalog entry; DeploymentError names the file and the problems."""
+    raw = read_json(path)
+    problems = entry_problems(raw)
+    if problems:
+        whats = " ".join(what for _, what, _ in problems)
+        raise DeploymentError(f"Intrarea din catalog „{path.name}”: {whats}")
     return raw
 
 

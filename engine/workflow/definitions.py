@@ -91,10 +91,10 @@ def parse_bpmn(
     called: dict[str, bytes] | None = None,
 ) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
     """Parse BPMN bytes (and the files its call activities need) into the process specs."""
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_xml(etree.fromstring(source), filename=filename)
+    parser = SpiffBpmnParser()  # Camunda's extension properties are read as Circuit's
+    parser.add_bpmn_xml(lint.to_spiff(etree.fromstring(source)), filename=filename)
     for name, other in (called or {}).items():
-        parser.add_bpmn_xml(etree.fromstring(other), filename=name)
+        parser.add_bpmn_xml(lint.to_spiff(etree.fromstring(other)), filename=name)
     return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
 
 
@@ -194,10 +194,21 @@ def version_hash(
 
 
 def deploy(
-    session: Session, bpmn_dir: Path, forms_dir: Path, entry: dict[str, Any]
+    session: Session,
+    bpmn_dir: Path,
+    forms_dir: Path,
+    entry: dict[str, Any],
+    *,
+    departments: frozenset[str] | None = None,
+    registry: str = "registratura",
+    catalog_file: str | None = None,
+    warnings: list[lint.Problem] | None = None,
 ) -> ProcessVersion:
     """Deploy a catalog entry with its diagram and forms and make it the procedure's current
-    version (an earlier content found again becomes current again); return the version."""
+    version (an earlier content found again becomes current again); return the version.
+
+    The linter runs first, as `circuit bpmn check` does: any error raises DiagramRefused
+    (lanes are checked against `departments` when given)."""
     filename, process_id, procedure = entry["bpmn"], entry["process_id"], entry["id"]
     path = bpmn_dir / filename
     if path.resolve().parent != bpmn_dir.resolve() or not path.is_file():
@@ -205,7 +216,16 @@ def deploy(
             f"Diagrama „{filename}” a procedurii „{procedure}” nu există în dosarul diagramelor."
         )
     source = path.read_bytes()
-    lint.ensure_runnable(path, forms_dir)  # refuses unsafe expressions, names elements
+    said = lint.ensure_procedure(
+        entry,
+        bpmn_dir,
+        forms_dir,
+        departments=departments,
+        registry=registry,
+        catalog_file=catalog_file,
+    )
+    if warnings is not None:
+        warnings.extend(said)
 
     root = _xml(source, filename)
     if process_id not in _defined_and_called(root)[0]:

@@ -1,4 +1,5 @@
-"""Reading deployed versions: the live catalog, and each version's catalog entry and forms."""
+"""Deployed versions: deploying the folders with a report, the live catalog, and each
+version's catalog entry and forms."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.models import Instance, ProcedureRecord, ProcessVersion
+from engine.models import Department, Instance, ProcedureRecord, ProcessVersion
 from engine.platform.config import Settings
 from engine.platform.db import Database
+from engine.platform.errors import DeploymentError
 from engine.workflow import forms
 from engine.workflow.catalog import Catalog, Procedure
+from engine.workflow.lint import DiagramRefused, Problem
+from engine.workflow.lint import procedure as lint_procedure
 
 
 @dataclass
@@ -144,3 +148,200 @@ def request_procedure(
 ) -> Procedure | None:
     """Return the catalog entry a request was started with."""
     return procedure_of(session, circuit, request_version(session, request_id), procedure_id)
+
+
+# --- deploying the designers' folders, with a report of what changed --------------------
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A procedure deployed: its version (the n-th of the procedure) and what changed."""
+
+    procedure: str
+    file: str
+    version_id: int
+    number: int
+    state: str  # "new": new content; "again": an earlier content current again; "same"
+    changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A procedure not deployed: its problems; the version that stays current, if any."""
+
+    procedure: str
+    file: str
+    problems: tuple[Problem, ...]
+    current_number: int | None = None
+
+
+@dataclass
+class DeployReport:
+    """What deploying the folders did."""
+
+    deployed: list[Deployed] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    withdrawal_skipped: bool = False  # an unreadable entry: nothing is taken out of the catalog
+    departments_checked: bool = False
+
+
+def known_departments(session: Session) -> frozenset[str] | None:
+    """Return the department codes of the database (None when there are none yet)."""
+    codes = frozenset(session.scalars(select(Department.code)))
+    return codes or None
+
+
+def deploy_folders(session: Session, settings: Settings, *, strict: bool = False) -> DeployReport:
+    """Deploy every procedure of the designers' folders; return what was done.
+
+    A procedure with errors is refused and keeps its current version; the others are
+    deployed all the same (each in a savepoint), since procedures do not share state.
+    With `strict`, the first refusal raises (DiagramRefused or DeploymentError) instead."""
+    from engine.workflow import definitions  # definitions parses diagrams: import it late
+
+    report = DeployReport()
+    departments = known_departments(session)
+    report.departments_checked = departments is not None
+    registry = settings.registry_department
+    folder = settings.processes_dir
+    if not folder.is_dir():
+        raise DeploymentError(f"Dosarul catalogului „{folder}” nu există.")
+    seen: dict[str, str] = {}
+    keep: set[str] = set()
+    for path in sorted(folder.glob("*.json")):
+        entry = lint_procedure.read_entry(path, settings.bpmn_dir, settings.forms_dir)
+        raw = entry.raw
+        if raw is not None and isinstance(raw.get("id"), str) and raw["id"]:
+            keep.add(raw["id"])
+            if raw["id"] in seen:
+                entry.problems.append(
+                    Problem(
+                        str(path),
+                        "id",
+                        str(raw.get("title", "")),
+                        f"Are același identificator „{raw['id']}” ca „{seen[raw['id']]}”.",
+                        "Dați fiecărei proceduri un „id” unic.",
+                    )
+                )
+            seen.setdefault(raw["id"], path.name)
+        else:
+            report.withdrawal_skipped = True
+        if entry.problems or raw is None:
+            if strict:
+                whats = " ".join(p.what for p in entry.problems)
+                raise DeploymentError(f"Intrarea din catalog „{path.name}”: {whats}")
+            report.refused.append(
+                Refused(entry.id, path.name, tuple(entry.problems), _number(session, entry.id))
+            )
+            continue
+        report_one(session, settings, raw, path.name, departments, registry, report, strict)
+    if not report.withdrawal_skipped:
+        report.withdrawn = definitions.withdraw_others(session, keep)
+    return report
+
+
+def report_one(
+    session: Session,
+    settings: Settings,
+    raw: dict[str, Any],
+    file: str,
+    departments: frozenset[str] | None,
+    registry: str,
+    report: DeployReport,
+    strict: bool,
+) -> None:
+    """Deploy one catalog entry in a savepoint and note the outcome in the report."""
+    from engine.workflow import definitions
+
+    procedure = str(raw["id"])
+    before = _current_row(session, procedure)
+    newest = session.scalar(select(func.max(ProcessVersion.id))) or 0
+    warnings: list[Problem] = []
+    savepoint = session.begin_nested()
+    try:
+        version = definitions.deploy(
+            session,
+            settings.bpmn_dir,
+            settings.forms_dir,
+            raw,
+            departments=departments,
+            registry=registry,
+            catalog_file=file,
+            warnings=warnings,
+        )
+    except (DiagramRefused, DeploymentError) as exc:
+        savepoint.rollback()
+        if strict:
+            raise
+        problems = (
+            tuple(exc.problems)
+            if isinstance(exc, DiagramRefused)
+            else (
+                Problem(file, "-", str(raw.get("title", "")), exc.message, "Corectați fișierul."),
+            )
+        )
+        report.refused.append(Refused(procedure, file, problems, _number(session, procedure)))
+        return
+    savepoint.commit()
+    report.warnings += warnings
+    if before is not None and before.id == version.id:
+        state = "same"
+    elif version.id > newest:
+        state = "new"
+    else:
+        state = "again"
+    changes = tuple(_changes(before, version)) if state != "same" else ()
+    number = _number(session, procedure, version.id) or 1
+    report.deployed.append(Deployed(procedure, file, version.id, number, state, changes))
+
+
+def _current_row(session: Session, procedure: str) -> ProcessVersion | None:
+    row = session.get(ProcedureRecord, procedure)
+    if row is None or row.current_version_id is None:
+        return None
+    return session.get(ProcessVersion, row.current_version_id)
+
+
+def _number(session: Session, procedure: str, version_id: int | None = None) -> int | None:
+    """Return the rank of a version among its procedure's (the current one by default)."""
+    if version_id is None:
+        current = _current_row(session, procedure)
+        if current is None:
+            return None
+        version_id = current.id
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(ProcessVersion)
+            .where(ProcessVersion.procedure == procedure, ProcessVersion.id <= version_id)
+        )
+        or 0
+    )
+
+
+def _changes(before: ProcessVersion | None, after: ProcessVersion) -> list[str]:
+    """Say in words what differs between the current version and the one deployed."""
+    if before is None:
+        return ["procedură nouă"]
+    out = []
+    if before.source != after.source or before.filename != after.filename:
+        out.append(f"diagrama {after.filename}")
+    if (before.called_sources or {}) != (after.called_sources or {}):
+        out.append("diagramele chemate")
+    old, new = before.forms or {}, after.forms or {}
+    for name in sorted(set(old) | set(new)):
+        if name not in old:
+            out.append(f"formular nou {name}")
+        elif name not in new:
+            out.append(f"formular scos {name}")
+        elif old[name] != new[name]:
+            out.append(f"formularul {name}")
+    old_entry, new_entry = before.catalog_entry or {}, after.catalog_entry or {}
+    keys = sorted(
+        k for k in set(old_entry) | set(new_entry) if old_entry.get(k) != new_entry.get(k)
+    )
+    if keys:
+        out.append("catalogul: " + ", ".join(keys))
+    return out or ["conținutul versiunii"]
