@@ -17,7 +17,7 @@ from engine.workflow.lint.problems import (
     count,
     errors,
 )
-from engine.workflow.lint.procedure import check_folders, ensure_procedure
+from engine.workflow.lint.procedure import bpmn_files, check_folders, ensure_procedure
 from engine.workflow.lint.vendor import to_spiff
 
 __all__ = [
@@ -49,21 +49,6 @@ def ensure_runnable(path: Path, forms_dir: Path | None = None) -> None:
 def check_paths(paths: Iterable[Path], forms_dir: Path | None = None) -> list[Problem]:
     """Check files, and the `.bpmn` files of folders, without a catalog; return every problem."""
     problems: list[Problem] = []
-    for path in paths:
-        if path.is_dir():
-            files = sorted(path.rglob("*.bpmn"))
-            if not files:
-                problems.append(
-                    Problem(
-                        str(path),
-                        "",
-                        "",
-                        "Dosarul nu conține fișiere .bpmn.",
-                        "Dați calea unui fișier .bpmn sau a unui dosar cu diagrame.",
-                    )
-                )
-            for file in files:
-                problems.extend(check_file(file, forms_dir))
-        else:
-            problems.extend(check_file(path, forms_dir))
+    for file in bpmn_files(paths, problems):
+        problems.extend(check_file(file, forms_dir))
     return problems

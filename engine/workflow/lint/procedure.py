@@ -28,6 +28,29 @@ from engine.workflow.lint.problems import DiagramRefused, Problem, errors, uniqu
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
+def bpmn_files(paths: Iterable[Path], problems: list[Problem]) -> list[Path]:
+    """The files among `paths` and the `.bpmn` files of its folders; a folder without any
+    is a problem."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = sorted(path.rglob("*.bpmn"))
+        if not found:
+            problems.append(
+                Problem(
+                    str(path),
+                    "",
+                    "",
+                    "Dosarul nu conține fișiere .bpmn.",
+                    "Dați calea unui fișier .bpmn sau a unui dosar cu diagrame.",
+                )
+            )
+        files += found
+    return files
+
+
 @dataclass
 class Entry:
     """A catalog entry as read, with its own problems."""
@@ -203,23 +226,7 @@ def check_folders(
         files = sorted(bpmn_dir.glob("*.bpmn")) if bpmn_dir.is_dir() else []
         checked_names = None
     else:
-        files = []
-        for path in paths:
-            if path.is_dir():
-                found = sorted(path.rglob("*.bpmn"))
-                if not found:
-                    problems.append(
-                        Problem(
-                            str(path),
-                            "",
-                            "",
-                            "Dosarul nu conține fișiere .bpmn.",
-                            "Dați calea unui fișier .bpmn sau a unui dosar cu diagrame.",
-                        )
-                    )
-                files += found
-            else:
-                files.append(path)
+        files = bpmn_files(paths, problems)
         checked_names = {f.name for f in files}
     for entry in entries:
         names = (entry.raw or {}).get("bpmn")
