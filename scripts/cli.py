@@ -328,7 +328,9 @@ def cmd_bridge_day(args: argparse.Namespace) -> int:
 
 def cmd_worker(_: argparse.Namespace) -> int:
     from engine import jobs
+    from scripts.ops import prepare_worker
 
+    prepare_worker(os.environ)
     circuit = _circuit()
     jobs.work(circuit, sweep_interval=float(os.environ.get("CIRCUIT_SWEEP_SECONDS", 15)))
     return 0
@@ -395,6 +397,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     env = dict(os.environ)
     env["CIRCUIT_DATA_DIR"] = str(circuit.settings.data_dir)
+    from scripts.ops import shared_metrics
+
+    env.update(shared_metrics(circuit.settings.data_dir, env))
     # Web server and worker run as fresh processes in sessions of their own: Ctrl+C reaches
     # this process alone, which stops them in order.
     signal.signal(signal.SIGTERM, _raise_interrupt)

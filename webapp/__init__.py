@@ -41,8 +41,9 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     if config:
         app.config.update(config)
     app.extensions["circuit"] = circuit
-    from webapp import security, throttle
+    from webapp import requestlog, security, throttle
 
+    requestlog.init_app(app)  # first: the request id is in every line logged after it
     security.init_app(app)  # before the blueprints: their URL rules use its converters
     throttle.init_app(app)
     db.init_app(app)
@@ -74,6 +75,9 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
 
     health.init_app(app)  # the probes: no login, no cookie
     csrf.exempt(health.bp)
+    from webapp import metrics
+
+    metrics.init_app(app)  # /metrics (loopback or token) and each request counted
     from webapp import errors, filters
 
     errors.init_app(app)

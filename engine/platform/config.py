@@ -64,6 +64,9 @@ class Settings:
     register_key_file: Path | None = None  # default: register.key in the data directory
     # The city hall as citizens reach it: the pages' footer, the privacy notice, how to pay.
     city_hall: CityHall = field(default_factory=CityHall)
+    # /metrics answers loopback clients, and others that send this as a bearer token.
+    metrics_token: str | None = field(default=None, repr=False)
+    log_format: str = "text"  # CIRCUIT_LOG_FORMAT: "text", or "json" (one object per line)
 
     @property
     def documents_dir(self) -> Path:
@@ -127,6 +130,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if env.get("CIRCUIT_REGISTER_KEY_FILE")
         else None,
         city_hall=city_hall_from(env),
+        metrics_token=env.get("CIRCUIT_METRICS_TOKEN") or None,
+        log_format=_log_format(env),
     )
 
 
@@ -161,4 +166,12 @@ def _limit(env: Mapping[str, str], name: str, default: str) -> str:
         parse(value)
     except ValueError:
         raise ValueError(f"{name}: not a rate limit like '10 per hour': {value!r}") from None
+    return value
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    """Return CIRCUIT_LOG_FORMAT ("text" by default), refusing at start-up another value."""
+    value = (env.get("CIRCUIT_LOG_FORMAT") or "text").strip().lower()
+    if value not in ("text", "json"):
+        raise ValueError(f"CIRCUIT_LOG_FORMAT: 'text' or 'json', not {value!r}")
     return value

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from engine.platform import logs, metrics
 from engine.platform.dispatch import PendingJob
 from engine.platform.timeutil import as_aware, utcnow
 
@@ -38,10 +40,12 @@ class RQDispatcher:
 
     def send(self, job: PendingJob) -> None:
         func = f"{self.module}.{job.name}"
+        # The request that asked for the job, so the worker's lines carry its id too.
+        meta = {"request_id": rid} if (rid := logs.request_id.get()) else None
         if job.at is not None and as_aware(job.at) > utcnow():
-            self.queue.enqueue_at(as_aware(job.at), func, *job.args, job_id=job.job_id)
+            self.queue.enqueue_at(as_aware(job.at), func, *job.args, job_id=job.job_id, meta=meta)
         else:
-            self.queue.enqueue(func, *job.args, job_id=job.job_id)
+            self.queue.enqueue(func, *job.args, job_id=job.job_id, meta=meta)
 
     def is_live(self, job_id: str) -> bool:
         """Tell whether Redis still holds this job, waiting or running."""
@@ -49,6 +53,24 @@ class RQDispatcher:
             return Job.fetch(job_id, connection=self.redis).get_status() in LIVE
         except NoSuchJobError:
             return False
+
+
+class CircuitWorker(SimpleWorker):
+    """RQ's worker in this process, logging each job under the id of the request that
+    enqueued it, and counting the jobs it runs."""
+
+    def perform_job(self, job: Job, queue: Queue, execution: Any) -> bool:
+        request = logs.request_id.set((job.meta or {}).get("request_id"))
+        current = logs.job_id.set(job.id)
+        ok = False
+        try:
+            ok = bool(super().perform_job(job, queue, execution))
+            return ok
+        finally:
+            name = (job.func_name or "?").rsplit(".", 1)[-1]
+            metrics.JOBS.labels(name, "ok" if ok else "failed").inc()
+            logs.job_id.reset(current)
+            logs.request_id.reset(request)
 
 
 Sweep = Callable[[RQDispatcher], int]
@@ -79,7 +101,20 @@ def run_worker(
     sweeper.start()
     try:
         sweep(dispatcher)
-        worker = SimpleWorker([dispatcher.queue], connection=dispatcher.redis)
+        worker = CircuitWorker([dispatcher.queue], connection=dispatcher.redis)
         worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
     finally:
         stop.set()
+
+
+def queue_depths(redis: Redis) -> dict[str, int]:
+    """Count the Circuit queue's jobs by state: waiting, scheduled (timers), running, failed."""
+    from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+
+    queue = Queue(QUEUE_NAME, connection=redis)
+    return {
+        "queued": queue.count,
+        "scheduled": ScheduledJobRegistry(queue=queue).count,
+        "started": StartedJobRegistry(queue=queue).count,
+        "failed": FailedJobRegistry(queue=queue).count,
+    }

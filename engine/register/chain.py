@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.circuit import current
 from engine.models import RegistryCounter, RegistryEntry, Request, RequestStatus
+from engine.platform import metrics
 from engine.platform.timeutil import BUCHAREST, as_aware, utcnow
 from engine.register import key as chain_keys
 from engine.register.key import ChainKey
@@ -227,6 +228,7 @@ def register(
     entry.entry_hash = entry_digest(entry, key.secret)
     session.add(entry)
     session.flush()
+    metrics.on_commit(session, metrics.REGISTRATIONS.labels(direction).inc)
     return entry
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from engine.deadlines import bridge_days
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.models import Instance, Request, TaskRecord
+from engine.platform import metrics
 from engine.platform.errors import CircuitError, ProcessFailure
 from engine.platform.timeutil import utcnow
 from engine.workflow import definitions, loops, spifftasks, taskindex
@@ -101,6 +102,7 @@ def run_engine_steps(
 
     try:
         with (
+            metrics.engine_step() as count_tasks,
             scripting.time_limit(),
             loops.max_instances(_bounds.get(workflow)),
             use_calendar(partial(_step_calendar, workflow)),
@@ -110,6 +112,7 @@ def run_engine_steps(
             if task is not None:
                 task.run()
             workflow.do_engine_steps(will_complete_task=started, did_complete_task=finished)
+            count_tasks(ran[0])
     except CircuitError:
         raise
     except Exception as exc:
