@@ -71,5 +71,6 @@ def vault_for(data_dir: Path) -> Vault:
 
 
 def vault() -> Vault:
-    """Return the vault of the running Circuit's data directory."""
-    return vault_for(current().settings.data_dir)
+    """Return the vault of the running Circuit's keys (its data directory unless
+    CIRCUIT_KEYS_DIR names a folder the nodes share)."""
+    return vault_for(current().settings.keys_dir)

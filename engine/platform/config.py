@@ -67,14 +67,23 @@ class Settings:
     # /metrics answers loopback clients, and others that send this as a bearer token.
     metrics_token: str | None = field(default=None, repr=False)
     log_format: str = "text"  # CIRCUIT_LOG_FORMAT: "text", or "json" (one object per line)
+    # Several nodes share these two folders (docs/running-a-county.md): the keys (the session
+    # key unless SECRET_KEY is set, the personal-data key, the register's key unless
+    # CIRCUIT_REGISTER_KEY_FILE names it) and the documents. Default: the data directory.
+    keys_root: Path | None = None  # CIRCUIT_KEYS_DIR
+    documents_root: Path | None = None  # CIRCUIT_DOCUMENTS_DIR
 
     @property
     def documents_dir(self) -> Path:
-        return self.data_dir / "documents"
+        return self.documents_root or self.data_dir / "documents"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.keys_root or self.data_dir
 
     @property
     def register_key_path(self) -> Path:
-        return self.register_key_file or self.data_dir / "register.key"
+        return self.register_key_file or self.keys_dir / "register.key"
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -84,7 +93,10 @@ def _secret_key(data_dir: Path) -> str:
         return path.read_text().strip()
     private_dir(data_dir)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process (a node sharing the folder) made it first
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
@@ -106,6 +118,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     root = SHIPPED_ROOT
+    keys_root = _folder(env, "CIRCUIT_KEYS_DIR")
     return Settings(
         data_dir=data_dir,
         bpmn_dir=Path(env.get("CIRCUIT_BPMN_DIR", root / "bpmn")).resolve(),
@@ -113,7 +126,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         processes_dir=Path(env.get("CIRCUIT_PROCESSES_DIR", root / "processes")).resolve(),
         database_url=database_url,
         redis_url=env.get("REDIS_URL") or None,
-        secret_key=env.get("SECRET_KEY") or _secret_key(data_dir),
+        secret_key=env.get("SECRET_KEY") or _secret_key(keys_root or data_dir),
         smtp_host=env.get("SMTP_HOST") or None,
         smtp_port=int(env.get("SMTP_PORT", "25")),
         smtp_user=env.get("SMTP_USER") or None,
@@ -132,6 +145,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         city_hall=city_hall_from(env),
         metrics_token=env.get("CIRCUIT_METRICS_TOKEN") or None,
         log_format=_log_format(env),
+        keys_root=keys_root,
+        documents_root=_folder(env, "CIRCUIT_DOCUMENTS_DIR"),
     )
 
 
@@ -175,3 +190,9 @@ def _log_format(env: Mapping[str, str]) -> str:
     if value not in ("text", "json"):
         raise ValueError(f"CIRCUIT_LOG_FORMAT: 'text' or 'json', not {value!r}")
     return value
+
+
+def _folder(env: Mapping[str, str], name: str) -> Path | None:
+    """Return the private folder an environment variable names (made if missing), or None."""
+    value = env.get(name)
+    return private_dir(Path(value).resolve()) if value else None
