@@ -73,6 +73,9 @@ DEPARTMENTS = {  # code: (name, share of the backlog's open tasks); the registry
     "asistenta_sociala": ("Asistență Socială", 8),
     "patrimoniu": ("Patrimoniu", 5),
     "achizitii": ("Achiziții Publice", 5),
+    # Named by the shipped diagrams' lanes: `circuit run` deploys them only once they exist.
+    "arhiva": ("Arhivă", 0),
+    "primar": ("Primar", 0),
 }
 TRIO = ["urbanism", "taxe", "juridic"]
 STEPS = {"triere": "Repartizare petiție", "redactare": "Redactare răspuns"}
@@ -487,7 +490,9 @@ class Api:
         return response.status, json.loads(raw) if raw else None, elapsed
 
 
-def start_server(url: str, port: int, redis_url: str) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, port: int, redis_url: str, register_key: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start `circuit run` in its own process group and wait until it answers."""
     with socket.socket() as sock:
         if sock.connect_ex(("127.0.0.1", port)) == 0:
@@ -496,6 +501,8 @@ def start_server(url: str, port: int, redis_url: str) -> subprocess.Popen[bytes]
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url}
     env["CIRCUIT_DATA_DIR"] = str(data_dir)
     env["CIRCUIT_REGISTRY_DEPARTMENT"] = REGISTRY
+    if register_key is not None:  # the engine part made it: the server is a second node
+        env["CIRCUIT_REGISTER_KEY_FILE"] = str(register_key)
     # One benchmark citizen submits thousands of requests: measure throughput, not the throttle.
     env["CIRCUIT_SUBMISSION_LIMIT"] = "1000000 per hour"
     command = [shutil.which("circuit") or str(Path(sys.executable).parent / "circuit"), "run"]
@@ -568,7 +575,7 @@ def start_many(circuit: Circuit, citizen_id: int, count: int) -> list[int]:
 
 
 def bench_http(circuit: Circuit, url: str, args: argparse.Namespace, people: dict, notes: dict):
-    server = start_server(url, args.port, args.redis_url)
+    server = start_server(url, args.port, args.redis_url, circuit.settings.register_key_path)
     try:
         tokens = {}
         for who in ("citizen", "registry"):

@@ -236,6 +236,7 @@ def start_request(
     )
     session.add(instance)
     session.flush()
+    runtime.remember(session, instance, workflow)  # the first step need not deserialise it
     documents.attach(
         session,
         circuit.settings.documents_dir,

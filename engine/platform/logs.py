@@ -102,8 +102,17 @@ def json_formatter() -> logging.Formatter:
     )
 
 
+class _Text(logging.Formatter):
+    """A line for a person: time, level, logger, [request id] when there is one, message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        rid = getattr(record, "request_id", None)
+        record.request_tag = f" [{rid}]" if rid else ""
+        return super().format(record)
+
+
 def text_formatter() -> logging.Formatter:
-    return logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    return _Text("%(asctime)s %(levelname)s %(name)s%(request_tag)s %(message)s")
 
 
 def wants_json(env: Mapping[str, str]) -> bool:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -13,7 +16,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import orm, select
+from sqlalchemy import event, orm, select
 from sqlalchemy.orm import Session
 
 from engine.deadlines import bridge_days
@@ -21,7 +24,7 @@ from engine.deadlines.legal_calendar import LegalCalendar
 from engine.models import Instance, Request, TaskRecord
 from engine.platform import metrics
 from engine.platform.errors import CircuitError, ProcessFailure
-from engine.platform.timeutil import utcnow
+from engine.platform.timeutil import as_aware, utcnow
 from engine.workflow import definitions, loops, spifftasks, taskindex
 from engine.workflow import expressions as scripting
 from engine.workflow.expressions import make_script_engine
@@ -160,13 +163,59 @@ def lock(session: Session, instance_id: int) -> Instance:
     return found[0]
 
 
+# The workflows this process saved last, by instance: the next step on the same instance
+# takes its workflow from here instead of deserialising the state, when the revision and
+# time read under the instance's lock are those it was saved with (no other process or
+# transaction has written it since). An entry is taken out while in use and put back only
+# once the transaction that saved it commits, so a rolled-back step leaves nothing behind.
+SAVED_WORKFLOWS = 256
+_saved: OrderedDict[tuple[str, int], tuple[int, datetime, BpmnWorkflow]] = OrderedDict()
+_saved_lock = threading.Lock()
+
+
+def _saved_key(session: Session, instance_id: int) -> tuple[str, int]:
+    return (str(session.get_bind().engine.url), instance_id)  # ids are per database
+
+
+def _take_saved(session: Session, row: Instance) -> BpmnWorkflow | None:
+    with _saved_lock:
+        hit = _saved.pop(_saved_key(session, row.id), None)
+    if hit is None or hit[0] != row.revision or hit[1] != as_aware(row.updated_at):
+        return None
+    return hit[2]
+
+
+def remember(session: Session, row: Instance, workflow: BpmnWorkflow) -> None:
+    """Keep this workflow as the instance's, as saved, once the session commits."""
+    entry = (row.revision, as_aware(row.updated_at), workflow)
+    session.info.setdefault("saved_workflows", {})[_saved_key(session, row.id)] = entry
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_saved(session: Session) -> None:
+    saved = session.info.pop("saved_workflows", None)
+    if not saved:
+        return
+    with _saved_lock:
+        for key, entry in saved.items():
+            _saved[key] = entry
+            _saved.move_to_end(key)
+        while len(_saved) > SAVED_WORKFLOWS:
+            _saved.popitem(last=False)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_saved(session: Session) -> None:
+    session.info.pop("saved_workflows", None)
+
+
 def load(
     session: Session, instance_id: int, calendar: CalendarSource | None = None
 ) -> LoadedInstance:
     """Lock an instance and restore its workflow (its scripts read `calendar(session)`)."""
     row = lock(session, instance_id)
     parsed = definitions.definition(session, row.process_version_id)
-    workflow = definitions.load_workflow(row.state, parsed)
+    workflow = _take_saved(session, row) or definitions.load_workflow(row.state, parsed)
     workflow.script_engine = SCRIPT_ENGINE
     _use_session(workflow, session, calendar)
     _bounds[workflow] = parsed.max_instances
@@ -179,6 +228,7 @@ def save(session: Session, loaded: LoadedInstance) -> None:
     loaded.row.revision += 1
     loaded.row.completed = loaded.workflow.is_completed()
     loaded.row.updated_at = utcnow()
+    remember(session, loaded.row, loaded.workflow)
 
 
 def advance(
