@@ -125,6 +125,7 @@ def _clean(b: Backend) -> None:
             conn.execute(text(f"TRUNCATE {', '.join(VOLATILE)} RESTART IDENTITY CASCADE"))
         conn.execute(text("DELETE FROM memberships WHERE user_id > :m"), {"m": b.seeded_max_user})
         conn.execute(text("DELETE FROM users WHERE id > :m"), {"m": b.seeded_max_user})
+    organisation.forget_roster()  # memberships changed by SQL: no roster kept from before
 
 
 @pytest.fixture

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -10,8 +12,8 @@ from typing import TYPE_CHECKING, cast
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import Subquery, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Subquery, delete, event, func, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from engine import audit
 from engine.models import Department, Membership, TaskRecord, TaskState, User
@@ -116,15 +118,68 @@ def people_count(n: int) -> str:
     return f"{n} persoane" if n % 100 < 20 else f"{n} de persoane"
 
 
+# The staffed departments, per database, kept across transactions by this process: people
+# join or leave a department a few times a month, and each task completed would ask. A
+# change to departments, memberships or people made through any session of this process
+# clears it when it commits; another process (another node) sees the change within
+# ROSTER_TTL seconds.
+ROSTER_TTL = 5.0
+_ROSTER_TABLES = (Department, Membership, User)
+_roster: dict[str, tuple[float, list[tuple[str, str]]]] = {}
+
+
+def forget_roster() -> None:
+    """Drop the kept roster of every database (after a change made outside the ORM)."""
+    _roster.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _roster_flushed(session: Session, _context: object) -> None:
+    changed = itertools.chain(session.new, session.dirty, session.deleted)
+    if any(isinstance(obj, _ROSTER_TABLES) for obj in changed):
+        session.info["roster_changed"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _roster_bulk(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None:
+        if issubclass(state.bind_mapper.class_, _ROSTER_TABLES):
+            state.session.info["roster_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _roster_committed(session: Session) -> None:
+    if session.info.pop("roster_changed", False):
+        forget_roster()
+
+
+@event.listens_for(Session, "after_rollback")
+def _roster_rolled_back(session: Session) -> None:
+    session.info.pop("roster_changed", None)
+
+
 def staffed_departments(session: Session) -> list[tuple[str, str]]:
     """Return (code, name) of the departments that have active people, by name.
 
-    Read once per transaction: a form's choices and the routing check that follows agree."""
+    Read once per transaction (a form's choices and the routing check that follows agree),
+    and kept across transactions (above) unless this one changed who works where."""
     transaction = session.get_transaction()
     cached = session.info.get("staffed_departments")
     if cached is not None and cached[0] is transaction:
         return cast(list[tuple[str, str]], cached[1])
-    staffed = [(d.code, d.name) for d, count in departments_with_people(session) if count]
+    key = str(session.get_bind().engine.url)
+    kept = _roster.get(key)
+    pending = itertools.chain(session.new, session.dirty, session.deleted)
+    changing = session.info.get("roster_changed") or any(
+        isinstance(obj, _ROSTER_TABLES) for obj in pending
+    )
+    if kept is not None and time.monotonic() - kept[0] <= ROSTER_TTL and not changing:
+        staffed = kept[1]
+    else:
+        read_at = time.monotonic()
+        staffed = [(d.code, d.name) for d, count in departments_with_people(session) if count]
+        if not changing:
+            _roster[key] = (read_at, staffed)
     session.info["staffed_departments"] = (transaction, staffed)
     return staffed
 
