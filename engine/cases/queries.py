@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, Session, defer, joinedload
 
 from engine.circuit import registry_department
@@ -79,10 +79,23 @@ def department_inbox(
     sort: tuple[InstrumentedAttribute[Any], ...] = (TaskRecord.request_created_at, TaskRecord.id)
     if order == InboxOrder.NEAREST_DEADLINE:
         sort = (TaskRecord.due_date, *sort)
+    where = _inbox_filter(departments, claim, user_id, head_of)
+    if len(set(departments)) > 1:
+        # Each department's first rows come in index order; their merge is small. One query
+        # over all of them would sort every READY task of every department first.
+        firsts = [
+            select(TaskRecord.id)
+            .where(_inbox_filter([code], claim, user_id, head_of))
+            .order_by(*sort)
+            .limit(offset + limit)
+            .subquery()
+            for code in sorted(set(departments))
+        ]
+        where = TaskRecord.id.in_(union_all(*(select(first.c.id) for first in firsts)))
     rows = session.execute(
         select(TaskRecord, Request)
         .join(Request, Request.id == TaskRecord.request_id)
-        .where(_inbox_filter(departments, claim, user_id, head_of))
+        .where(where)
         .order_by(*sort)
         .options(
             joinedload(TaskRecord.claimed_by),
