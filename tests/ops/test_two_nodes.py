@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from engine.models import Notification, RegistryEntry, Timer, TimerStatus
@@ -77,6 +78,16 @@ class Node:
         status, body = self.call("GET", "/api/v1/tasks", token)
         assert status == 200, body
         return body["tasks"]
+
+
+def _samples(node: Node) -> dict:
+    with urllib.request.urlopen(f"{node.base}/metrics", timeout=30) as r:
+        text = r.read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def _start(tmp: Path, name: str, env: dict[str, str]) -> tuple[Node, subprocess.Popen[bytes]]:
@@ -201,6 +212,17 @@ def test_two_nodes_behave_as_one(nodes, circuit, tmp_path):
             )
         ).all()
     assert len(reminders) == 1, [r.message for r in reminders]
+
+    # Each node's /metrics adds up its gunicorn processes and its worker (multiprocess mode):
+    # the registrations of both nodes, and the timer fired by one of their workers.
+    scraped = [_samples(node) for node in (a, b)]
+    incoming = ("circuit_registrations_total", (("direction", "in"),))
+    registered = sum(m.get(incoming, 0) for m in scraped)
+    assert registered == SUBMISSIONS
+    fired = (("job", "fire_timer"), ("outcome", "ok"))
+    assert sum(m.get(("circuit_jobs_total", fired), 0) for m in scraped) >= 1
+    created = (("method", "POST"), ("route", "/api/v1/requests"), ("status", "201"))
+    assert sum(m.get(("circuit_http_requests_total", created), 0) for m in scraped) == SUBMISSIONS
 
     # A web session made on A is valid on B.
     jar = http.cookiejar.CookieJar()
