@@ -21,7 +21,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from engine.cases import queries
-from engine.circuit import registry_department
+from engine.circuit import Circuit, registry_department
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.models import (
     Department,
@@ -32,6 +32,7 @@ from engine.models import (
     TaskState,
     User,
 )
+from engine.platform import wording
 from engine.platform.errors import BadRequest, Forbidden
 from engine.platform.timeutil import local_today
 from engine.register.book import spreadsheet_safe
@@ -465,6 +466,18 @@ class Prediction:
         """The median rounded up: a citizen is not promised less than most got."""
         return math.ceil(self.median_working_days)
 
+    def sentence(self, for_applicant: bool) -> str:
+        """Say it in Romanian, with how many answers it rests on."""
+        whose = "ca a dumneavoastră" if for_applicant else "ca aceasta"
+        days = wording.count(self.typical_days, "zi lucrătoare", "zile lucrătoare")
+        most = wording.count(self.p90_working_days, "zi lucrătoare", "zile lucrătoare")
+        answers = wording.count(self.based_on, "răspuns", "răspunsuri")
+        return (
+            f"De obicei, cererile {whose} primesc răspuns în {days}; 9 din 10 îl primesc în "
+            f"cel mult {most}. Estimarea se bazează pe {answers} date în ultimele 90 de zile "
+            f"de același compartiment, la aceeași procedură; termenul legal rămâne cel de mai sus."
+        )
+
     def as_api(self) -> dict[str, Any]:
         median = self.median_working_days
         return {
@@ -532,3 +545,38 @@ def prediction(
         return None
     days = working_days_between(calendar, pairs)
     return Prediction(float(statistics.median(days)), nearest_rank(days, 0.9), len(days))
+
+
+# What a view shows
+
+
+@dataclass(frozen=True)
+class Report:
+    """The figures with the names a person reads: departments' and procedures'."""
+
+    stats: Stats
+    department_names: dict[str, str]
+    titles: dict[str, str]
+
+    def department_name(self, code: str) -> str:
+        return self.department_names.get(code, code)
+
+    def title(self, procedure: str) -> str:
+        return self.titles.get(procedure, procedure)
+
+    def csv(self) -> bytes:
+        return to_csv(self.stats, self.department_names, self.titles)
+
+
+def report(
+    session: Session,
+    circuit: Circuit,
+    user: User,
+    raw_from: str | None,
+    raw_to: str | None,
+    raw_department: str | None,
+) -> Report:
+    """Check the filters and the person's right, and return the figures with their names."""
+    query = parse_query(session, user, raw_from, raw_to, raw_department)
+    titles = {p.id: p.title for p in circuit.procedures(session).all()}
+    return Report(dashboard(session, user, query), queries.department_names(session), titles)
