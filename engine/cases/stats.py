@@ -121,14 +121,14 @@ class StatsQuery:
     today: date = field(default_factory=local_today)
 
 
-def _parse_day(raw: str | None, name: str) -> date | None:
+def _parse_day(raw: str | None, which: str) -> date | None:
     if raw is None or not raw.strip():
         return None
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
         raise BadRequest(
-            f"Parametrul {name} trebuie să fie o dată de forma AAAA-LL-ZZ, de exemplu 2026-01-31.",
+            f"Data {which} a perioadei trebuie să fie de forma AAAA-LL-ZZ, de exemplu 2026-01-31.",
             code="bad_date",
         ) from None
 
@@ -155,8 +155,8 @@ def parse_query(
     """Check a dashboard's filters (Romanian messages) and the person's right to them."""
     today = today or local_today()
     scope = visible_departments(user)
-    end = _parse_day(raw_to, "to") or today
-    start = _parse_day(raw_from, "from") or default_start(end)
+    end = _parse_day(raw_to, "de sfârșit") or today
+    start = _parse_day(raw_from, "de început") or default_start(end)
     if end < start:
         raise BadRequest("Perioada cerută se termină înainte să înceapă.", code="bad_period")
     if (end - start).days > MAX_PERIOD_DAYS:
@@ -191,6 +191,14 @@ class Row:
     def answered(self) -> int:
         return self.answered_on_time + self.answered_late
 
+    def add(self, other: Row) -> None:
+        """Add another row's counts to this one (durations do not add up)."""
+        self.open += other.open
+        self.overdue += other.overdue
+        self.at_risk += other.at_risk
+        self.answered_on_time += other.answered_on_time
+        self.answered_late += other.answered_late
+
 
 @dataclass(frozen=True)
 class MonthRow:
@@ -223,12 +231,15 @@ class Stats:
     def totals(self) -> Row:
         total = Row("", "")
         for r in self.rows:
-            total.open += r.open
-            total.overdue += r.overdue
-            total.at_risk += r.at_risk
-            total.answered_on_time += r.answered_on_time
-            total.answered_late += r.answered_late
+            total.add(r)
         return total
+
+    def by_department(self) -> list[Row]:
+        """Return the rows summed per department (open, overdue, at risk, answered)."""
+        out: dict[str, Row] = {}
+        for r in self.rows:
+            out.setdefault(r.department, Row(r.department, "")).add(r)
+        return list(out.values())
 
     def month_totals(self) -> list[tuple[str, int, int]]:
         """Return (month, on time, late) for every month of the period, empty ones too."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from engine.models import (
     TaskRecord,
     TaskState,
 )
+from engine.platform.timeutil import local_today
 
 _numbers = itertools.count(100_000)
 
@@ -108,3 +110,35 @@ def seed_request(
         task(department, 2, not done)
     session.flush()
     return req
+
+
+def seed_dashboard(circuit: Any, people: dict[str, int]) -> None:
+    """Urbanism: 2 petitions answered this period (4 days, on time; 12 days, late), one open
+    and overdue held by Andrei Stan; taxe: one open public-information request at risk."""
+    today = local_today()
+    reg = today - timedelta(20)
+    with circuit.db.transaction() as s:
+        for days in (4, 12):
+            seed_request(
+                s,
+                procedure="petitie",
+                department="urbanism",
+                registered=reg,
+                due=reg + timedelta(10),
+                answered=reg + timedelta(days),
+            )
+        seed_request(
+            s,
+            procedure="petitie",
+            department="urbanism",
+            registered=reg,
+            due=today - timedelta(3),
+            held_by=people["urbanism"],
+        )
+        seed_request(
+            s,
+            procedure="informatii_publice",
+            department="taxe",
+            registered=reg,
+            due=today + timedelta(1),
+        )
