@@ -11,7 +11,7 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, case, extract, func, select
@@ -300,16 +300,24 @@ def _open_rows(session: Session, scope: Sequence[str] | None, today: date) -> li
     )
 
 
-def _answered(scope: Sequence[str] | None, start: date, end: date) -> Any:
-    return (
-        _requests()
-        .where(
-            Request.status.in_(ANSWERED),
-            RegistryEntry.registered_on >= start,
-            RegistryEntry.registered_on <= end,
-        )
-        .subquery()
+def _answered_between(start: date, end: date) -> Any:
+    """The condition of a request answered between these days (its answer's registration).
+
+    The answer is registered in the same transaction that closes the request, so `closed_at`
+    (indexed, UTC) bounds the search first, with a day's slack each side for the time zone;
+    only then is each request's department looked up."""
+    slack = timedelta(days=2)
+    return and_(
+        Request.status.in_(ANSWERED),
+        Request.closed_at >= datetime.combine(start - slack, time(), tzinfo=UTC),
+        Request.closed_at < datetime.combine(end + slack, time(), tzinfo=UTC),
+        RegistryEntry.registered_on >= start,
+        RegistryEntry.registered_on <= end,
     )
+
+
+def _answered(scope: Sequence[str] | None, start: date, end: date) -> Any:
+    return _requests().where(_answered_between(start, end)).subquery()
 
 
 def _answered_rows(
@@ -539,10 +547,8 @@ def prediction(
         _requests()
         .where(
             Request.procedure == request.procedure,
-            Request.status.in_(ANSWERED),
             Request.id != request.id,
-            RegistryEntry.registered_on > today - timedelta(days=PREDICTION_WINDOW_DAYS),
-            RegistryEntry.registered_on <= today,
+            _answered_between(today - timedelta(days=PREDICTION_WINDOW_DAYS - 1), today),
         )
         .subquery()
     )
