@@ -11,6 +11,8 @@ from engine.cases import stats
 from engine.models import Request, RequestStatus, User
 from engine.people import accounts
 from engine.platform.errors import BadRequest, Forbidden
+from engine.platform.timeutil import local_today
+from tests.support import engine as steps
 from tests.support.seed import PASSWORD
 from tests.support.statsdata import seed_request
 
@@ -264,3 +266,29 @@ def test_working_days_skip_weekends_and_public_holidays(circuit):
     # Fri 27 Nov 2026 -> Wed 2 Dec: Mon 30 Nov and Tue 1 Dec are public holidays
     pairs = [(date(2026, 11, 27), date(2026, 12, 2)), (OCT5, OCT5), (OCT5, OCT5 + D(7))]
     assert stats.working_days_between(cal, pairs) == [1, 0, 5]
+
+
+def test_a_petition_answered_through_the_real_circuit_counts_for_its_department(circuit, people):
+    """Registry, urbanism, its head and the mayor's signature: the answer is urbanism's, not
+    the mayor's (who signed last); a petition not yet triaged is the registry's."""
+    answered = steps.submit_petition(circuit, people["citizen"]).id
+    waiting = steps.submit_petition(circuit, people["citizen2"]).id
+    for who, data in (
+        ("registry", steps.TRIAGE_TO_URBANISM),
+        ("urbanism", {"actiune": "propune_raspuns", "raspuns": "Groapa va fi astupată."}),
+        ("urbanism_head", {"decizie_sef": "aprobat"}),
+        ("primar", steps.SIGNED),
+    ):
+        steps.complete(circuit, people[who], steps.ready_task_id(circuit, answered), data)
+    today = local_today()
+    with circuit.db.session() as s:
+        assert s.get(Request, answered).status == RequestStatus.COMPLETED
+        result = stats.dashboard(
+            s, s.get(User, people["secretar"]), stats.StatsQuery(today, today, None, today)
+        )
+        assert stats.request_department(s, waiting) == "registratura"
+    rows = by_key(result)
+    assert set(rows) == {("urbanism", "petitie"), ("registratura", "petitie")}
+    urb = rows["urbanism", "petitie"]
+    assert (urb.open, urb.answered_on_time, urb.answered_late, urb.median_days) == (0, 1, 0, 0)
+    assert rows["registratura", "petitie"].open == 1
