@@ -320,60 +320,61 @@ def _answered(scope: Sequence[str] | None, start: date, end: date) -> Any:
     return _requests().where(_answered_between(start, end)).subquery()
 
 
-def _answered_rows(
-    session: Session, scope: Sequence[str] | None, start: date, end: date
-) -> list[Any]:
-    """Per department and procedure: on time, late, median and 90th percentile of days to
-    answer, ranked with window functions (nearest rank; the median of an even count is the
-    mean of the two middle values)."""
-    sub = _answered(scope, start, end)
-    days = days_between(sub.c.answered_on, sub.c.registration_date)
-    part = (sub.c.department, sub.c.procedure)
-    ranked = (
-        select(
-            sub.c.department,
-            sub.c.procedure,
-            days.label("days"),
-            case((sub.c.answered_on <= sub.c.due_date, 1), else_=0).label("on_time"),
-            func.row_number().over(partition_by=part, order_by=days).label("rn"),
-            func.count().over(partition_by=part).label("n"),
-        )
-        .where(_in_scope(sub.c.department, scope))
-        .subquery()
-    )
-    r = ranked.c
-    middle = r.rn.in_([(r.n + 1) // 2, (r.n + 2) // 2])
-    return list(
-        session.execute(
-            select(
-                r.department,
-                r.procedure,
-                func.sum(r.on_time),
-                func.count(),
-                func.avg(case((middle, r.days))),
-                func.max(case((r.rn == (r.n * 9 + 9) // 10, r.days))),
-            ).group_by(r.department, r.procedure)
-        )
-    )
+@dataclass
+class _Answers:
+    """The answers of one department's procedure as a histogram of days to answer."""
+
+    days: dict[int, int] = field(default_factory=dict)  # days to answer: how many
+    on_time: int = 0
+
+    @property
+    def count(self) -> int:
+        return sum(self.days.values())
+
+    def at_rank(self, rank: int) -> int:
+        """Return the rank-th smallest number of days (1-based)."""
+        seen = 0
+        for days in sorted(self.days):
+            seen += self.days[days]
+            if seen >= rank:
+                return days
+        raise ValueError(rank)
+
+    def median(self) -> float:
+        """The middle value; of an even count, the mean of the two middle ones."""
+        n = self.count
+        return (self.at_rank((n + 1) // 2) + self.at_rank((n + 2) // 2)) / 2
+
+    def p90(self) -> int:
+        """The 90th percentile, nearest rank: the ceil(0.9 n)-th value."""
+        return self.at_rank((9 * self.count + 9) // 10)
 
 
-def _month_rows(
+def _answered_histogram(
     session: Session, scope: Sequence[str] | None, start: date, end: date
-) -> list[MonthRow]:
+) -> tuple[dict[tuple[str, str], _Answers], list[MonthRow]]:
+    """Count the period's answers by department, procedure, month, days to answer and
+    whether on time, in one grouped query (each request's department is looked up once);
+    the percentiles and the months are read from those counts."""
     sub = _answered(scope, start, end)
     year = extract("year", sub.c.answered_on)
     month = extract("month", sub.c.answered_on)
-    on_time = func.sum(case((sub.c.answered_on <= sub.c.due_date, 1), else_=0))
-    rows = session.execute(
-        select(year, month, sub.c.department, sub.c.procedure, on_time, func.count())
-        .where(_in_scope(sub.c.department, scope))
-        .group_by(year, month, sub.c.department, sub.c.procedure)
+    days = days_between(sub.c.answered_on, sub.c.registration_date)
+    on_time = case((sub.c.answered_on <= sub.c.due_date, 1), else_=0)
+    keys = (sub.c.department, sub.c.procedure, year, month, days, on_time)
+    found = session.execute(
+        select(*keys, func.count()).where(_in_scope(sub.c.department, scope)).group_by(*keys)
     )
-    out = [
-        MonthRow(f"{int(y):04d}-{int(m):02d}", d, p, int(ok or 0), int(n) - int(ok or 0))
-        for y, m, d, p, ok, n in rows
-    ]
-    return sorted(out, key=lambda r: (r.month, r.department, r.procedure))
+    answers: dict[tuple[str, str], _Answers] = {}
+    months: dict[tuple[str, str, str], list[int]] = {}
+    for dept, proc, y, m, d, ok, n in found:
+        a = answers.setdefault((dept, proc), _Answers())
+        a.days[int(d)] = a.days.get(int(d), 0) + int(n)
+        a.on_time += int(n) if ok else 0
+        slot = months.setdefault((f"{int(y):04d}-{int(m):02d}", dept, proc), [0, 0])
+        slot[0 if ok else 1] += int(n)
+    month_rows = [MonthRow(k[0], k[1], k[2], v[0], v[1]) for k, v in sorted(months.items())]
+    return answers, month_rows
 
 
 def _load_rows(session: Session, scope: Sequence[str] | None, today: date) -> list[LoadRow]:
@@ -405,14 +406,11 @@ def dashboard(session: Session, user: User, query: StatsQuery) -> Stats:
     for dept, proc, n, overdue, at_risk in _open_rows(session, scope, query.today):
         r = row(dept, proc)
         r.open, r.overdue, r.at_risk = int(n), int(overdue or 0), int(at_risk or 0)
-    for dept, proc, on_time, n, median, p90 in _answered_rows(
-        session, scope, query.start, query.end
-    ):
+    answers, months = _answered_histogram(session, scope, query.start, query.end)
+    for (dept, proc), a in answers.items():
         r = row(dept, proc)
-        r.answered_on_time = int(on_time or 0)
-        r.answered_late = int(n) - r.answered_on_time
-        r.median_days = float(median) if median is not None else None
-        r.p90_days = int(p90) if p90 is not None else None
+        r.answered_on_time, r.answered_late = a.on_time, a.count - a.on_time
+        r.median_days, r.p90_days = a.median(), a.p90()
     choices = visible_departments(user)
     if choices is None:
         choices = [code for (code,) in session.execute(select(Department.code))]
@@ -420,7 +418,7 @@ def dashboard(session: Session, user: User, query: StatsQuery) -> Stats:
         query=query,
         departments=sorted(choices),
         rows=sorted(rows.values(), key=lambda r: (r.department, r.procedure)),
-        months=_month_rows(session, scope, query.start, query.end),
+        months=months,
         load=_load_rows(session, scope, query.today),
     )
 
