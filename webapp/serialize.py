@@ -122,4 +122,6 @@ def request_page(page: RequestPage) -> dict[str, Any]:
         closed_at=iso(req.closed_at),
         late_steps=[{"step": s.name, "reason": s.reason, "at": iso(s.at)} for s in page.late],
     )
+    if page.predicted is not None:
+        body["deadline"]["predicted"] = page.predicted.as_api()
     return body

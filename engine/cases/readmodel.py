@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.cases import operations, queries
+from engine.cases import operations, queries, stats
 from engine.cases.applicant import DEFAULT_REPLY_FORM, reply_form
 from engine.circuit import Circuit
 from engine.models import AuditEvent, Document, Request, RequestStatus, TaskRecord, TaskState, User
@@ -118,6 +118,8 @@ class RequestPage:
     conversation: list[Exchange]
     deadline: Deadline
     late: list[LateStep] = field(default_factory=list)
+    # What requests like this one took lately (engine.cases.stats); None with too few answers.
+    predicted: stats.Prediction | None = None
 
     @property
     def is_open(self) -> bool:
@@ -252,4 +254,7 @@ def request_page(
         conversation=_conversation(session, circuit, request.id, steps, answers, docs, version_id),
         deadline=deadline(request),
         late=_late(session, request.id),
+        predicted=None
+        if request.status.is_closed
+        else stats.prediction(session, circuit.calendar(session), request),
     )
