@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -65,15 +65,18 @@ def procedure_or_400(
     return proc
 
 
-def _reminder_at(calendar: LegalCalendar, proc: Procedure, now: datetime) -> str | None:
-    """The instant of the reminder: the Nth day after registration, on a working day."""
+def _reminder_at(
+    calendar: LegalCalendar, proc: Procedure, now: datetime, hour: time = time(9, 0)
+) -> str | None:
+    """The instant of the reminder: the Nth day after registration, on a working day, at the
+    configured hour (CIRCUIT_REMINDER_HOUR) whatever the time the request was registered."""
     local = now.astimezone(BUCHAREST)
     if proc.reminder_after_seconds is not None:  # drills and tests
         return (local + timedelta(seconds=proc.reminder_after_seconds)).isoformat()
     if not proc.reminder_days:
         return None
     day = calendar.next_working_day(local.date() + timedelta(days=proc.reminder_days))
-    return datetime.combine(day, local.timetz()).isoformat()
+    return datetime.combine(day, hour, BUCHAREST).isoformat(timespec="seconds")
 
 
 def _check_submission(
@@ -185,7 +188,7 @@ def start_request(
         | ({"firma": firm.name, "cui": firm.cui} if firm else {}),
         termen_legal=due.isoformat(),
     )
-    reminder = _reminder_at(calendar, proc, now)
+    reminder = _reminder_at(calendar, proc, now, circuit.settings.reminder_hour)
     if reminder:
         initial["reamintire_la"] = reminder
     workflow = runtime.new_workflow(parsed, initial, session, circuit.calendar)
