@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from engine import audit
-from engine.cases import dispatch, documents, foureyes, officials, representation
+from engine.cases import dispatch, documents, foureyes, officials, representation, terms
 from engine.circuit import Circuit
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.messages import notify
@@ -346,6 +346,14 @@ def release_task(session: Session, user: User, task_id: str) -> TaskRecord:
     return row
 
 
+def _diagram_term(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The data of an open task that carries a term the diagram extended (terms.DIAGRAM_TERM)."""
+    for task in spifftasks.all_tasks(workflow, state=SpiffState.READY | SpiffState.WAITING):
+        if terms.DIAGRAM_TERM in task.data:
+            return dict(task.data)
+    return {}
+
+
 def _complete(
     session: Session, circuit: Circuit, row: TaskRecord, data: dict[str, Any], actor: User
 ) -> Request:
@@ -379,6 +387,9 @@ def _complete(
         registry=circuit.settings.registry_department,
     )
     notify.diagram_messages(session, request, said, proc.title if proc else None)
+    terms.adopt_diagram_extension(
+        session, circuit, request, proc, _diagram_term(loaded.workflow), actor.id
+    )
     mydata.record_access(
         session, actor, request, mydata.CHANGED, f"pasul {row.name}", department=row.department
     )

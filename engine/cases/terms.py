@@ -268,3 +268,61 @@ def extend(
             user_id=request.applicant_id,
         )
     return request
+
+
+# A diagram that extends the term itself (Law 544's "prelungire" branch) leaves the new due
+# date, ISO, in this variable and the reason in DIAGRAM_REASON; the request's term follows it.
+DIAGRAM_TERM = "termen_prelungit"
+DIAGRAM_REASON = "motiv_prelungire"
+
+
+def adopt_diagram_extension(
+    session: Session,
+    circuit: Circuit,
+    request: Request,
+    proc: Procedure | None,
+    data: dict[str, Any],
+    actor_id: int | None,
+) -> bool:
+    """Record the extension a diagram decided (its `termen_prelungit`) as the request's own,
+    once: the due date moves there and inboxes and pages stop calling it overdue. The
+    diagram told the applicant itself, so nobody is notified here."""
+    value = data.get(DIAGRAM_TERM)
+    if proc is None or request.status.is_closed or not isinstance(value, str):
+        return False
+    try:
+        target = date.fromisoformat(value[:10])
+    except ValueError:
+        return False
+    if extension_events(session, request.id):
+        return False
+    calendar = circuit.calendar(session)
+    found = term(session, calendar, request, proc)
+    if target <= found.due_date:
+        return False
+    base = proc.deadline_days + found.suspended_days
+    days = next(
+        (
+            d
+            for d in range(1, (target - request.registration_date).days + 1)
+            if calendar.deadline(request.registration_date, base + d, proc.deadline_kind) >= target
+        ),
+        None,
+    )
+    if days is None:
+        return False
+    reason = str(data.get(DIAGRAM_REASON) or "").strip() or "Prelungire hotărâtă în diagramă."
+    audit.record(
+        session,
+        EXTENDED,
+        actor_id=actor_id,
+        request_id=request.id,
+        days=days,
+        reason=reason[:REASON_MAX],
+        old=request.due_date.isoformat(),
+        new=target.isoformat(),
+        source="diagram",
+    )
+    session.flush()
+    store(session, request, term(session, calendar, request, proc).due_date)
+    return True

@@ -125,12 +125,7 @@ def test_a_procedure_without_extension_refuses_with_409(client, api_for):
 
 def test_public_information_extends_to_30_days_within_the_first_10(client, api_for, circuit):
     citizen, registry = api_for("citizen"), api_for("registry")
-    data = {
-        "subiect": "Contractele de deszăpezire din 2025",
-        "informatii_solicitate": "Contractele de deszăpezire încheiate în 2025.",
-        "modalitate_comunicare": "electronic",
-    }
-    rid = submit_procedure(client, citizen, "informatii_publice", data)
+    rid = public_information(client, citizen)
     today = local_today()
     beyond = extend(client, registry, rid, days=21, reason=REASON)
     assert beyond.status_code == 422
@@ -138,3 +133,47 @@ def test_public_information_extends_to_30_days_within_the_first_10(client, api_f
     r = extend(client, registry, rid, days=20, reason=REASON)
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["due_date"] == LegalCalendar().deadline(today, 30).isoformat()
+
+
+def public_information(client, citizen):
+    data = {
+        "subiect": "Contractele de deszăpezire din 2025",
+        "informatii_solicitate": "Contractele de deszăpezire încheiate în 2025.",
+        "modalitate_comunicare": "electronic",
+    }
+    return submit_procedure(client, citizen, "informatii_publice", data)
+
+
+def test_the_diagrams_own_extension_moves_the_due_date_and_allows_no_second(client, api_for):
+    citizen, registry, urbanism = api_for("citizen"), api_for("registry"), api_for("urbanism")
+    rid = public_information(client, citizen)
+    triage = ready_task(client, registry, rid)
+    r = client.post(f"/api/v1/tasks/{triage['id']}/complete", headers=registry,
+                    json={"data": {"departament": "urbanism"}})  # fmt: skip
+    assert r.status_code == 200, r.get_json()
+    analysis = ready_task(client, urbanism, rid)
+    r = client.post(f"/api/v1/tasks/{analysis['id']}/complete", headers=urbanism,
+                    json={"data": {"decizie": "prelungire",
+                                   "motiv_prelungire": "volumul mare de documente"}})  # fmt: skip
+    assert r.status_code == 200, r.get_json()
+    thirty = LegalCalendar().deadline(local_today(), 30).isoformat()
+    body = detail(client, citizen, rid)
+    assert body["due_date"] == body["deadline"]["due_date"] == thirty
+    assert body["deadline"]["extended_by_days"] == 20
+    assert ready_task(client, urbanism, rid)["due_date"] == thirty
+    again = extend(client, urbanism, rid, days=5, reason=REASON)
+    assert again.status_code == 409
+
+
+def test_an_extension_after_the_notice_term_is_refused_with_the_law(client, api_for, circuit):
+    citizen, registry = api_for("citizen"), api_for("registry")
+    rid = public_information(client, citizen)
+    day = local_today() - timedelta(days=12)
+    with circuit.db.transaction() as s:
+        s.execute(update(Request).where(Request.id == rid).values(registration_date=day))
+    late = extend(client, registry, rid, days=20, reason=REASON)
+    assert late.status_code == 409
+    assert (
+        "până la" in late.get_json()["message"]
+        and "Legea nr. 544/2001" in late.get_json()["message"]
+    )
