@@ -244,6 +244,13 @@ def extend(
     if errors:
         raise Invalid(errors, errors[0]["message"])
     old = request.due_date
+    now = term(session, calendar, request, proc)
+    due = calendar.deadline(
+        request.registration_date,
+        proc.deadline_days + now.extended_by_days + days + now.suspended_days,
+        proc.deadline_kind,
+    )
+    # The audit trail is append-only: the event carries the new date from the start.
     audit.record(
         session,
         EXTENDED,
@@ -252,12 +259,11 @@ def extend(
         days=days,
         reason=text,
         old=old.isoformat(),
+        new=due.isoformat(),
     )
     session.flush()
     found = term(session, calendar, request, proc)
     store(session, request, found.due_date)
-    event = extension_events(session, request.id)[-1]
-    event.detail = {**event.detail, "new": found.due_date.isoformat()}
     if rules.extension_notify and request.applicant_id is not None:
         notify.post(
             session,
