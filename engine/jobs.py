@@ -11,7 +11,7 @@ import logging
 
 from redis import Redis
 
-from engine.cases import timers
+from engine.cases import escalation, timers
 from engine.circuit import Circuit, current
 from engine.messages import notify
 from engine.people import account_mail
@@ -47,6 +47,8 @@ def send_account_mail(kind: str, user_id: int, email: str | None = None) -> bool
 def sweep(dispatcher: RQDispatcher) -> int:
     """Re-enqueue due timers and unsent e-mails whose job Redis no longer has."""
     circuit = current()
+    with circuit.db.transaction() as session:
+        escalation.daily(session, circuit)  # deadline warnings, once a working day
     with circuit.db.transaction() as session:
         pending = [
             PendingJob("fire_timer", (t.task_id,), None, f"timer-{t.task_id}")

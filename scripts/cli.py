@@ -301,6 +301,7 @@ def cmd_deadline(args: argparse.Namespace) -> int:
 
 
 def cmd_bridge_day(args: argparse.Namespace) -> int:
+    from engine.cases import bridge
     from engine.deadlines import bridge_days
     from engine.platform.errors import BadRequest
 
@@ -320,6 +321,9 @@ def cmd_bridge_day(args: argparse.Namespace) -> int:
             else:
                 bridge_days.remove(session, day)
                 print(f"Ziua {day:%d.%m.%Y} nu mai este liberă.")
+            session.flush()
+            bridge.forget_cache(circuit)
+            bridge.recompute(session, circuit)  # open requests' due dates not yet reached
     except BadRequest as exc:
         print(f"Eroare: {exc.message}", file=sys.stderr)
         return 1

@@ -8,9 +8,11 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from engine.cases import bridge
 from engine.people import adminlog, organisation, staff
 from engine.platform import bounds
 from engine.platform.errors import Conflict, Forbidden, Invalid
+from engine.platform.wording import count
 from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager
@@ -112,6 +114,58 @@ def reactivate_department(code: str) -> Any:
     db.commit()
     flash(f"Compartimentul „{dept.name}” a fost reactivat.", "success")
     return redirect(url_for("admin.department", code=code))
+
+
+# Bridge days
+
+
+def _bridge_days(errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Any:
+    coming, past = bridge.upcoming(db.session())
+    html = render_template(
+        "admin/bridge_days.html",
+        coming=coming,
+        past=past,
+        errors=errors or {},
+        values=values or {},
+    )
+    return html, 422 if errors else 200
+
+
+@bp.route("/zile-libere", methods=["GET", "POST"])
+def bridge_days() -> Any:
+    if request.method == "GET":
+        return _bridge_days()
+    values = {"day": request.form.get("day", ""), "name": request.form.get("name", "")}
+    session, circuit = db.session(), db.circuit()
+    try:
+        day = bridge.parse_day(values["day"])
+        row, moved = bridge.declare(session, circuit, day, values["name"], current().id)
+        db.commit()
+    except Invalid as exc:
+        return _bridge_days(_field_errors(exc), values)
+    flash(
+        f"Ziua {row.day:%d.%m.%Y} a fost declarată liberă ({row.name}); "
+        f"{count(moved, 'termen de răspuns s-a mutat', 'termene de răspuns s-au mutat')}.",
+        "success",
+    )
+    return redirect(url_for("admin.bridge_days"))
+
+
+@bp.route("/zile-libere/<day>/retragere", methods=["POST"])
+def withdraw_bridge_day(day: str) -> Any:
+    session, circuit = db.session(), db.circuit()
+    try:
+        when = bridge.parse_day(day)
+        moved = bridge.withdraw(session, circuit, when, current().id)
+        db.commit()
+    except Invalid as exc:
+        return _bridge_days(_field_errors(exc))
+    flash(
+        f"Ziua {when:%d.%m.%Y} nu mai este liberă; "
+        f"{count(moved, 'termen de răspuns s-a mutat', 'termene de răspuns s-au mutat')}.",
+        "success",
+    )
+    return redirect(url_for("admin.bridge_days"))
 
 
 # People

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine.cases import forwarding, officials, operations, queries, readmodel
+from engine.cases import forwarding, officials, operations, queries, readmodel, terms
 from engine.messages import notify
 from engine.models import TaskRecord, TaskState
 from engine.people import organisation
@@ -270,10 +270,46 @@ def forward_task(task_id: str) -> Any:
 
 
 @bp.route("/cereri/<int:request_id>")
-def request_detail(request_id: int) -> Any:
+def request_detail(request_id: int, **kw: Any) -> Any:
     page = readmodel.request_page(db.session(), db.circuit(), current(), request_id, internal=True)
     mine = set(current().departments)
     history = officials.history(db.session(), current(), request_id, log_access=False)
-    return render_template(
-        "office/request.html", my_departments=mine, history=history, **page_context(page)
+    extendable = page.deadline.may_extend and terms.may_extend(
+        db.session(), current(), page.request
     )
+    html = render_template(
+        "office/request.html",
+        my_departments=mine,
+        history=history,
+        extendable=extendable,
+        max_extension=page.procedure.rules.extension_max_days if page.procedure else 0,
+        extend_errors=kw.get("errors") or {},
+        extend_values=kw.get("values") or {},
+        **page_context(page),
+    )
+    return html, kw.get("status", 200)
+
+
+@bp.route("/cereri/<int:request_id>/prelungire", methods=["POST"])
+def extend(request_id: int) -> Any:
+    days, reason = request.form.get("days", "").strip(), request.form.get("reason", "")
+    try:
+        req = terms.extend(db.session(), db.circuit(), current(), request_id, days, reason)
+        db.commit()
+    except (Conflict, Invalid) as exc:
+        db.session().rollback()
+        if isinstance(exc, Conflict):
+            flash(exc.message, "error")
+            return redirect(url_for("office.request_detail", request_id=request_id))
+        errors = {e["field"].lstrip("/") or "form": e["message"] for e in exc.errors}
+        if "form" in errors:
+            flash(errors["form"], "error")
+            return redirect(url_for("office.request_detail", request_id=request_id))
+        values = {"days": days, "reason": reason}
+        return request_detail(request_id, errors=errors, values=values, status=422)
+    flash(
+        f"Termenul cererii {registration_text(req)} a fost prelungit până la "
+        f"{req.due_date:%d.%m.%Y}; petentul a fost anunțat.",
+        "success",
+    )
+    return redirect(url_for("office.request_detail", request_id=request_id))

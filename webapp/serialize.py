@@ -106,6 +106,7 @@ def request_page(page: RequestPage) -> dict[str, Any]:
     """Render the request page's read model as GET /requests/{id} answers it."""
     req = page.request
     body = request_summary(req)
+    body["due_date"] = page.deadline.due_date.isoformat()
     body.update(
         summary=req.summary,
         waiting_for=waiting_for(page),
@@ -115,8 +116,11 @@ def request_page(page: RequestPage) -> dict[str, Any]:
         conversation=[exchange(e) for e in page.conversation],
         deadline={
             "due_date": page.deadline.due_date.isoformat(),
+            "extended_by_days": page.deadline.extended_by_days,
+            "suspended_days": page.deadline.suspended_days,
             "days_left": page.deadline.days_left,
             "overdue": page.deadline.overdue,
+            "tacit_approval_may_apply": page.deadline.tacit_approval_may_apply,
         },
         withdrawable=page.withdrawable,
         closed_at=iso(req.closed_at),

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.cases import documents, operations
+from engine.cases import documents, operations, terms
 from engine.circuit import Circuit
 from engine.messages import notify
 from engine.models import Instance, Request, RequestStatus, TaskRecord, TaskState, User
@@ -127,6 +127,7 @@ def reply(
         raise Invalid(errors)
     clean = dict(data)
     request = operations.complete_row(session, circuit, row, clean, user)
+    terms.refresh(session, circuit, request)  # the wait is over: the clock runs again
     docs = documents.attach(
         session,
         circuit.settings.documents_dir,

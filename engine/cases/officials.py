@@ -338,6 +338,7 @@ ACTIONS = {
     "answer_signed": "Răspuns semnat",
     "four_eyes_waived": "Principiul celor patru ochi nu s-a putut aplica",
     "status_changed": "Stare schimbată",
+    "deadline_extended": "Termen prelungit",
     "request_closed": "Cerere închisă",
     "answer_dispatched": "Răspuns expediat",
 }
@@ -359,6 +360,10 @@ def _label(action: str, detail: dict[str, Any]) -> str:
         old, new = detail.get("old"), detail["new"]
         words = [STATUS_WORDS.get(str(v), str(v)) for v in (old, new) if v]
         label += ": " + " → ".join(words)
+    if action == "deadline_extended" and detail.get("days"):
+        label += f" cu {detail['days']} zile"
+        if detail.get("new"):
+            label += f", până la {date.fromisoformat(str(detail['new'])):%d.%m.%Y}"
     if action == "answer_dispatched":  # the channel, day and postal reference, as recorded
         label += f" {book.DISPATCH_CHANNELS.get(str(detail.get('channel')), '')}".rstrip()
         if detail.get("sent_on"):

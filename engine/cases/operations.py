@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from engine import audit
-from engine.cases import dispatch, documents, foureyes, officials, representation
+from engine.cases import dispatch, documents, foureyes, officials, representation, terms
 from engine.circuit import Circuit
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.messages import notify
@@ -65,15 +65,18 @@ def procedure_or_400(
     return proc
 
 
-def _reminder_at(calendar: LegalCalendar, proc: Procedure, now: datetime) -> str | None:
-    """The instant of the reminder: the Nth day after registration, on a working day."""
+def _reminder_at(
+    calendar: LegalCalendar, proc: Procedure, now: datetime, hour: time = time(9, 0)
+) -> str | None:
+    """The instant of the reminder: the Nth day after registration, on a working day, at the
+    configured hour (CIRCUIT_REMINDER_HOUR) whatever the time the request was registered."""
     local = now.astimezone(BUCHAREST)
     if proc.reminder_after_seconds is not None:  # drills and tests
         return (local + timedelta(seconds=proc.reminder_after_seconds)).isoformat()
     if not proc.reminder_days:
         return None
     day = calendar.next_working_day(local.date() + timedelta(days=proc.reminder_days))
-    return datetime.combine(day, local.timetz()).isoformat()
+    return datetime.combine(day, hour, BUCHAREST).isoformat(timespec="seconds")
 
 
 def _check_submission(
@@ -185,7 +188,7 @@ def start_request(
         | ({"firma": firm.name, "cui": firm.cui} if firm else {}),
         termen_legal=due.isoformat(),
     )
-    reminder = _reminder_at(calendar, proc, now)
+    reminder = _reminder_at(calendar, proc, now, circuit.settings.reminder_hour)
     if reminder:
         initial["reamintire_la"] = reminder
     workflow = runtime.new_workflow(parsed, initial, session, circuit.calendar)
@@ -344,6 +347,14 @@ def release_task(session: Session, user: User, task_id: str) -> TaskRecord:
     return row
 
 
+def _diagram_term(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The data of an open task that carries a term the diagram extended (terms.DIAGRAM_TERM)."""
+    for task in spifftasks.all_tasks(workflow, state=SpiffState.READY | SpiffState.WAITING):
+        if terms.DIAGRAM_TERM in task.data:
+            return dict(task.data)
+    return {}
+
+
 def _complete(
     session: Session, circuit: Circuit, row: TaskRecord, data: dict[str, Any], actor: User
 ) -> Request:
@@ -377,6 +388,9 @@ def _complete(
         registry=circuit.settings.registry_department,
     )
     notify.diagram_messages(session, request, said, proc.title if proc else None)
+    terms.adopt_diagram_extension(
+        session, circuit, request, proc, _diagram_term(loaded.workflow), actor.id
+    )
     mydata.record_access(
         session, actor, request, mydata.CHANGED, f"pasul {row.name}", department=row.department
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,9 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.cases import operations, queries, stats
+from engine.cases import operations, queries, stats, terms
 from engine.cases.applicant import DEFAULT_REPLY_FORM, reply_form
 from engine.circuit import Circuit
+from engine.deadlines.legal_calendar import DeadlineKind
 from engine.models import AuditEvent, Document, Request, RequestStatus, TaskRecord, TaskState, User
 from engine.platform.timeutil import local_today
 from engine.workflow import versions
@@ -92,6 +94,55 @@ class Deadline:
     due_date: date
     days_left: int | None  # calendar days from today; None once the request is closed
     overdue: bool
+    extended_by_days: int = 0
+    suspended_days: int = 0
+    waiting_now: bool = False  # the clock stands still: the request waits for the citizen
+    tacit_approval_may_apply: bool = False  # overdue, and the procedure's silence approves
+    extensions: int = 0
+    may_extend: bool = False  # the procedure allows one more extension (not who may)
+    working_days: bool = False  # the term is counted in working days
+
+    def sentences(self, *, applicant: bool) -> list[str]:
+        """Say the term in words, for the applicant or for officials (tacit approval)."""
+        unit = "zile lucrătoare" if self.working_days else "zile"
+        whose = "dumneavoastră" if applicant else "petentului"
+        out = []
+        if self.extended_by_days:
+            out.append(f"Termenul a fost prelungit cu {self.extended_by_days} {unit}.")
+        if self.waiting_now:
+            out.append(
+                f"Termenul este suspendat cât timp cererea așteaptă completările {whose}: "
+                "fiecare zi de așteptare mută data de mai sus."
+            )
+        if self.suspended_days:
+            out.append(
+                f"Cele {self.suspended_days} {unit} în care cererea a așteptat completările "
+                f"{whose} nu intră în termen."
+                if self.suspended_days != 1
+                else f"Ziua în care cererea a așteptat completările {whose} nu intră în termen."
+            )
+        if self.days_left is not None and not self.waiting_now:
+            if self.overdue:
+                late = -self.days_left
+                out.append(
+                    "Termenul a fost depășit cu o zi."
+                    if late == 1
+                    else f"Termenul a fost depășit cu {late} zile."
+                )
+            elif self.days_left == 0:
+                out.append("Termenul expiră astăzi.")
+            else:
+                out.append(
+                    "Mai este o zi până la termen."
+                    if self.days_left == 1
+                    else f"Mai sunt {self.days_left} zile până la termen."
+                )
+        if self.tacit_approval_may_apply and not applicant:
+            out.append(
+                "Poate interveni aprobarea tacită (OUG 27/2003): o autorizație la care nu s-a "
+                "răspuns în termenul legal se consideră acordată."
+            )
+        return out
 
 
 @dataclass(frozen=True)
@@ -130,12 +181,32 @@ class RequestPage:
         return self.is_open and self.procedure is not None and self.procedure.withdrawable
 
 
-def deadline(request: Request, today: date | None = None) -> Deadline:
-    """Say how many days are left of the legal term and whether it has passed."""
+def deadline(
+    request: Request,
+    today: date | None = None,
+    found: terms.Term | None = None,
+    working: bool = False,
+) -> Deadline:
+    """Say how many days are left of the legal term and whether it has passed, with what
+    moved it (extensions, days waiting for the citizen) when `found` says so."""
+    found = found or terms.Term(request.due_date, 0, 0, 0, False, False)
     if request.status.is_closed:
-        return Deadline(request.due_date, None, False)
-    left = (request.due_date - (today or local_today())).days
-    return Deadline(request.due_date, left, left < 0)
+        left: int | None = None
+        overdue = False
+    else:
+        left = (found.due_date - (today or local_today())).days
+        overdue = left < 0 and not found.waiting_now
+    return Deadline(
+        found.due_date,
+        left,
+        overdue,
+        extended_by_days=found.extended_by_days,
+        suspended_days=found.suspended_days,
+        waiting_now=found.waiting_now and left is not None,
+        tacit_approval_may_apply=overdue and found.tacit_approval,
+        extensions=found.extensions,
+        working_days=working,
+    )
 
 
 def _schema(
@@ -211,6 +282,19 @@ def _waiting_for(
     return WaitingFor(row, row.instructions or row.name, schema, specs, row.answer_by)
 
 
+def _deadline(
+    session: Session, circuit: Circuit, request: Request, proc: Procedure | None
+) -> Deadline:
+    """The request's term now (a suspension still running moves it day by day; the stored
+    date is written again when the suspension ends, engine.cases.terms.refresh)."""
+    found = terms.term(session, circuit.calendar(session), request, proc)
+    working = proc is not None and proc.deadline_kind is DeadlineKind.WORKING
+    out = deadline(request, found=found, working=working)
+    rules = proc.rules if proc else None
+    more = bool(rules and rules.extension_max_times > found.extensions)
+    return dataclasses.replace(out, may_extend=more and not request.status.is_closed)
+
+
 def _late(session: Session, request_id: int) -> list[LateStep]:
     events = session.scalars(
         select(AuditEvent)
@@ -252,7 +336,7 @@ def request_page(
         documents=docs,
         answer=request.answer,
         conversation=_conversation(session, circuit, request.id, steps, answers, docs, version_id),
-        deadline=deadline(request),
+        deadline=_deadline(session, circuit, request, proc),
         late=_late(session, request.id),
         predicted=None
         if request.status.is_closed

@@ -329,6 +329,10 @@ SUBJECTS = {
     "forwarded": "a fost transmisă autorității competente",
     "reminder": "termen de urmărit",
     "dispatch": "răspuns de expediat",
+    "deadline_extended": "termenul de răspuns a fost prelungit",
+    "deadline_soon": "termen apropiat",
+    "deadline_due": "termenul legal a sosit",
+    "deadline_digest": "cereri cu termenul depășit",
 }
 
 

@@ -26,6 +26,8 @@ ACTIONS = {
     "department_renamed": "Compartiment redenumit",
     "department_deactivated": "Compartiment dezactivat",
     "department_reactivated": "Compartiment reactivat",
+    "bridge_day_added": "Zi liberă declarată",
+    "bridge_day_removed": "Zi liberă retrasă",
 }
 
 
@@ -75,6 +77,10 @@ def _detail(action: str, d: dict[str, Any], names: dict[str, str]) -> str:
 
 
 def _subject(action: str, d: dict[str, Any], people: dict[int, str]) -> str:
+    if action.startswith("bridge_day_"):
+        day = str(d.get("day", ""))
+        shown = ".".join(reversed(day.split("-"))) if day.count("-") == 2 else day
+        return f"{shown} {d.get('name', '')}".strip()
     if action.startswith("department_"):
         return f"{d.get('name', '')} ({d.get('code', '')})"
     return str(d.get("name") or people.get(d.get("user") or 0, ""))

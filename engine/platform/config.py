@@ -7,6 +7,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 
 from engine.platform.datadir import private_dir
@@ -72,6 +73,10 @@ class Settings:
     # CIRCUIT_REGISTER_KEY_FILE names it) and the documents. Default: the data directory.
     keys_root: Path | None = None  # CIRCUIT_KEYS_DIR
     documents_root: Path | None = None  # CIRCUIT_DOCUMENTS_DIR
+    # When reminders and deadline warnings reach people: this hour (Romania's time) on a
+    # working day; holders are warned this many working days before a due date.
+    reminder_hour: time = time(9, 0)
+    escalation_working_days: int = 3
 
     @property
     def documents_dir(self) -> Path:
@@ -147,7 +152,25 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=_log_format(env),
         keys_root=keys_root,
         documents_root=_folder(env, "CIRCUIT_DOCUMENTS_DIR"),
+        reminder_hour=_hour(env.get("CIRCUIT_REMINDER_HOUR") or "09:00"),
+        escalation_working_days=_escalation_days(env.get("CIRCUIT_ESCALATION_DAYS") or "3"),
     )
+
+
+def _hour(value: str) -> time:
+    """Read CIRCUIT_REMINDER_HOUR, "HH:MM" (or "H"), refusing at start-up one outside 0-23."""
+    try:
+        at = time.fromisoformat(value if ":" in value else f"{int(value):02d}:00")
+    except ValueError:
+        raise ValueError(f"CIRCUIT_REMINDER_HOUR: not an hour like '09:00': {value!r}") from None
+    return at.replace(second=0, microsecond=0, tzinfo=None)
+
+
+def _escalation_days(value: str) -> int:
+    """Read CIRCUIT_ESCALATION_DAYS, 1 to 30 working days."""
+    if not value.isdigit() or not 1 <= int(value) <= 30:
+        raise ValueError(f"CIRCUIT_ESCALATION_DAYS: a number of working days 1-30: {value!r}")
+    return int(value)
 
 
 def city_hall_from(env: Mapping[str, str]) -> CityHall:

@@ -113,6 +113,121 @@ class Fee:
         }
 
 
+MAX_DEADLINE_DAYS = 365  # no term of a city hall's procedure is longer than a year
+MAX_EXTENSIONS = 5
+
+
+@dataclass(frozen=True)
+class DeadlineRules:
+    """What the law says of a procedure's term beyond its length: its legal basis, whether
+    and how far it may be extended, whether it stops while the request waits for the
+    citizen, and whether silence past it counts as approval (OUG 27/2003)."""
+
+    legal_basis: str = ""
+    extension_max_times: int = 0  # 0: the term cannot be extended
+    extension_max_days: int = 0  # each extension adds at most this many days of the same kind
+    extension_notify: bool = True  # the applicant is told of the extension and the new date
+    # The extension must be decided within this many days of registration (Law 544/2001
+    # art. 7(1): the applicant is told within 10 days that 30 are needed); None: any time.
+    extension_within_days: int | None = None
+    suspend_while_waiting: bool = False  # the clock stops while the citizen is asked for more
+    tacit_approval: bool = False
+
+    @property
+    def extendable(self) -> bool:
+        return self.extension_max_times > 0
+
+    @classmethod
+    def from_dict(cls, deadline: dict[str, Any]) -> DeadlineRules:
+        ext = deadline.get("extension") or {}
+        within = ext.get("within_days")
+        return cls(
+            legal_basis=str(deadline.get("legal_basis", "")),
+            extension_max_times=int(ext.get("max_times", 1)) if ext else 0,
+            extension_max_days=int(ext.get("max_days", 0)),
+            extension_notify=bool(ext.get("notify_applicant", True)),
+            extension_within_days=None if within is None else int(within),
+            suspend_while_waiting=bool(deadline.get("suspend_while_waiting", False)),
+            tacit_approval=bool(deadline.get("tacit_approval", False)),
+        )
+
+
+def _whole(value: Any, least: int, most: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and least <= value <= most
+
+
+def deadline_rule_problems(deadline: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Return (key, what is wrong, how to fix it) for the rules of a catalog's `deadline`."""
+    out: list[tuple[str, str, str]] = []
+    for key in ("suspend_while_waiting", "tacit_approval"):
+        if key in deadline and not isinstance(deadline[key], bool):
+            out.append(
+                (f"deadline.{key}", f"„deadline.{key}” trebuie să fie true sau false.", _FIX)
+            )
+    basis = deadline.get("legal_basis")
+    if basis is not None and (not isinstance(basis, str) or not basis.strip()):
+        out.append(
+            (
+                "deadline.legal_basis",
+                "„deadline.legal_basis” trebuie să fie un text: actul normativ și articolul.",
+                'Scrieți de exemplu "legal_basis": "OG 27/2002, art. 8".',
+            )
+        )
+    ext = deadline.get("extension")
+    if ext is None:
+        return out
+    if not isinstance(ext, dict):
+        out.append(("deadline.extension", "„deadline.extension” trebuie să fie un obiect.", _EXT))
+        return out
+    for sub in ext:
+        if sub not in EXTENSION_KEYS:
+            out.append(
+                (
+                    f"deadline.extension.{sub}",
+                    f"cheia „deadline.extension.{sub}” nu este cunoscută"
+                    f"{_suggest(sub, EXTENSION_KEYS)}.",
+                    f"Cheile lui „deadline.extension” sunt: {', '.join(EXTENSION_KEYS)}.",
+                )
+            )
+    if not _whole(ext.get("max_days"), 1, MAX_DEADLINE_DAYS):
+        out.append(
+            (
+                "deadline.extension.max_days",
+                "„deadline.extension.max_days” (cu câte zile se poate prelungi termenul) "
+                f"trebuie să fie un număr întreg între 1 și {MAX_DEADLINE_DAYS}, "
+                f"nu {ext.get('max_days')!r}.",
+                _EXT,
+            )
+        )
+    if "max_times" in ext and not _whole(ext["max_times"], 1, MAX_EXTENSIONS):
+        out.append(
+            (
+                "deadline.extension.max_times",
+                "„deadline.extension.max_times” (de câte ori se poate prelungi) trebuie să fie "
+                f"un număr întreg între 1 și {MAX_EXTENSIONS}, nu {ext['max_times']!r}.",
+                _EXT,
+            )
+        )
+    if "within_days" in ext and not _whole(ext["within_days"], 1, MAX_DEADLINE_DAYS):
+        out.append(
+            (
+                "deadline.extension.within_days",
+                "„deadline.extension.within_days” trebuie să fie un număr întreg între 1 și "
+                f"{MAX_DEADLINE_DAYS}, nu {ext['within_days']!r}.",
+                _EXT,
+            )
+        )
+    if "notify_applicant" in ext and not isinstance(ext["notify_applicant"], bool):
+        out.append(
+            (
+                "deadline.extension.notify_applicant",
+                "„deadline.extension.notify_applicant” trebuie să fie true sau false.",
+                _EXT,
+            )
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class Procedure:
     """A procedure citizens can start: title, legal basis, deadline rule, diagram, forms."""
@@ -149,6 +264,8 @@ class Procedure:
     # instances start with it as `completare` = {"zile": days, "tip": kind}.
     completion_days: int | None = None
     completion_kind: DeadlineKind = DeadlineKind.WORKING
+    # The term's rules (`deadline` in the catalog, docs/designing-procedures.md).
+    rules: DeadlineRules = field(default_factory=lambda: DeadlineRules())
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Procedure:
@@ -180,6 +297,7 @@ class Procedure:
             fee=Fee.from_dict(raw["fee"]) if raw.get("fee") is not None else None,
             decided_by=str(raw.get("decided_by", "")),
             **_completion(raw.get("completion")),
+            rules=DeadlineRules.from_dict(deadline),
         )
 
     def completion_data(self) -> dict[str, Any]:
@@ -215,12 +333,21 @@ KEYS = (
     "decided_by", "notes", "completion", "$schema", "$comment",
 )  # fmt: skip
 SUBKEYS = {
-    "deadline": ("days", "kind"),
+    "deadline": (
+        "days",
+        "kind",
+        "legal_basis",
+        "extension",
+        "suspend_while_waiting",
+        "tacit_approval",
+    ),
     "fee": ("amount", "amount_text", "purpose", "legal_basis", "when", "iban"),
     "archive": ("file_code", "retention_years"),
     "represented": ("cnp_field", "cui_field"),
     "completion": ("days", "kind"),
 }
+EXTENSION_KEYS = ("max_times", "max_days", "notify_applicant", "within_days")
+_EXT = 'De exemplu "extension": {"max_times": 1, "max_days": 15, "notify_applicant": true}.'
 ATTACHMENT_KEYS = ("name", "title", "required", "types", "max_bytes", "multiple", "required_when")
 DEADLINE_KINDS = {"calendar": "zile calendaristice", "working": "zile lucrătoare"}
 _FIX = "Corectați intrarea din catalog (cheile sunt descrise în docs/designing-procedures.md)."
@@ -311,14 +438,16 @@ def entry_problems(raw: dict[str, Any]) -> list[tuple[str, str, str]]:
                     )
                 )
             days = deadline.get("days")
-            if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            if not _whole(days, 1, MAX_DEADLINE_DAYS):
                 out.append(
                     (
                         "deadline.days",
-                        f"„deadline.days” trebuie să fie un număr întreg de zile, nu {days!r}.",
+                        "„deadline.days” trebuie să fie un număr întreg de zile, între 1 și "
+                        f"{MAX_DEADLINE_DAYS}, nu {days!r}.",
                         'Scrieți de exemplu "days": 30.',
                     )
                 )
+            out.extend(deadline_rule_problems(deadline))
     completion = raw.get("completion")
     if isinstance(completion, dict) and completion.get("kind", "working") not in DEADLINE_KINDS:
         kind = completion.get("kind")

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from engine.cases import forwarding, officials, operations, queries
+from engine.cases import forwarding, officials, operations, queries, terms
 from engine.platform.errors import BadRequest
 from engine.platform.timeutil import iso
 from engine.workflow import versions
@@ -164,3 +164,14 @@ def history(request_id: int) -> Any:
             iso(step["completed_at"]),
         )
     return found
+
+
+@bp.post("/requests/<int:request_id>/extend")
+@authenticated
+def extend(request_id: int) -> Any:
+    body = json_body()
+    req = terms.extend(
+        db.session(), db.circuit(), me(), request_id, body.get("days"), body.get("reason")
+    )
+    db.commit()
+    return {"due_date": req.due_date.isoformat()}
