@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 from redis import Redis
 from rq import Queue, SimpleWorker
@@ -12,11 +13,14 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from engine.platform.dispatch import PendingJob
-from engine.platform.timeutil import as_aware, utcnow
+from engine.platform.timeutil import as_aware, system_clock, utcnow
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "circuit"
 LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+# RQ stops a job after its timeout (180 s by default); one Redis says is still running well
+# past that lost its worker (SIGKILL, a machine gone) and is sent again.
+STALE_AFTER = 300.0
 
 
 class RQDispatcher:
@@ -24,9 +28,10 @@ class RQDispatcher:
 
     `module` is the module whose functions the jobs name (RQ stores `<module>.<name>`)."""
 
-    def __init__(self, redis: Redis, module: str) -> None:
+    def __init__(self, redis: Redis, module: str, stale_after: float = STALE_AFTER) -> None:
         self.redis = redis
         self.module = module
+        self.stale_after = stale_after
         self.queue = Queue(QUEUE_NAME, connection=redis)
 
     def __call__(self, jobs: list[PendingJob]) -> None:
@@ -44,11 +49,17 @@ class RQDispatcher:
             self.queue.enqueue(func, *job.args, job_id=job.job_id)
 
     def is_live(self, job_id: str) -> bool:
-        """Tell whether Redis still holds this job, waiting or running."""
+        """Tell whether Redis still holds this job, waiting or running (and not for so long
+        that its worker must have died)."""
         try:
-            return Job.fetch(job_id, connection=self.redis).get_status() in LIVE
+            job = Job.fetch(job_id, connection=self.redis)
         except NoSuchJobError:
             return False
+        status = job.get_status()
+        if status == JobStatus.STARTED and job.started_at is not None:
+            running = system_clock() - as_aware(job.started_at)  # RQ's clock is the machine's
+            return running <= timedelta(seconds=self.stale_after)
+        return status in LIVE
 
 
 Sweep = Callable[[RQDispatcher], int]
