@@ -13,6 +13,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     from engine.circuit import build
     from engine.platform.config import load_settings
     from engine.platform.errors import CircuitError
+    from engine.platform.timeutil import iso
 
     circuit = build(load_settings())
     if args.jobs_command == "failed":
@@ -22,10 +23,10 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             print("Nicio lucrare oprită după încercări eșuate.")
             return 0
         for row in rows:
-            state = "oprită" if row.parked else f"se reîncearcă la {row.next_attempt_at}"
+            state = "oprită" if row.parked else f"se reîncearcă la {iso(row.next_attempt_at)}"
             about = f", cererea {row.request_id}" if row.request_id else ""
             print(f"{row.id}\t{row.kind}{about}\t{row.attempts} încercări\t{state}")
-            print(f"\tultima eroare ({row.last_failed_at}): {row.last_error_line}")
+            print(f"\tultima eroare ({iso(row.last_failed_at)}): {row.last_error_line}")
         return 0
     jobs.use_rq(circuit)  # the job goes to the queue after commit (else the sweep sends it)
     try:

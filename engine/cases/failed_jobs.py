@@ -17,7 +17,7 @@ from engine.models import FailedJob, Notification, Timer
 from engine.platform.config import Settings
 from engine.platform.dispatch import defer
 from engine.platform.errors import Conflict, NotFound
-from engine.platform.timeutil import iso, utcnow
+from engine.platform.timeutil import as_aware, utcnow
 
 # What an administrator reads for each kind of job.
 KINDS = {
@@ -103,9 +103,9 @@ class FailedJobView:
     attempts: int
     parked: bool
     error: str
-    first_failed_at: str | None
-    last_failed_at: str | None
-    next_attempt_at: str | None
+    first_failed_at: datetime
+    last_failed_at: datetime
+    next_attempt_at: datetime | None
 
     @property
     def last_error_line(self) -> str:
@@ -138,9 +138,9 @@ def listing(session: Session, *, parked_only: bool = False) -> list[FailedJobVie
             attempts=row.attempts,
             parked=row.parked_at is not None,
             error=row.error,
-            first_failed_at=iso(row.first_failed_at),
-            last_failed_at=iso(row.last_failed_at),
-            next_attempt_at=iso(row.next_attempt_at),
+            first_failed_at=as_aware(row.first_failed_at),
+            last_failed_at=as_aware(row.last_failed_at),
+            next_attempt_at=as_aware(row.next_attempt_at) if row.next_attempt_at else None,
         )
         for row in session.scalars(query)
     ]

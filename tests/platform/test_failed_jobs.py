@@ -17,11 +17,14 @@ from sqlalchemy import select, update
 from engine import jobs
 from engine.cases import failed_jobs
 from engine.models import FailedJob, Instance, Notification, Timer, TimerStatus
+from engine.people import accounts
 from engine.platform.rqueue import QUEUE_NAME
 from engine.platform.timeutil import as_aware, moved_clock
 from tests.support.citizens import loopback_smtp
 from tests.support.cli import circuit as run_cli
 from tests.support.engine import TRIAGE_TO_URBANISM, complete, ready_task_id, submit_petition
+from tests.support.seed import PASSWORD
+from tests.support.web import Browser
 
 
 def closed_port() -> int:
@@ -147,3 +150,41 @@ def test_a_timer_whose_step_fails_is_parked_and_retried_from_the_command_line(
     again = run_cli(["jobs", "retry", str(row.id)], circuit.settings.data_dir, **env)
     assert again.returncode == 1 and f"Nu există lucrarea eșuată nr. {row.id}" in again.stderr
     assert "Nicio lucrare" in run_cli(["jobs", "failed"], circuit.settings.data_dir, **env).stdout
+
+
+@pytest.fixture
+def admin(app, circuit) -> Browser:
+    with circuit.db.transaction() as s:
+        accounts.create_user(s, "admin@primarie.ro", "Administrator", PASSWORD, is_admin=True)
+    browser = Browser(app.test_client())
+    browser.login("admin@primarie.ro")
+    return browser
+
+
+def test_administrators_see_parked_jobs_and_retry_them_on_a_page(
+    circuit, people, admin, browser_for
+):
+    circuit.settings = dataclasses.replace(
+        circuit.settings, smtp_host="127.0.0.1", smtp_port=closed_port(), job_max_attempts=1
+    )
+    rid = submit_petition(circuit, people["citizen"]).id  # SMTP down: parked at once
+    page = admin.get("/administrare/lucrari").get_data(as_text=True)
+    assert "E-mail de notificare" in page and "Oprită din" in page
+    assert "ConnectionRefusedError" in page and "Reîncearcă acum" in page
+    with circuit.db.session() as s:
+        [view] = failed_jobs.listing(s)
+        assert view.request_id == rid
+    action = f"/administrare/lucrari/{view.id}/reincercare"
+    assert browser_for("urbanism").get("/administrare/lucrari").status_code == 403
+    assert admin.client.post(action).status_code == 400  # no CSRF token: refused
+    assert failure(circuit, view.args and f"notification-{view.args[0]}") is not None
+
+    with loopback_smtp() as (inbox, port):
+        circuit.settings = dataclasses.replace(circuit.settings, smtp_port=port)
+        done = admin.submit("/administrare/lucrari", {}, action=action, follow_redirects=True)
+        assert len(inbox.messages) == 1  # the e-mail went out
+    page = done.get_data(as_text=True)
+    assert f"Lucrarea nr. {view.id} (E-mail de notificare) a fost trimisă din nou" in page
+    assert "Nicio lucrare eșuată" in page
+    again = admin.submit("/administrare/lucrari", {}, action=action, follow_redirects=True)
+    assert f"Nu există lucrarea eșuată nr. {view.id}." in again.get_data(as_text=True)
