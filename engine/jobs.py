@@ -78,7 +78,7 @@ def sweep(dispatcher: RQDispatcher) -> int:
     """Re-enqueue due timers and unsent e-mails whose job Redis no longer has, oldest due
     first, and failed jobs whose pause is over; jobs parked or pausing after a failure wait."""
     circuit = current()
-    with circuit.db.transaction() as session:
+    with circuit.db.transaction(for_write=False) as session:  # reads only: beside any writer
         held = failed_jobs.held(session)
         pending = [
             PendingJob("fire_timer", (t.task_id,), None, f"timer-{t.task_id}")
