@@ -187,10 +187,15 @@ def test_a_timer_and_an_official_at_the_same_moment_lose_no_update(circuit, peop
         errors: list[BaseException] = []
         result: list[bool] = []
 
-        def fire() -> None:
+        def fire(
+            start: threading.Barrier = start,
+            task_id: str = timer.task_id,
+            result: list[bool] = result,
+            errors: list[BaseException] = errors,
+        ) -> None:
             try:
                 start.wait()
-                result.append(jobs.fire_timer(timer.task_id))
+                result.append(jobs.fire_timer(task_id))
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
