@@ -35,11 +35,14 @@ class RQDispatcher:
         self.queue = Queue(QUEUE_NAME, connection=redis)
 
     def __call__(self, jobs: list[PendingJob]) -> None:
-        for job in jobs:
+        for k, job in enumerate(jobs):
             try:
                 self.send(job)
-            except Exception:  # Redis down: the database row stays, the sweep retries
+            except Exception:  # Redis down: the database rows stay, the sweep sends them
                 log.exception("could not enqueue %s%s", job.name, job.args)
+                if len(jobs) > k + 1:  # nor wait again for each of the rest
+                    log.error("%d more job(s) left to the sweep", len(jobs) - k - 1)
+                return
 
     def send(self, job: PendingJob) -> None:
         func = f"{self.module}.{job.name}"
