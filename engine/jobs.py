@@ -8,10 +8,14 @@ started by RQ with bare ids finds the process's Circuit through engine.circuit.c
 from __future__ import annotations
 
 import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
 
 from redis import Redis
+from sqlalchemy.orm import Session
 
-from engine.cases import escalation, timers
+from engine.cases import escalation, failed_jobs, timers
 from engine.circuit import Circuit, current
 from engine.messages import notify
 from engine.people import account_mail
@@ -23,33 +27,61 @@ log = logging.getLogger(__name__)
 MODULE = __name__  # "engine.jobs": what RQ stores as each job's function path
 
 
+def _guarded(name: str, args: tuple[Any, ...], work: Callable[[Session], bool]) -> bool:
+    """Run a job's work in one transaction; when it fails, roll it back and record the
+    failure in another (retried later with backoff, then parked: engine.cases.failed_jobs)."""
+    circuit = current()
+    try:
+        with circuit.db.transaction() as session:
+            done = work(session)
+            failed_jobs.succeeded(session, name, args)
+        return done
+    except Exception:
+        log.exception("job %s%s failed", name, args)
+        error = traceback.format_exc()
+    with circuit.db.transaction() as session:
+        row = failed_jobs.record_failure(session, circuit.settings, name, args, error)
+        if row.parked_at is not None:
+            log.error("job %s%s parked after %d attempts", name, args, row.attempts)
+    return False
+
+
 def fire_timer(task_id: str) -> bool:
     """Fire one timer (idempotent: a second run finds it fired and does nothing)."""
     circuit = current()
-    with circuit.db.transaction() as session:
-        return timers.fire_timer(session, circuit, task_id)
+    return _guarded(
+        "fire_timer", (task_id,), lambda session: timers.fire_timer(session, circuit, task_id)
+    )
 
 
 def send_notification(notification_id: int) -> bool:
     """E-mail a notification to its recipients, once."""
     circuit = current()
-    with circuit.db.transaction() as session:
-        return notify.send(session, circuit.settings, notification_id)
+    return _guarded(
+        "send_notification",
+        (notification_id,),
+        lambda session: notify.send(session, circuit.settings, notification_id),
+    )
 
 
 def send_account_mail(kind: str, user_id: int, email: str | None = None) -> bool:
     """E-mail a link or a warning about an account (signed at sending time, never stored)."""
     circuit = current()
-    with circuit.db.transaction() as session:
-        return account_mail.send(session, circuit.settings, kind, user_id, email)
+    return _guarded(
+        "send_account_mail",
+        (kind, user_id, email),
+        lambda session: account_mail.send(session, circuit.settings, kind, user_id, email),
+    )
 
 
 def sweep(dispatcher: RQDispatcher) -> int:
-    """Re-enqueue due timers and unsent e-mails whose job Redis no longer has."""
+    """Re-enqueue due timers and unsent e-mails whose job Redis no longer has, oldest due
+    first, and failed jobs whose pause is over; jobs parked or pausing after a failure wait."""
     circuit = current()
     with circuit.db.transaction() as session:
         escalation.daily(session, circuit)  # deadline warnings, once a working day
-    with circuit.db.transaction() as session:
+    with circuit.db.transaction(for_write=False) as session:  # reads only: beside any writer
+        held = failed_jobs.held(session)
         pending = [
             PendingJob("fire_timer", (t.task_id,), None, f"timer-{t.task_id}")
             for t in timers.due_timers(session)
@@ -58,6 +90,13 @@ def sweep(dispatcher: RQDispatcher) -> int:
         pending += [
             PendingJob("send_notification", (n,), None, f"notification-{n}")
             for n in notify.unsent(session)
+        ]
+        pending = [job for job in pending if job.job_id not in held]
+        listed = {job.job_id for job in pending}
+        pending += [
+            PendingJob(row.name, tuple(row.args), None, row.job_key)
+            for row in failed_jobs.due_retries(session)
+            if row.job_key not in listed
         ]
     sent = 0
     for job in pending:
@@ -82,7 +121,17 @@ def use_rq(circuit: Circuit) -> RQDispatcher:
     return dispatcher
 
 
-def work(circuit: Circuit, *, sweep_interval: float = 15.0, burst: bool = False) -> None:
-    """Run the worker of this Circuit: its jobs from RQ, the sweep alongside."""
+def work(
+    circuit: Circuit,
+    *,
+    sweep_interval: float = 15.0,
+    burst: bool = False,
+    stale_after: float = rqueue.STALE_AFTER,
+) -> None:
+    """Run the worker of this Circuit: its jobs from RQ, the sweep alongside.
+
+    A job that Redis says has been running for more than `stale_after` seconds lost its
+    worker (killed): the sweep sends it again (firing is idempotent)."""
     dispatcher = use_rq(circuit)
+    dispatcher.stale_after = stale_after
     rqueue.run_worker(dispatcher, sweep, sweep_interval=sweep_interval, burst=burst)

@@ -566,3 +566,25 @@ class AccessLogEntry(Base):
 # The dashboards and the predicted answer date (engine.cases.stats) find requests answered in a
 # period by when they were closed.
 Index("ix_requests_closed_at", Request.closed_at)
+
+
+class FailedJob(Base):
+    """A background job that failed: retried with growing pauses, then parked for an
+    administrator (`parked_at`), never dropped. Deleted when the job finally succeeds."""
+
+    __tablename__ = "failed_jobs"
+    __table_args__ = (
+        UniqueConstraint("job_key", name="uq_failed_jobs_job_key"),
+        Index("ix_failed_jobs_parked_next", "parked_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_key: Mapped[str] = mapped_column(String(100))  # the RQ job id: timer-…, notification-…
+    name: Mapped[str] = mapped_column(String(64))  # the job function in engine.jobs
+    args: Mapped[list[Any]] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text)  # the last error, as the worker's log has it
+    first_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    parked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

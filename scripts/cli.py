@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect
 
 from engine.deadlines.legal_calendar import DeadlineKind, LegalCalendar
+from scripts import jobs_cmd
 
 if TYPE_CHECKING:  # the commands import the engine when they run, to start quickly
     from engine.circuit import Circuit
@@ -332,11 +333,16 @@ def cmd_bridge_day(args: argparse.Namespace) -> int:
 
 def cmd_worker(_: argparse.Namespace) -> int:
     from engine import jobs
+    from engine.platform import rqueue
     from scripts.ops import prepare_worker
 
     prepare_worker(os.environ)
     circuit = _circuit()
-    jobs.work(circuit, sweep_interval=float(os.environ.get("CIRCUIT_SWEEP_SECONDS", 15)))
+    jobs.work(
+        circuit,
+        sweep_interval=float(os.environ.get("CIRCUIT_SWEEP_SECONDS", 15)),
+        stale_after=float(os.environ.get("CIRCUIT_JOB_STALE_SECONDS", rqueue.STALE_AFTER)),
+    )
     return 0
 
 
@@ -504,6 +510,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--forms", help="dosarul formularelor (implicit CIRCUIT_FORMS_DIR)")
     check.add_argument("--catalog", help="dosarul catalogului (implicit CIRCUIT_PROCESSES_DIR)")
     check.set_defaults(func=cmd_bpmn_check)
+    jobs_cmd.add_parser(sub)
     return p
 
 

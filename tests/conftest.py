@@ -43,6 +43,7 @@ VOLATILE = [
     "web_sessions",
     "bridge_days",
     "absences",
+    "failed_jobs",
 ]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_URL") else [])

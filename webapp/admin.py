@@ -8,10 +8,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine.cases import bridge
+from engine.cases import bridge, failed_jobs
 from engine.people import adminlog, organisation, staff
 from engine.platform import bounds
-from engine.platform.errors import Conflict, Forbidden, Invalid
+from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.platform.wording import count
 from webapp import db, formrender
 from webapp.auth import current
@@ -322,3 +322,26 @@ def reactivate_person(user_id: int) -> Any:
 @bp.route("/jurnal")
 def log() -> Any:
     return render_template("admin/log.html", log=adminlog.read(db.session(), _page()))
+
+
+# Background jobs that kept failing
+
+
+@bp.route("/lucrari")
+def failed_jobs_page() -> Any:
+    rows = failed_jobs.listing(db.session())
+    return render_template("admin/failed_jobs.html", rows=rows)
+
+
+@bp.route("/lucrari/<int:failed_id>/reincercare", methods=["POST"])
+def retry_failed_job(failed_id: int) -> Any:
+    try:
+        row = failed_jobs.retry(db.session(), failed_id)
+        kind = failed_jobs.KINDS.get(row.name, row.name)
+        db.commit()
+    except (NotFound, Conflict) as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.failed_jobs_page"))
+    flash(f"Lucrarea nr. {failed_id} ({kind}) a fost trimisă din nou la worker.", "success")
+    return redirect(url_for("admin.failed_jobs_page"))

@@ -16,6 +16,7 @@ from stdnum.ro import cnp as std_cnp
 from stdnum.ro import cui as std_cui
 
 from engine.platform.errors import BadRequest
+from engine.platform.timeutil import local_today
 
 MAJORITY = 18
 # S=7, 8 (resident foreigners) and 9 (foreigners) do not say the century of birth.
@@ -109,7 +110,7 @@ def mask(cnp: str | None) -> str | None:
 
 def validate_cnp(cnp: str, today: date | None = None) -> str:
     """Return the CNP if it is well formed, else raise BadRequest in Romanian."""
-    problem = cnp_problem(cnp, today or date.today())
+    problem = cnp_problem(cnp, today or local_today())
     if problem:
         raise BadRequest(problem)
     return cnp

@@ -63,6 +63,10 @@ class Settings:
     submission_limit: str = "10 per hour"  # requests submitted per account
     # The register's chain key (engine.register_key); keep it out of the database's backups.
     register_key_file: Path | None = None  # default: register.key in the data directory
+    # A background job that fails is tried again after job_backoff_seconds, doubling each
+    # time, at most job_max_attempts times in all; then it is parked for an administrator.
+    job_max_attempts: int = 5
+    job_backoff_seconds: float = 30.0
     # The city hall as citizens reach it: the pages' footer, the privacy notice, how to pay.
     city_hall: CityHall = field(default_factory=CityHall)
     # /metrics answers loopback clients, and others that send this as a bearer token.
@@ -154,6 +158,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         documents_root=_folder(env, "CIRCUIT_DOCUMENTS_DIR"),
         reminder_hour=_hour(env.get("CIRCUIT_REMINDER_HOUR") or "09:00"),
         escalation_working_days=_escalation_days(env.get("CIRCUIT_ESCALATION_DAYS") or "3"),
+        job_max_attempts=max(1, int(env.get("CIRCUIT_JOB_MAX_ATTEMPTS", "5"))),
+        job_backoff_seconds=max(0.0, float(env.get("CIRCUIT_JOB_BACKOFF_SECONDS", "30"))),
     )
 
 

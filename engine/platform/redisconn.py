@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from redis import Redis
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
@@ -65,7 +65,10 @@ def stop_embedded(server: Redis, grace: float = 2.0) -> None:
 # Seconds to wait for a connection, and for an answer (RQ's worker raises the latter for
 # its blocking reads). Without them a Redis that went away stalls a request forever.
 CONNECT_TIMEOUT = 2.0
-READ_TIMEOUT = 10.0
+READ_TIMEOUT = 3.0
+# One quick second try, not redis-py's default of three with back-off up to seconds each:
+# a Redis that is down must not hold a web thread (the database row stays; the sweep sends).
+RETRY = Retry(ExponentialBackoff(cap=0.25, base=0.05), 1)
 
 
 def connect(settings: Settings) -> Redis:
@@ -75,6 +78,7 @@ def connect(settings: Settings) -> Redis:
             settings.redis_url,
             socket_connect_timeout=CONNECT_TIMEOUT,
             socket_timeout=READ_TIMEOUT,
+            retry=RETRY,
         )
     return embedded_redis(settings.data_dir)
 

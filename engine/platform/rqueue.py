@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from redis import Redis
@@ -14,11 +15,14 @@ from rq.job import Job, JobStatus
 
 from engine.platform import logs, metrics
 from engine.platform.dispatch import PendingJob
-from engine.platform.timeutil import as_aware, utcnow
+from engine.platform.timeutil import as_aware, system_clock, utcnow
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "circuit"
 LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+# RQ stops a job after its timeout (180 s by default); one Redis says is still running well
+# past that lost its worker (SIGKILL, a machine gone) and is sent again.
+STALE_AFTER = 300.0
 
 
 class RQDispatcher:
@@ -26,17 +30,21 @@ class RQDispatcher:
 
     `module` is the module whose functions the jobs name (RQ stores `<module>.<name>`)."""
 
-    def __init__(self, redis: Redis, module: str) -> None:
+    def __init__(self, redis: Redis, module: str, stale_after: float = STALE_AFTER) -> None:
         self.redis = redis
         self.module = module
+        self.stale_after = stale_after
         self.queue = Queue(QUEUE_NAME, connection=redis)
 
     def __call__(self, jobs: list[PendingJob]) -> None:
-        for job in jobs:
+        for k, job in enumerate(jobs):
             try:
                 self.send(job)
-            except Exception:  # Redis down: the database row stays, the sweep retries
+            except Exception:  # Redis down: the database rows stay, the sweep sends them
                 log.exception("could not enqueue %s%s", job.name, job.args)
+                if len(jobs) > k + 1:  # nor wait again for each of the rest
+                    log.error("%d more job(s) left to the sweep", len(jobs) - k - 1)
+                return
 
     def send(self, job: PendingJob) -> None:
         func = f"{self.module}.{job.name}"
@@ -48,11 +56,17 @@ class RQDispatcher:
             self.queue.enqueue(func, *job.args, job_id=job.job_id, meta=meta)
 
     def is_live(self, job_id: str) -> bool:
-        """Tell whether Redis still holds this job, waiting or running."""
+        """Tell whether Redis still holds this job, waiting or running (and not for so long
+        that its worker must have died)."""
         try:
-            return Job.fetch(job_id, connection=self.redis).get_status() in LIVE
+            job = Job.fetch(job_id, connection=self.redis)
         except NoSuchJobError:
             return False
+        status = job.get_status()
+        if status == JobStatus.STARTED and job.started_at is not None:
+            running = system_clock() - as_aware(job.started_at)  # RQ's clock is the machine's
+            return running <= timedelta(seconds=self.stale_after)
+        return status in LIVE
 
 
 class CircuitWorker(SimpleWorker):

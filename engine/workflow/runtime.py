@@ -8,11 +8,12 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import partial
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from engine.deadlines import bridge_days
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.models import Instance, Request, TaskRecord
-from engine.platform import metrics
+from engine.platform import metrics, timeutil
 from engine.platform.errors import CircuitError, ProcessFailure
 from engine.platform.timeutil import as_aware, utcnow
 from engine.workflow import definitions, loops, spifftasks, taskindex
@@ -47,6 +48,23 @@ CalendarSource = Callable[[Session], LegalCalendar]
 _calendars: weakref.WeakKeyDictionary[BpmnWorkflow, Callable[[], LegalCalendar]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+class _EngineClock(datetime):
+    """What SpiffWorkflow's timers call `datetime`: the same, but `now()` is the engine's
+    clock (engine.platform.timeutil), so a timer is due when Circuit says it is."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> _EngineClock:
+        instant = timeutil.now()
+        if tz is None:  # naive local time, as datetime.now() gives
+            moved = instant.astimezone().replace(tzinfo=None)
+        else:
+            moved = instant.astimezone(tz)
+        return cls.combine(moved.date(), moved.time(), moved.tzinfo)
+
+
+spiff_timer.datetime = _EngineClock
 
 
 def _use_session(

@@ -1,7 +1,7 @@
 """Index requests by when they were closed: the dashboards and the predicted answer date.
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0016"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
