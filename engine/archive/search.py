@@ -1,0 +1,210 @@
+"""Finding documents in the archive, and who may: full text and metadata, without case or
+diacritics (PostgreSQL: a tsvector over unaccent; SQLite: FTS5), ranked, with the passage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    column,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    true,
+)
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.archive.fold import Snippet, snippet, words
+from engine.cases.queries import SUPERVISORS
+from engine.models import AccessLogEntry, ArchiveDocument, Request, TaskRecord, User
+from engine.people import mydata
+from engine.platform.errors import Forbidden, NotFound
+from engine.platform.timeutil import utcnow
+
+ARCHIVE_DEPARTMENT = "arhiva"
+PER_PAGE = 20
+COUNT_CAP = 10_000  # "more than 10,000": counting a million matches helps no one
+MAX_PAGE = 500
+FTS = table("archive_fts", column("rowid"))  # SQLite's FTS5 index (migration 0018)
+
+
+@dataclass(frozen=True)
+class Query:
+    q: str = ""
+    year: int | None = None
+    doc_type: str | None = None
+    file_code: str | None = None
+    department: str | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Hit:
+    doc: ArchiveDocument
+    score: float
+    snippet: Snippet
+
+
+@dataclass(frozen=True)
+class Results:
+    hits: list[Hit]
+    total: int
+    capped: bool  # there are more than `total`
+
+
+def sees_all(user: User) -> bool:
+    """Tell whether an official sees the whole archive: the archive, supervisors, admins."""
+    return user.is_admin or bool(({ARCHIVE_DEPARTMENT} | SUPERVISORS) & set(user.departments))
+
+
+def require_official(user: User | None) -> User:
+    """Refuse citizens: the archive is for the city hall's officials."""
+    if user is None or not (user.is_admin or user.is_official):
+        raise Forbidden("Arhiva poate fi consultată numai de funcționarii primăriei.")
+    return user
+
+
+def _visible(user: User) -> ColumnElement[bool]:
+    """Documents of the requests and entries the official's departments touched."""
+    if sees_all(user):
+        return true()
+    deps = user.departments
+    touched = exists().where(
+        TaskRecord.request_id == ArchiveDocument.request_id, TaskRecord.department.in_(deps)
+    )
+    return or_(ArchiveDocument.department.in_(deps), touched)
+
+
+def _filters(query: Query) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = [ArchiveDocument.disposed_at.is_(None)]
+    if query.year:
+        out.append(ArchiveDocument.year == query.year)
+    if query.doc_type:
+        out.append(func.lower(ArchiveDocument.doc_type) == query.doc_type.strip().lower())
+    if query.file_code:
+        out.append(ArchiveDocument.file_code == query.file_code.strip())
+    if query.department:
+        out.append(ArchiveDocument.department == query.department.strip())
+    return out
+
+
+def _ranked(session: Session, wanted: list[str]) -> tuple[Select[Any], Any]:
+    """Return the matching ids with their score, for this database."""
+    if session.get_bind().dialect.name == "postgresql":
+        tsq = func.plainto_tsquery(literal_column("'simple'"), " ".join(wanted))
+        vector: ColumnElement[Any] = literal_column("archive_documents.search_vector")
+        score: ColumnElement[Any] = func.ts_rank_cd(vector, tsq)
+        return select(ArchiveDocument.id, score.label("score")).where(vector.op("@@")(tsq)), score
+    fts: ColumnElement[Any] = literal_column("archive_fts")
+    score = -func.bm25(fts, 10.0, 5.0, 3.0, 3.0, 3.0, 1.0)
+    match = " ".join(f'"{w}"' for w in wanted)
+    stmt = (
+        select(ArchiveDocument.id, score.label("score"))
+        .select_from(ArchiveDocument)
+        .join(FTS, FTS.c.rowid == ArchiveDocument.id)
+        .where(fts.op("MATCH")(match))
+    )
+    return stmt, score
+
+
+def search(session: Session, user: User, query: Query) -> Results:
+    """Return a page of the documents this official may see that match, best first."""
+    require_official(user)
+    wanted = words(query.q)
+    if wanted:
+        stmt, score = _ranked(session, wanted)
+        order: list[Any] = [score.desc(), ArchiveDocument.id.desc()]
+    else:
+        stmt = select(ArchiveDocument.id, literal_column("0.0").label("score"))  # type: ignore[assignment]
+        order = [ArchiveDocument.doc_date.desc().nulls_last(), ArchiveDocument.id.desc()]
+    stmt = stmt.where(_visible(user), *_filters(query))
+    page = min(max(query.page, 1), MAX_PAGE)
+    rows = session.execute(
+        stmt.order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ).all()
+    counted = (
+        session.scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())) or 0
+    )
+    docs = {
+        d.id: d
+        for d in session.scalars(
+            select(ArchiveDocument).where(ArchiveDocument.id.in_([r[0] for r in rows]))
+        )
+    }
+    hits = [
+        Hit(docs[i], float(s or 0.0), snippet(docs[i].text or docs[i].title, wanted))
+        for i, s in rows
+    ]
+    return Results(hits, min(counted, COUNT_CAP), counted > COUNT_CAP)
+
+
+def open_document(
+    session: Session, user: User, archive_id: int, action: str = mydata.OPENED
+) -> ArchiveDocument:
+    """Return a document this official may see (else NotFound, as for a missing id); the
+    opening of one that holds personal data is logged, for its person to see."""
+    require_official(user)
+    doc = session.scalar(
+        select(ArchiveDocument).where(
+            ArchiveDocument.id == archive_id,
+            ArchiveDocument.disposed_at.is_(None),
+            _visible(user),
+        )
+    )
+    if doc is None:
+        raise NotFound("Documentul nu există în arhivă.")
+    if doc.personal_data:
+        _log_opening(session, user, doc, action)
+    return doc
+
+
+def _log_opening(session: Session, user: User, doc: ArchiveDocument, action: str) -> None:
+    what = f"documentul din arhivă „{doc.title}”"
+    audit.record(
+        session,
+        f"archive_document_{action}",
+        actor_id=user.id,
+        request_id=doc.request_id,
+        archive_document_id=doc.id,
+    )
+    request = session.get(Request, doc.request_id) if doc.request_id else None
+    if request is not None and request.applicant_id is not None:
+        mydata.record_access(session, user, request, action, what)
+        return
+    subject = (
+        session.scalar(select(User.id).where(User.cnp_hash == doc.person_cnp_hash))
+        if doc.person_cnp_hash
+        else None
+    )
+    if subject is not None and subject != user.id:
+        session.info[mydata.ACCESS_LOGGED] = True  # a page that only reads commits the log
+        session.add(
+            AccessLogEntry(
+                at=utcnow(),
+                subject_id=subject,
+                official_id=user.id,
+                department=user.departments[0] if user.departments else None,
+                action=action,
+                what=what[:300],
+            )
+        )
+
+
+def years(session: Session) -> list[int]:
+    """Return the years the archive holds documents of, newest first (the filter's choices)."""
+    found = session.scalars(
+        select(ArchiveDocument.year).where(ArchiveDocument.year.is_not(None)).distinct()
+    )
+    return sorted((y for y in found if y), reverse=True)
+
+
+def doc_date_text(day: date | None) -> str:
+    return f"{day:%d.%m.%Y}" if day else ""
