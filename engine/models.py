@@ -618,3 +618,10 @@ class ArchiveDecision(Base):
     document_ids: Mapped[list[Any]] = mapped_column(JSON)
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# Kept by migration 0018 beside these tables, for the archive's full-text search: on
+# PostgreSQL a generated tsvector column and its GIN index, on SQLite the FTS5 tables.
+Base.metadata.info.setdefault("beside_models", set()).update(
+    {"search_vector", "ix_archive_documents_search", "archive_fts"}
+)
