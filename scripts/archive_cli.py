@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 
 class Progress:
@@ -29,6 +33,24 @@ class Progress:
         if done >= self.total:
             self.out.write("\n")
         self.out.flush()
+
+
+def _prepared(directory: Path, rows: list[Any], jobs: int) -> Iterator[Any]:
+    """Read and check the rows' files in `jobs` processes, in order, a few ahead of the
+    database writes (never the whole folder in memory)."""
+    from engine.archive import importer
+
+    if jobs <= 1:
+        yield from (importer.prepare(directory, row) for row in rows)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        ahead: deque[Future[Any]] = deque()
+        for row in rows:
+            ahead.append(pool.submit(importer.prepare, directory, row))
+            if len(ahead) >= jobs * 8:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
 
 
 def cmd_archive_import(args: argparse.Namespace) -> int:
@@ -56,9 +78,9 @@ def cmd_archive_import(args: argparse.Namespace) -> int:
     refused: list[str] = []
     progress = Progress(len(rows))
     progress.update(0)
-    for done, row in enumerate(rows, 1):
+    for done, ready in enumerate(_prepared(directory, rows, args.jobs), 1):
         with circuit.db.transaction() as session:  # one document, one transaction
-            outcome = importer.import_row(session, circuit.settings, directory, row)
+            outcome = importer.store_prepared(session, circuit.settings, ready)
         counts[outcome.status] += 1
         awaiting_ocr += outcome.ocr
         if outcome.status == "refused":
@@ -95,5 +117,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         required=True,
         metavar="FILE.csv",
         help="antetul: file,date,registration,issuer,type,file_code,person",
+    )
+    imp.add_argument(
+        "--jobs",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
+        help="câte procese citesc și verifică fișierele în paralel (implicit: nucleele, maxim 4)",
     )
     imp.set_defaults(func=cmd_archive_import)

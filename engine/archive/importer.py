@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from engine.archive import store
-from engine.archive.content import Refused, check
+from engine.archive.content import Checked, Refused, check
 from engine.platform.config import Settings
 
 HEADER = ("file", "date", "registration", "issuer", "type", "file_code", "person")
@@ -116,25 +116,54 @@ def _metadata(row: Row) -> store.Metadata:
     )
 
 
-def import_row(session: Session, settings: Settings, directory: Path, row: Row) -> Outcome:
-    """Import one row's file; the caller commits (or rolls back) this row alone."""
+@dataclass(frozen=True)
+class Prepared:
+    """A row's file read and checked, ready to be stored (or the reason it is refused)."""
+
+    row: Row
+    refusal: str | None = None
+    name: str = ""
+    content: bytes = b""
+    meta: store.Metadata | None = None
+    checked: Checked | None = None
+
+
+def prepare(directory: Path, row: Row) -> Prepared:
+    """Read and check a row's file and metadata, without the database (so several processes
+    can do it side by side: parsing PDFs is most of an import's work)."""
     if row.problem:
-        return Outcome(row, "refused", row.problem)
+        return Prepared(row, row.problem)
     if not row.file:
-        return Outcome(row, "refused", "rândul nu numește niciun fișier")
+        return Prepared(row, "rândul nu numește niciun fișier")
     root = directory.resolve()
     path = (root / row.file).resolve()
     if not path.is_relative_to(root):
-        return Outcome(row, "refused", "fișierul este în afara dosarului importat")
+        return Prepared(row, "fișierul este în afara dosarului importat")
     if not path.is_file():
-        return Outcome(row, "refused", "fișierul numit în CSV nu există în dosar")
+        return Prepared(row, "fișierul numit în CSV nu există în dosar")
     content = path.read_bytes()
     try:
         meta = _metadata(row)
-        if content and store.known(session, hashlib.sha256(content).hexdigest()):
-            return Outcome(row, "known", "importat deja")
         checked = check(content)
     except Refused as exc:
-        return Outcome(row, "refused", str(exc))
-    doc = store.add(session, settings, content, path.name, meta, "import", checked=checked)
+        return Prepared(row, str(exc), path.name, content)
+    return Prepared(row, None, path.name, content, meta, checked)
+
+
+def store_prepared(session: Session, settings: Settings, ready: Prepared) -> Outcome:
+    """Store a prepared row; the caller commits (or rolls back) this row alone."""
+    row = ready.row
+    known = ready.content and store.known(session, hashlib.sha256(ready.content).hexdigest())
+    if known and ready.meta is not None:
+        return Outcome(row, "known", "importat deja")
+    if ready.refusal is not None or ready.meta is None or ready.checked is None:
+        return Outcome(row, "refused", ready.refusal)
+    doc = store.add(
+        session, settings, ready.content, ready.name, ready.meta, "import", checked=ready.checked
+    )
     return Outcome(row, "imported", ocr=doc.ocr_status == "pending")
+
+
+def import_row(session: Session, settings: Settings, directory: Path, row: Row) -> Outcome:
+    """Import one row's file; the caller commits (or rolls back) this row alone."""
+    return store_prepared(session, settings, prepare(directory, row))

@@ -32,6 +32,7 @@ from engine.platform.timeutil import utcnow
 ARCHIVE_DEPARTMENT = "arhiva"
 PER_PAGE = 20
 COUNT_CAP = 10_000  # "more than 10,000": counting a million matches helps no one
+RANK_CAP = 5_000  # on PostgreSQL, the most matches ranked for one search
 MAX_PAGE = 500
 FTS = table("archive_fts", column("rowid"))  # SQLite's FTS5 index (migration 0018)
 
@@ -96,43 +97,76 @@ def _filters(query: Query) -> list[ColumnElement[bool]]:
     return out
 
 
-def _ranked(session: Session, wanted: list[str]) -> tuple[Select[Any], Any]:
-    """Return the matching ids with their score, for this database."""
+def _page_rows(
+    session: Session, wanted: list[str], where: list[ColumnElement[bool]], page: int
+) -> tuple[list[Any], int]:
+    """Return the page's (id, score) rows, best first, and the matches counted up to
+    COUNT_CAP + 1, for this database."""
+    offset = (page - 1) * PER_PAGE
+    if not wanted:
+        listing = select(ArchiveDocument.id).where(*where)
+        rows: Any = session.execute(
+            select(ArchiveDocument.id, literal_column("0.0"))
+            .where(*where)
+            .order_by(ArchiveDocument.doc_date.desc().nulls_last(), ArchiveDocument.id.desc())
+            .limit(PER_PAGE)
+            .offset(offset)
+        ).all()
+        return list(rows), _count(session, listing)
     if session.get_bind().dialect.name == "postgresql":
-        tsq = func.plainto_tsquery(literal_column("'simple'"), " ".join(wanted))
-        vector: ColumnElement[Any] = literal_column("archive_documents.search_vector")
-        score: ColumnElement[Any] = func.ts_rank_cd(vector, tsq)
-        return select(ArchiveDocument.id, score.label("score")).where(vector.op("@@")(tsq)), score
+        return _postgresql_rows(session, wanted, where, offset)
     fts: ColumnElement[Any] = literal_column("archive_fts")
     score = -func.bm25(fts, 10.0, 5.0, 3.0, 3.0, 3.0, 1.0)
-    match = " ".join(f'"{w}"' for w in wanted)
-    stmt = (
-        select(ArchiveDocument.id, score.label("score"))
+    matching = (
+        select(ArchiveDocument.id)
         .select_from(ArchiveDocument)
         .join(FTS, FTS.c.rowid == ArchiveDocument.id)
-        .where(fts.op("MATCH")(match))
+        .where(fts.op("MATCH")(" ".join(f'"{w}"' for w in wanted)), *where)
     )
-    return stmt, score
+    rows = session.execute(
+        matching.add_columns(score)
+        .order_by(score.desc(), ArchiveDocument.id.desc())
+        .limit(PER_PAGE)
+        .offset(offset)
+    ).all()
+    return list(rows), _count(session, matching)
+
+
+def _postgresql_rows(
+    session: Session, wanted: list[str], where: list[ColumnElement[bool]], offset: int
+) -> tuple[list[Any], int]:
+    """Rank by ts_rank_cd; when more than RANK_CAP documents match (a word in half the
+    archive), rank the first RANK_CAP the index gives, so a search stays fast at a million
+    documents: the page says there are more and asks for a narrower search."""
+    tsq = func.plainto_tsquery(literal_column("'simple'"), " ".join(wanted))
+    vector: ColumnElement[Any] = literal_column("archive_documents.search_vector")
+    matching = select(ArchiveDocument.id).where(vector.op("@@")(tsq), *where)
+    counted = _count(session, matching)
+    candidates = matching.add_columns(vector.label("vector"))
+    if counted > RANK_CAP:
+        candidates = candidates.limit(RANK_CAP)
+    found = candidates.subquery()
+    score = func.ts_rank_cd(found.c.vector, tsq)
+    rows = session.execute(
+        select(found.c.id, score)
+        .order_by(score.desc(), found.c.id.desc())
+        .limit(PER_PAGE)
+        .offset(offset)
+    ).all()
+    return list(rows), counted
+
+
+def _count(session: Session, matching: Select[Any]) -> int:
+    capped = matching.limit(COUNT_CAP + 1).subquery()
+    return session.scalar(select(func.count()).select_from(capped)) or 0
 
 
 def search(session: Session, user: User, query: Query) -> Results:
     """Return a page of the documents this official may see that match, best first."""
     require_official(user)
     wanted = words(query.q)
-    if wanted:
-        stmt, score = _ranked(session, wanted)
-        order: list[Any] = [score.desc(), ArchiveDocument.id.desc()]
-    else:
-        stmt = select(ArchiveDocument.id, literal_column("0.0").label("score"))  # type: ignore[assignment]
-        order = [ArchiveDocument.doc_date.desc().nulls_last(), ArchiveDocument.id.desc()]
-    stmt = stmt.where(_visible(user), *_filters(query))
     page = min(max(query.page, 1), MAX_PAGE)
-    rows = session.execute(
-        stmt.order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    ).all()
-    counted = (
-        session.scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())) or 0
-    )
+    rows, counted = _page_rows(session, wanted, [_visible(user), *_filters(query)], page)
     docs = {
         d.id: d
         for d in session.scalars(
