@@ -160,3 +160,28 @@ def test_a_csv_without_the_columns_is_refused_whole(circuit, run_cli, tmp_path):
     assert code == 2
     assert "Fișierului CSV îi lipsesc coloanele: file, date" in err
     assert count(circuit) == 0
+
+
+def test_a_scanned_pdf_without_text_is_read_by_the_ocr_job(circuit, run_cli, tmp_path, job_log):
+    from fpdf import FPDF
+
+    from engine import jobs
+
+    image = tmp_path / "pagina.png"
+    image.write_bytes(text_png(["Hotărârea privind strada Țesătorilor", "și podul de la Bucium"]))
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(str(image), x=10, y=10, w=190)
+    folder = tmp_path / "pdf"
+    write_files(folder, {"hotarare.pdf": bytes(pdf.output())})
+    csv = tmp_path / "m.csv"
+    csv.write_text(HEADER + "hotarare.pdf,1979-04-02,12/02.04.1979,,Hotărâre,I-1,\n", "utf-8")
+    code, out, _ = run_cli("archive", "import", str(folder), "--metadata", str(csv))
+    assert code == 0 and "Așteaptă recunoașterea textului (OCR): 1." in out
+    with circuit.db.session() as s:
+        doc_id = s.scalar(select(ArchiveDocument.id))
+    assert jobs.archive_ocr(doc_id) is True  # the worker's job, run here in-process
+    with circuit.db.session() as s:
+        doc = s.get(ArchiveDocument, doc_id)
+        assert doc.ocr_status == "done"
+        assert "Bucium" in doc.text and "es" in doc.text

@@ -197,3 +197,41 @@ def test_the_search_page_highlights_the_matching_passage(browser_for, corpus):
     assert "<mark>clădirea</mark>" in html and "<mark>Ștefan</mark>" in html
     assert "Proces-verbal de recepție" in html
     assert browser_for("citizen").get("/arhiva/?q=stefan").status_code == 403
+
+
+def test_a_scan_registered_without_a_request_is_archived_for_its_department(
+    client, api_for, job_log
+):
+    scan = text_pdf("Adresa Prefecturii privind investițiile în școala din strada Gării.")
+    r = client.post(
+        "/api/v1/registry/entries",
+        data={
+            "direction": "in",
+            "channel": "post",
+            "issuer": "Instituția Prefectului",
+            "summary": "Solicitare situație investiții școli",
+            "department": "juridic",
+            "files": (io.BytesIO(scan), "adresa.pdf"),
+        },
+        headers=api_for("registry"),
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["request_id"] is None
+    for job in job_log.named("archive_index_entry"):
+        jobs.archive_index_entry(*job.args)
+    q = {"q": "investitiile scoala garii"}
+    [hit] = client.get(SEARCH, query_string=q, headers=api_for("juridic")).get_json()["results"]
+    assert hit["registration"] == r.get_json()["display"]
+    assert hit["title"].startswith("Solicitare situație investiții școli")
+    assert ids(client.get(SEARCH, query_string=q, headers=api_for("arhiva"))) == [hit["id"]]
+    assert ids(client.get(SEARCH, query_string=q, headers=api_for("taxe"))) == []
+
+
+def test_the_retention_page_lists_due_documents_for_the_archive_only(browser_for, corpus):
+    page = browser_for("arhiva").get("/arhiva/pastrare")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Corespondență iluminat" in html and "VIII-4" in html and "3 ani" in html
+    assert "Proces-verbal de recepție" not in html  # V-1 is kept permanently
+    assert browser_for("urbanism").get("/arhiva/pastrare").status_code == 403
