@@ -58,6 +58,12 @@ def sweep(dispatcher: RQDispatcher) -> int:
             PendingJob("send_notification", (n,), None, f"notification-{n}")
             for n in notify.unsent(session)
         ]
+        # Scans waiting for OCR, where this machine can read them (their job was lost).
+        if ocr.available():
+            pending += [
+                PendingJob("archive_ocr", (d,), None, f"archive-ocr-{d}")
+                for d in ocr.awaiting_ids(session)
+            ]
     sent = 0
     for job in pending:
         assert job.job_id is not None

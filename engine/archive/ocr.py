@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -29,7 +31,12 @@ class OcrFailed(Exception):
 
 def available() -> bool:
     """Tell whether Tesseract with the Romanian data can run on this machine."""
-    exe = shutil.which("tesseract")
+    return _available(os.environ.get("PATH", ""))
+
+
+@lru_cache(maxsize=4)
+def _available(path: str) -> bool:  # asked at every sweep: once per PATH is enough
+    exe = shutil.which("tesseract", path=path)
     if exe is None:
         return False
     langs = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, check=False)
@@ -93,6 +100,18 @@ def awaiting(session: Session) -> list[ArchiveDocument]:
             select(ArchiveDocument)
             .where(ArchiveDocument.ocr_status == "pending")
             .order_by(ArchiveDocument.id)
+        )
+    )
+
+
+def awaiting_ids(session: Session, limit: int = 1000) -> list[int]:
+    """Return the ids of the oldest documents waiting for OCR (for the sweep)."""
+    return list(
+        session.scalars(
+            select(ArchiveDocument.id)
+            .where(ArchiveDocument.ocr_status == "pending")
+            .order_by(ArchiveDocument.id)
+            .limit(limit)
         )
     )
 

@@ -4,9 +4,11 @@ real RQ worker; search without case or diacritics."""
 from __future__ import annotations
 
 import pytest
+from fpdf import FPDF
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
+from engine import jobs
 from engine.circuit import current, install
 from engine.models import ArchiveDocument
 from engine.platform.rqueue import QUEUE_NAME
@@ -163,10 +165,6 @@ def test_a_csv_without_the_columns_is_refused_whole(circuit, run_cli, tmp_path):
 
 
 def test_a_scanned_pdf_without_text_is_read_by_the_ocr_job(circuit, run_cli, tmp_path, job_log):
-    from fpdf import FPDF
-
-    from engine import jobs
-
     image = tmp_path / "pagina.png"
     image.write_bytes(text_png(["Hotărârea privind strada Țesătorilor", "și podul de la Bucium"]))
     pdf = FPDF()
@@ -185,3 +183,15 @@ def test_a_scanned_pdf_without_text_is_read_by_the_ocr_job(circuit, run_cli, tmp
         doc = s.get(ArchiveDocument, doc_id)
         assert doc.ocr_status == "done"
         assert "Bucium" in doc.text and "es" in doc.text
+
+
+def test_the_sweep_resends_an_ocr_job_redis_lost(circuit, run_cli, tmp_path):
+    folder, csv = scans_folder(tmp_path)
+    run_cli("archive", "import", str(folder), "--metadata", str(csv))
+    redis = circuit.redis()
+    Queue(QUEUE_NAME, connection=redis).empty()  # Redis lost the OCR job
+    assert jobs.sweep(jobs.rq_dispatcher(redis)) == 1
+    SimpleWorker([Queue(QUEUE_NAME, connection=redis)], connection=redis).work(burst=True)
+    with circuit.db.session() as s:
+        assert s.scalar(select(ArchiveDocument).where(ArchiveDocument.mime == "image/png")).text
+    assert jobs.sweep(jobs.rq_dispatcher(redis)) == 0
