@@ -32,7 +32,7 @@ from engine.platform.timeutil import utcnow
 ARCHIVE_DEPARTMENT = "arhiva"
 PER_PAGE = 20
 COUNT_CAP = 10_000  # "more than 10,000": counting a million matches helps no one
-RANK_CAP = 5_000  # on PostgreSQL, the most matches ranked for one search
+RANK_CAP = 2_000  # on PostgreSQL, the most matches ranked (and counted) for one search
 MAX_PAGE = 500
 FTS = table("archive_fts", column("rowid"))  # SQLite's FTS5 index (migration 0018)
 
@@ -58,7 +58,7 @@ class Hit:
 class Results:
     hits: list[Hit]
     total: int
-    capped: bool  # there are more than `total`
+    capped: bool  # there are more than `total` (counted up to RANK_CAP or COUNT_CAP)
 
 
 def sees_all(user: User) -> bool:
@@ -135,25 +135,28 @@ def _page_rows(
 def _postgresql_rows(
     session: Session, wanted: list[str], where: list[ColumnElement[bool]], offset: int
 ) -> tuple[list[Any], int]:
-    """Rank by ts_rank_cd; when more than RANK_CAP documents match (a word in half the
-    archive), rank the first RANK_CAP the index gives, so a search stays fast at a million
-    documents: the page says there are more and asks for a narrower search."""
+    """Rank by ts_rank_cd in one pass over at most RANK_CAP + 1 matches (a word in half of a
+    million documents would otherwise be ranked half a million times): beyond that the
+    ranking is among the first RANK_CAP the index gives, and the answer says there are more."""
     tsq = func.plainto_tsquery(literal_column("'simple'"), " ".join(wanted))
     vector: ColumnElement[Any] = literal_column("archive_documents.search_vector")
-    matching = select(ArchiveDocument.id).where(vector.op("@@")(tsq), *where)
-    counted = _count(session, matching)
-    candidates = matching.add_columns(vector.label("vector"))
-    if counted > RANK_CAP:
-        candidates = candidates.limit(RANK_CAP)
-    found = candidates.subquery()
-    score = func.ts_rank_cd(found.c.vector, tsq)
+    found = (
+        select(ArchiveDocument.id, func.ts_rank_cd(vector, tsq).label("score"))
+        .where(vector.op("@@")(tsq), *where)
+        .limit(RANK_CAP + 1)
+        .subquery()
+    )
     rows = session.execute(
-        select(found.c.id, score)
-        .order_by(score.desc(), found.c.id.desc())
+        select(found.c.id, found.c.score, func.count().over())
+        .order_by(found.c.score.desc(), found.c.id.desc())
         .limit(PER_PAGE)
         .offset(offset)
     ).all()
-    return list(rows), counted
+    if rows:
+        counted = rows[0][2]
+    else:
+        counted = session.scalar(select(func.count()).select_from(found)) or 0
+    return [(r[0], r[1]) for r in rows], counted
 
 
 def _count(session: Session, matching: Select[Any]) -> int:
@@ -167,6 +170,8 @@ def search(session: Session, user: User, query: Query) -> Results:
     wanted = words(query.q)
     page = min(max(query.page, 1), MAX_PAGE)
     rows, counted = _page_rows(session, wanted, [_visible(user), *_filters(query)], page)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    cap = RANK_CAP if wanted and postgresql else COUNT_CAP
     docs = {
         d.id: d
         for d in session.scalars(
@@ -177,7 +182,7 @@ def search(session: Session, user: User, query: Query) -> Results:
         Hit(docs[i], float(s or 0.0), snippet(docs[i].text or docs[i].title, wanted))
         for i, s in rows
     ]
-    return Results(hits, min(counted, COUNT_CAP), counted > COUNT_CAP)
+    return Results(hits, min(counted, cap), counted > cap)
 
 
 def open_document(
