@@ -172,12 +172,17 @@ def search(session: Session, user: User, query: Query) -> Results:
     rows, counted = _page_rows(session, wanted, [_visible(user), *_filters(query)], page)
     postgresql = session.get_bind().dialect.name == "postgresql"
     cap = RANK_CAP if wanted and postgresql else COUNT_CAP
-    docs = {
-        d.id: d
-        for d in session.scalars(
-            select(ArchiveDocument).where(ArchiveDocument.id.in_([r[0] for r in rows]))
-        )
-    }
+    wanted_ids = [r[0] for r in rows]
+    docs = (
+        {
+            d.id: d
+            for d in session.scalars(
+                select(ArchiveDocument).where(ArchiveDocument.id.in_(wanted_ids))
+            )
+        }
+        if wanted_ids
+        else {}
+    )
     hits = [
         Hit(docs[i], float(s or 0.0), snippet(docs[i].text or docs[i].title, wanted))
         for i, s in rows
