@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from engine.archive import retention, search, store
 from engine.people import mydata
+from engine.platform.errors import Invalid
 from webapp import db
 from webapp.api.archive import query_from_args
 from webapp.auth import current
@@ -60,3 +61,31 @@ def past_retention() -> Any:
     session = db.session()
     rows = retention.past_retention(session, db.circuit(), current())
     return render_template("archive/retention.html", rows=rows)
+
+
+@bp.post("/pastrare/decizie")
+def decide() -> Any:
+    """Record the selection commission's decision on the documents ticked in the list."""
+    ids = [int(v) for v in request.form.getlist("document") if v.isdigit()]
+    try:
+        decision = retention.decide(
+            db.session(),
+            current(),
+            ids,
+            request.form.get("outcome", ""),
+            request.form.get("number", ""),
+            request.form.get("reason", ""),
+        )
+        db.commit()
+    except Invalid as exc:
+        db.rollback()
+        for error in exc.errors:
+            flash(error["message"], "error")
+        return redirect(url_for("archive_pages.past_retention"))
+    count = len(decision.document_ids)
+    which = "un document" if count == 1 else f"{count} {'de ' if count >= 20 else ''}documente"
+    flash(
+        f"Decizia din procesul-verbal {decision.number} a fost consemnată pentru {which}: "
+        f"{retention.OUTCOMES[decision.outcome]}."
+    )
+    return redirect(url_for("archive_pages.past_retention"))

@@ -235,3 +235,34 @@ def test_the_retention_page_lists_due_documents_for_the_archive_only(browser_for
     assert "Corespondență iluminat" in html and "VIII-4" in html and "3 ani" in html
     assert "Proces-verbal de recepție" not in html  # V-1 is kept permanently
     assert browser_for("urbanism").get("/arhiva/pastrare").status_code == 403
+
+
+def test_the_commission_records_its_decision_on_the_retention_page(browser_for, corpus, circuit):
+    arhiva = browser_for("arhiva")
+    missing = arhiva.submit(
+        "/arhiva/pastrare",
+        {"document": str(corpus["letter"]), "outcome": "eliminate", "number": "", "reason": ""},
+        action="/arhiva/pastrare/decizie",
+        follow_redirects=True,
+    )
+    html = missing.get_data(as_text=True)
+    assert "Scrieți numărul procesului-verbal." in html and "Corespondență iluminat" in html
+    done = arhiva.submit(
+        "/arhiva/pastrare",
+        {
+            "document": str(corpus["letter"]),
+            "outcome": "eliminate",
+            "number": "PV 3/2026",
+            "reason": "Termen împlinit",
+        },
+        action="/arhiva/pastrare/decizie",
+        follow_redirects=True,
+    )
+    html = done.get_data(as_text=True)
+    assert (
+        "Decizia din procesul-verbal PV 3/2026 a fost consemnată pentru un document: se elimină"
+        in html
+    )
+    assert "Corespondență iluminat" not in html
+    with circuit.db.session() as s:
+        assert s.get(ArchiveDocument, corpus["letter"]).disposed_at is not None
