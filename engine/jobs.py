@@ -15,6 +15,7 @@ from typing import Any
 from redis import Redis
 from sqlalchemy.orm import Session
 
+from engine.archive import hook, ocr, store
 from engine.cases import escalation, failed_jobs, timers
 from engine.circuit import Circuit, current
 from engine.messages import notify
@@ -98,6 +99,12 @@ def sweep(dispatcher: RQDispatcher) -> int:
             for row in failed_jobs.due_retries(session)
             if row.job_key not in listed
         ]
+        # Scans waiting for OCR, where this machine can read them (their job was lost).
+        if ocr.available():
+            pending += [
+                PendingJob("archive_ocr", (d,), None, f"archive-ocr-{d}")
+                for d in ocr.awaiting_ids(session)
+            ]
     sent = 0
     for job in pending:
         assert job.job_id is not None
@@ -135,3 +142,41 @@ def work(
     dispatcher = use_rq(circuit)
     dispatcher.stale_after = stale_after
     rqueue.run_worker(dispatcher, sweep, sweep_interval=sweep_interval, burst=burst)
+
+
+# The archive: every file Circuit stores is indexed after its commit (engine.archive.hook),
+# and scans without text are read by OCR here, in the worker, outside any transaction.
+assert hook.INDEX_DOCUMENT_JOB == "archive_index_document"
+
+
+def archive_index_document(document_id: int) -> bool:
+    """Put a stored document in the archive (idempotent: once per content)."""
+    circuit = current()
+    with circuit.db.transaction() as session:
+        return store.index_document(session, circuit.settings, document_id) is not None
+
+
+def archive_index_entry(entry_id: int) -> int:
+    """Put a register entry's scans in the archive."""
+    circuit = current()
+    with circuit.db.transaction() as session:
+        return len(store.index_entry(session, circuit.settings, entry_id))
+
+
+def archive_ocr(archive_id: int) -> bool:
+    """Read a scan with Tesseract and keep its text (a missing Tesseract leaves it waiting)."""
+    circuit = current()
+    with circuit.db.session(for_write=False) as session:
+        found = ocr.pending_file(session, circuit.settings, archive_id)
+    if found is None:
+        return False
+    try:
+        text: str | None = ocr.read(*found)
+    except ocr.OcrUnavailable:
+        log.warning("OCR unavailable; archive document %s keeps waiting", archive_id)
+        return False
+    except (ocr.OcrFailed, OSError, ValueError):
+        log.exception("OCR could not read archive document %s", archive_id)
+        text = None
+    with circuit.db.transaction() as session:
+        return ocr.save_text(session, archive_id, text)

@@ -588,3 +588,67 @@ class FailedJob(Base):
     last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     parked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ArchiveDocument(Base):
+    """A document of the digital archive: a scan imported from paper, or a file Circuit
+    registered or stored, with its metadata and its text (extracted or read by OCR)."""
+
+    __tablename__ = "archive_documents"
+    __table_args__ = (
+        Index("ix_archive_documents_year_type", "year", "doc_type"),
+        Index("ix_archive_documents_file_code", "file_code", "doc_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    doc_date: Mapped[date | None] = mapped_column(Date)
+    year: Mapped[int | None] = mapped_column(Integer)
+    registration: Mapped[str | None] = mapped_column(String(64))
+    issuer: Mapped[str | None] = mapped_column(String(300))
+    doc_type: Mapped[str | None] = mapped_column(String(100))
+    file_code: Mapped[str | None] = mapped_column(String(64))  # the nomenclator's code
+    # The person the document is about: a name, or a CNP kept encrypted (people.personal).
+    person_name: Mapped[str | None] = mapped_column(String(200))
+    person_cnp_encrypted: Mapped[str | None] = mapped_column(Text)
+    person_cnp_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    personal_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    stored_path: Mapped[str] = mapped_column(String(300))  # relative to the data directory
+    original_name: Mapped[str] = mapped_column(String(255))
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    ocr_status: Mapped[str] = mapped_column(String(16))  # none, pending, done, failed
+    source: Mapped[str] = mapped_column(String(16))  # import, registered, issued
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    registry_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registry_entries.id"), index=True
+    )
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    department: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    disposed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ArchiveDecision(Base):
+    """The selection commission's decision on documents past their retention (Legea
+    16/1996): kept, or eliminated; recorded before anything is deleted."""
+
+    __tablename__ = "archive_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64))  # the commission's minutes (proces-verbal)
+    decided_on: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(16))  # keep, eliminate
+    reason: Mapped[str] = mapped_column(String(500))
+    document_ids: Mapped[list[Any]] = mapped_column(JSON)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# Kept by migration 0018 beside these tables, for the archive's full-text search: on
+# PostgreSQL a generated tsvector column and its GIN index, on SQLite the FTS5 tables.
+Base.metadata.info.setdefault("beside_models", set()).update(
+    {"search_vector", "ix_archive_documents_search", "archive_fts"}
+)

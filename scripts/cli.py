@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect
 
 from engine.deadlines.legal_calendar import DeadlineKind, LegalCalendar
-from scripts import jobs_cmd
+from scripts import archive_cli, jobs_cmd
 
 if TYPE_CHECKING:  # the commands import the engine when they run, to start quickly
     from engine.circuit import Circuit
@@ -511,6 +511,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--catalog", help="dosarul catalogului (implicit CIRCUIT_PROCESSES_DIR)")
     check.set_defaults(func=cmd_bpmn_check)
     jobs_cmd.add_parser(sub)
+    archive_cli.register(sub)
     return p
 
 

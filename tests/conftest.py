@@ -25,6 +25,8 @@ from tests.support.web import Browser, csrf_from
 
 # Tables emptied between tests; departments, the seeded people and process versions stay.
 VOLATILE = [
+    "archive_decisions",
+    "archive_documents",
     "dispatches",
     "access_log",
     "used_links",

@@ -29,6 +29,7 @@ ENGINE_ORDER = [
     "people",
     "register",
     "cases",
+    "archive",
     "demo",
     "jobs",
     "migrations",

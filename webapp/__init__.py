@@ -54,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
         account,
         admin,
         api,
+        archive,
         auth,
         dashboards,
         office,
@@ -72,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     app.register_blueprint(overview.bp)
     app.register_blueprint(dashboards.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(archive.bp)
     api.init_app(app, csrf)  # the API takes bearer tokens, never cookies: no CSRF
     from webapp import health
 

@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 from engine.platform.db import Base
+from engine.platform.migrate import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -28,6 +29,7 @@ def _run_on(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

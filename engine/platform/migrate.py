@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from engine.platform.db import Database
+from engine.platform.db import Base, Database
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -48,3 +48,13 @@ def schema_state(conn: Connection) -> str:
     if at == head:
         return "current"
     return "behind" if at is None or at in known else "ahead"
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Tell Alembic's comparison to leave alone what migrations keep beside the models: the
+    names the models list in `Base.metadata.info["beside_models"]` (a full-text index's
+    tables, a generated column), and the tables whose names start with one of them."""
+    beside: set[str] = Base.metadata.info.get("beside_models", set())
+    return not (reflected and name and any(name.startswith(prefix) for prefix in beside))
