@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
         overview,
         portal,
         registry,
+        verification,
     )
 
     auth.init_app(app)
@@ -69,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     app.register_blueprint(registry.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(verification.bp)  # public: checking an issued document
     api.init_app(app, csrf)  # the API takes bearer tokens, never cookies: no CSRF
     from webapp import health
 

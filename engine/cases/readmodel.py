@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.cases import operations, queries
+from engine.cases import issued, operations, queries
 from engine.cases.applicant import DEFAULT_REPLY_FORM, reply_form
 from engine.circuit import Circuit
 from engine.models import AuditEvent, Document, Request, RequestStatus, TaskRecord, TaskState, User
@@ -118,6 +118,8 @@ class RequestPage:
     conversation: list[Exchange]
     deadline: Deadline
     late: list[LateStep] = field(default_factory=list)
+    # The verification code of each document the city hall issued, by document id.
+    verification_codes: dict[int, str] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -252,4 +254,7 @@ def request_page(
         conversation=_conversation(session, circuit, request.id, steps, answers, docs, version_id),
         deadline=deadline(request),
         late=_late(session, request.id),
+        verification_codes=issued.codes_by_document(
+            session, [d.id for d in docs if d.kind == "issued"]
+        ),
     )

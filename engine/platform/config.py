@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.platform.datadir import private_dir
+from engine.platform.signing import SigningConfig, signing_from
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The procedures that ship with Circuit (bpmn/, forms/, processes/): at the repository's top
@@ -45,6 +46,9 @@ class Settings:
     bpmn_dir: Path = SHIPPED_ROOT / "bpmn"
     forms_dir: Path = SHIPPED_ROOT / "forms"
     processes_dir: Path = SHIPPED_ROOT / "processes"
+    # Templates of the documents the city hall issues (HTML + CSS, one per procedure that
+    # issues an act, `default.html` for the rest), beside the catalog: CIRCUIT_ACTS_DIR.
+    acts_dir: Path = SHIPPED_ROOT / "acts"
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None
@@ -64,6 +68,8 @@ class Settings:
     register_key_file: Path | None = None  # default: register.key in the data directory
     # The city hall as citizens reach it: the pages' footer, the privacy notice, how to pay.
     city_hall: CityHall = field(default_factory=CityHall)
+    # The institution's signing key (engine.platform.signing): development keys by default.
+    signing: SigningConfig = field(default_factory=SigningConfig)
 
     @property
     def documents_dir(self) -> Path:
@@ -108,6 +114,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         bpmn_dir=Path(env.get("CIRCUIT_BPMN_DIR", root / "bpmn")).resolve(),
         forms_dir=forms_dir_from(env),
         processes_dir=Path(env.get("CIRCUIT_PROCESSES_DIR", root / "processes")).resolve(),
+        acts_dir=Path(env.get("CIRCUIT_ACTS_DIR", root / "acts")).resolve(),
         database_url=database_url,
         redis_url=env.get("REDIS_URL") or None,
         secret_key=env.get("SECRET_KEY") or _secret_key(data_dir),
@@ -127,6 +134,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if env.get("CIRCUIT_REGISTER_KEY_FILE")
         else None,
         city_hall=city_hall_from(env),
+        signing=signing_from(env),
     )
 
 
