@@ -28,6 +28,7 @@ from engine.models import (
     Department,
     Document,
     IssuedDocument,
+    RegistryEntry,
     Request,
     RequestStatus,
     TaskRecord,
@@ -283,15 +284,37 @@ def process_data(workflow: Any) -> dict[str, Any]:
     return data
 
 
-def annex_documents(session: Session, request_id: int) -> list[Document]:
-    """The files officials attached to the answer of a request, in the order they came."""
-    return list(
+def annexes(session: Session, request_id: int) -> list[dict[str, Any]]:
+    """The files officials attached to the answer of a request, in the order they came, each
+    with the number it was registered under (engine.cases.annexes)."""
+    docs = list(
         session.scalars(
             select(Document)
             .where(Document.request_id == request_id, Document.kind == "annex")
             .order_by(Document.id)
         )
     )
+    if not docs:
+        return []
+    entries = session.scalars(
+        select(RegistryEntry)
+        .where(RegistryEntry.request_id == request_id, RegistryEntry.direction == "out")
+        .order_by(RegistryEntry.id)
+    )
+    numbers: dict[str, str] = {}
+    for entry in entries:
+        for listed in entry.documents or []:
+            numbers.setdefault(str(listed.get("sha256")), entry.display)
+    return [
+        {
+            "id": d.id,
+            "name": d.name,
+            "registration": numbers.get(d.sha256),
+            "sha256": d.sha256,
+            "size": d.size,
+        }
+        for d in docs
+    ]
 
 
 def _slug(title: str) -> str:
@@ -318,15 +341,7 @@ def issue(
     entry = request.answer_entry
     outgoing = entry.display if entry is not None else None
     now = utcnow()
-    annexes = [
-        {
-            "name": d.name,
-            "registration": (d.slot_title or "").removeprefix("nr. ") or None,
-            "sha256": d.sha256,
-            "size": d.size,
-        }
-        for d in annex_documents(session, request.id)
-    ]
+    attached = annexes(session, request.id)
     code = new_code()
     while session.scalar(select(IssuedDocument.id).where(IssuedDocument.verification_code == code)):
         code = new_code()
@@ -338,7 +353,7 @@ def issue(
         proc.title if proc else request.procedure,
         merged,
         people,
-        annexes,
+        attached,
         code,
         outgoing,
         now,
@@ -380,7 +395,7 @@ def issue(
         timestamped=bool(who.tsa_url),
         development_key=who.development,
         sha256=digest,
-        annexes=annexes or None,
+        annexes=attached or None,
     )
     session.add(issued)
     session.flush()

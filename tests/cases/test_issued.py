@@ -183,7 +183,6 @@ def test_verification_page_in_romanian_with_csrf_upload(
     assert "Constantin Barbu" in html and row.sha256 in html
     assert 'name="csrf_token"' in html
     # Without the CSRF token the upload is refused; with it the file is compared.
-    app.config["WTF_CSRF_ENABLED"] = True
     refused = client.post(
         f"/verificare/{row.verification_code}",
         data={"fisier": (io.BytesIO(pdf), "raspuns.pdf")},
@@ -417,3 +416,91 @@ def test_a_document_row_of_kind_issued_sits_with_the_request(
     with circuit.db.session() as s:
         kinds = [d.kind for d in s.scalars(select(Document).where(Document.request_id == rid))]
     assert kinds.count("issued") == 1
+
+
+def test_officials_attach_registered_files_listed_on_the_certificate(
+    client: Any, api_for: Any, circuit: Any, browser_for: Any
+) -> None:
+    sc = Scenario(client, api_for, circuit, "certificat_urbanism")
+    plans = {"plan_situatie": PDF, "extras_carte_funciara": PDF, "plan_cadastral": PDF}
+    rid = sc.submit(URBANISM_REQUEST, plans)["id"]
+    sc.step(
+        "registry",
+        rid,
+        "Verificarea completitudinii dosarului",
+        {"verificare": "complet", "zona": "urbana"},
+    )
+    review = sc.task("urbanism", rid, "Analiza tehnică și redactarea certificatului")
+    url = f"/api/v1/tasks/{review['id']}/annexes"
+    # Refused by content, in Romanian, nothing stored or registered.
+    bad = client.post(
+        url,
+        data={"files": [(io.BytesIO(PDF), "harta.pdf"), (io.BytesIO(b"nu e pdf"), "plan.pdf")]},
+        headers=api_for("urbanism"),
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"][0]["message"] == (
+        "Fișierul „plan.pdf” nu este PDF, JPEG, PNG sau TIFF (după conținut)."
+    )
+    # Another department's official may not attach to this request's answer.
+    other = client.post(
+        url,
+        data={"files": [(io.BytesIO(PDF), "harta.pdf")]},
+        headers=api_for("taxe"),
+        content_type="multipart/form-data",
+    )
+    assert other.status_code == 403
+    ok = client.post(
+        url,
+        data={"files": [(io.BytesIO(PDF), "harta-zonei.pdf")]},
+        headers=api_for("urbanism"),
+        content_type="multipart/form-data",
+    )
+    assert ok.status_code == 201, ok.get_json()
+    [annex] = ok.get_json()["annexes"]
+    assert annex["name"] == "harta-zonei.pdf" and re.fullmatch(
+        r"\d+/\d\d\.\d\d\.\d{4}", annex["registration"]
+    )
+    # The office page's form (CSRF token, as a browser sends it) attaches a scan too.
+    office = browser_for("urbanism")
+    page = office.get(f"/birou/sarcini/{review['id']}").get_data(as_text=True)
+    assert "Anexe la răspuns" in page and 'enctype="multipart/form-data"' in page
+    sent = office.submit(
+        f"/birou/sarcini/{review['id']}",
+        {"anexe": [(io.BytesIO(PDF), "copie-arhiva.pdf")]},
+        action=f"/birou/sarcini/{review['id']}/anexe",
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302
+    shown = office.get(f"/birou/sarcini/{review['id']}").get_data(as_text=True)
+    assert "copie-arhiva.pdf" in shown and "Anexat la răspuns și înregistrat" in shown
+
+    sc.complete("urbanism", review, REVIEWED)
+    sc.step(
+        "urbanism_head", rid, "Semnarea de către arhitectul-șef", {"decizie_arhitect": "semnat"}
+    )
+    sc.step("primar", rid, "Semnarea de către primar", {"decizie_primar": "semnat"})
+    sc.step(
+        "urbanism",
+        rid,
+        "Eliberarea certificatului",
+        {"plata_verificata": True, "dovada_plata": "Chitanța nr. 12/05.12.2026"},
+    )
+    row, pdf = issued_row(circuit, rid)
+    lines = lines_of(pdf)
+    assert "Anexe" in lines
+    assert f"Anexa 1: harta-zonei.pdf, înregistrată cu nr. {annex['registration']}" in lines
+    assert any(line.startswith("Anexa 2: copie-arhiva.pdf, înregistrată cu nr.") for line in lines)
+    assert [a["name"] for a in row.annexes or []] == ["harta-zonei.pdf", "copie-arhiva.pdf"]
+    # The citizen sees the annexes beside the certificate; the register holds them.
+    docs = sc.detail(rid)["documents"]
+    assert [d["name"] for d in docs if d["kind"] == "annex"] == [
+        "harta-zonei.pdf",
+        "copie-arhiva.pdf",
+    ]
+    rows = client.get("/api/v1/registry/entries", headers=api_for("registry")).get_json()
+    summaries = [e["summary"] for e in rows["entries"]]
+    assert any(
+        s.endswith(": harta-zonei.pdf") and s.startswith("Anexă la răspunsul") for s in summaries
+    )

@@ -7,10 +7,10 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
-from webapp.api import accounts, citizens, common, officials, public, registry, verify
+from webapp.api import accounts, citizens, common, issued, officials, public, registry
 
 PREFIX = "/api/v1"
-PARTS = (public.bp, accounts.bp, citizens.bp, officials.bp, registry.bp, verify.bp)
+PARTS = (public.bp, accounts.bp, citizens.bp, officials.bp, registry.bp, issued.bp)
 
 
 def init_app(app: Flask, csrf: CSRFProtect) -> None:
