@@ -339,7 +339,7 @@ def issue(
     proc = circuit.catalog.get(request.procedure)
     merged = {**(request.data or {}), **(data or {})}
     entry = request.answer_entry
-    outgoing = entry.display if entry is not None else None
+    outgoing = entry.display if entry is not None else None  # "7/28.11.2026"
     now = utcnow()
     attached = annexes(session, request.id)
     code = new_code()
@@ -364,13 +364,13 @@ def issue(
         pdf, who, reason=f"{rendered.title}, nr. {outgoing}", location=settings.city_hall_name
     )
     digest = documents.store_bytes(settings.documents_dir, signed)
-    number = entry.number if entry else request.registration_number
-    year = entry.year if entry else request.registration_date.year
+    # Named as Circuit always named its answers, by the request's number: „raspuns-7-2026.pdf”.
+    stem = "raspuns" if rendered.title.startswith("Răspuns") else _slug(rendered.title)
     doc = Document(
         request_id=request.id,
         kind="issued",
         field="issued",
-        name=f"{_slug(rendered.title)}-{number}-{year}.pdf",
+        name=f"{stem}-{request.registration_number}-{request.registration_date:%Y}.pdf",
         mime="application/pdf",
         size=len(signed),
         sha256=digest,

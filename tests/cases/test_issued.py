@@ -72,7 +72,7 @@ def test_petition_answer_is_a_signed_pdf_a_with_diacritics_names_and_code(
     assert ANSWER in flat and "ș" in flat and "ț" in flat and "ş" not in flat
     assert "Răspuns la petiția nr." in flat
     assert "Primăria Municipiului Lupeni" in flat
-    assert f"Nr. de ieșire: {row.registration}" in lines
+    assert f"Nr. de ieșire nr. {row.registration}" in lines
     assert "Șeful compartimentului Urbanism și Amenajarea Teritoriului: Cristina Vlad" in lines
     assert "Primar: Constantin Barbu" in lines
     assert row.verification_code in flat and f"/verificare/{row.verification_code}" in flat
