@@ -463,7 +463,7 @@ def verification(session: Session, circuit: Circuit, raw_code: str) -> dict[str,
     file's signature checks against the institution's root."""
     issued = find(session, raw_code)
     check = signing.check_pdf(
-        stored_pdf(circuit.settings, issued), institution(circuit.settings).trust_root
+        stored_pdf(circuit.settings, issued), institution(circuit.settings).trust_roots
     )
     return {
         "code": issued.verification_code,
@@ -487,5 +487,5 @@ def compare(session: Session, circuit: Circuit, raw_code: str, content: bytes) -
     the file's own signature checks against the institution's root."""
     issued = find(session, raw_code)
     identical = hashlib.sha256(content).hexdigest() == issued.sha256
-    check = signing.check_pdf(content, institution(circuit.settings).trust_root)
+    check = signing.check_pdf(content, institution(circuit.settings).trust_roots)
     return {"identical": identical, "signature_valid": check.valid}

@@ -7,7 +7,8 @@ CIRCUIT_SIGNING_TRUST_ROOT. Without them, a development certificate authority an
 institution certificate are generated into the data directory at first use (files 0600), so a
 fresh installation signs and verifies out of the box; such a signature is valid only against
 that development root, which is said so on the verification page. CIRCUIT_TSA_URL names an
-RFC 3161 time-stamping server; when set, every signature is time-stamped.
+RFC 3161 time-stamping server; when set, every signature is time-stamped (its root, when not
+the institution's, in CIRCUIT_TSA_TRUST_ROOT).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class SigningConfig:
     password: str | None = field(default=None, repr=False)
     trust_root: Path | None = None
     tsa_url: str | None = None
+    tsa_trust_root: Path | None = None  # the time-stamping authority's root, if another one
 
     @property
     def production(self) -> bool:
@@ -60,6 +62,7 @@ def signing_from(env: Mapping[str, str]) -> SigningConfig:
         password=env.get("CIRCUIT_SIGNING_PASSWORD") or None,
         trust_root=path("CIRCUIT_SIGNING_TRUST_ROOT"),
         tsa_url=env.get("CIRCUIT_TSA_URL") or None,
+        tsa_trust_root=path("CIRCUIT_TSA_TRUST_ROOT"),
     )
     if config.key is not None and config.cert is None:
         raise ValueError("CIRCUIT_SIGNING_KEY needs CIRCUIT_SIGNING_CERT (the certificate, PEM)")
@@ -172,7 +175,7 @@ class Institution:
     """The signer and the root its signatures are checked against."""
 
     signer: Any  # pyhanko.sign.signers.SimpleSigner
-    trust_root: Any  # asn1crypto.x509.Certificate
+    trust_roots: list[Any]  # asn1crypto.x509.Certificate: the signer's root, the TSA's
     common_name: str
     development: bool
     tsa_url: str | None
@@ -211,9 +214,12 @@ def institution(config: SigningConfig, data_dir: Path, name: str) -> Institution
     if signer is None or root_path is None:
         raise RuntimeError("The institution's signing key could not be loaded (wrong password?)")
     cert = signer.signing_cert
+    roots = [load_cert_from_pemder(str(root_path))]
+    if config.tsa_trust_root is not None:
+        roots.append(load_cert_from_pemder(str(config.tsa_trust_root)))
     return Institution(
         signer=signer,
-        trust_root=load_cert_from_pemder(str(root_path)),
+        trust_roots=roots,
         common_name=str(cert.subject.native.get("common_name") or name),
         development=development,
         tsa_url=config.tsa_url,
@@ -248,8 +254,9 @@ class SignatureCheck:
     signed_at: datetime | None
 
 
-def check_pdf(pdf: bytes, trust_root: Any) -> SignatureCheck:
-    """Check the last signature of a PDF against the institution's root (no network)."""
+def check_pdf(pdf: bytes, trust_roots: list[Any]) -> SignatureCheck:
+    """Check the last signature of a PDF (and its time stamp) against the institution's
+    roots, without the network."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
@@ -263,7 +270,7 @@ def check_pdf(pdf: bytes, trust_root: Any) -> SignatureCheck:
         return SignatureCheck(False, None, None)
     sig = sigs[-1]
     context = ValidationContext(
-        trust_roots=[trust_root], allow_fetching=False, revocation_mode="soft-fail"
+        trust_roots=trust_roots, allow_fetching=False, revocation_mode="soft-fail"
     )
     try:
         status = validate_pdf_signature(sig, context)

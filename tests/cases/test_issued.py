@@ -6,16 +6,26 @@ from __future__ import annotations
 import io
 import re
 import stat
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+from asn1crypto import tsp
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import (
     BestAvailableEncryption,
     load_pem_private_key,
     pkcs12,
 )
-from pyhanko.keys import load_cert_from_pemder
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -82,7 +92,7 @@ def test_petition_answer_is_a_signed_pdf_a_with_diacritics_names_and_code(
     xmp = reader.xmp_metadata
     assert xmp is not None and xmp.get_element("", "http://www.aiim.org/pdfa/ns/id/", "part")
     who = issued.institution(circuit.settings)
-    check = signing.check_pdf(pdf, who.trust_root)
+    check = signing.check_pdf(pdf, who.trust_roots)
     assert check.valid and check.signer == "Primăria Municipiului Lupeni"
     assert row.signer == "Primăria Municipiului Lupeni" and row.signatory == (
         "Primar: Constantin Barbu"
@@ -384,10 +394,10 @@ def test_a_production_key_configured_by_path_signs(
     rid = answered_petition(circuit, people)
     row, pdf = issued_row(circuit, rid)
     assert row.signer == "Primăria Orașului Uricani" and not row.development_key
-    assert signing.check_pdf(pdf, issued.institution(circuit.settings).trust_root).valid
+    assert signing.check_pdf(pdf, issued.institution(circuit.settings).trust_roots).valid
     dev = signing.development_keys(circuit.settings.data_dir, "x")
 
-    assert not signing.check_pdf(pdf, load_cert_from_pemder(str(dev.ca_cert))).valid
+    assert not signing.check_pdf(pdf, [load_cert_from_pemder(str(dev.ca_cert))]).valid
 
 
 def test_signing_settings_refuse_a_key_without_its_root() -> None:
@@ -504,3 +514,90 @@ def test_officials_attach_registered_files_listed_on_the_certificate(
     assert any(
         s.endswith(": harta-zonei.pdf") and s.startswith("Anexă la răspunsul") for s in summaries
     )
+
+
+def _tsa_files(folder: Path) -> tuple[Path, Path, Path]:
+    """A time-stamping authority's root, certificate (EKU timeStamping) and key, as PEM."""
+    now = datetime.now(UTC)
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # pyHanko's TSA: RSA
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TSA de test — rădăcină")])
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(root_name)
+        .issuer_name(root_name)
+        .public_key(root_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TSA de test")]))
+        .issuer_name(root_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    paths = folder / "tsa-root.pem", folder / "tsa.pem", folder / "tsa.key"
+    paths[0].write_bytes(root.public_bytes(pem))
+    paths[1].write_bytes(cert.public_bytes(pem))
+    paths[2].write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return paths
+
+
+@pytest.fixture
+def tsa_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An RFC 3161 time-stamping server on loopback (pyHanko's own TSA logic behind a real
+    HTTP server); yields its URL and its root certificate."""
+    root, cert, key = _tsa_files(tmp_path)
+    stamper = DummyTimeStamper(
+        tsa_cert=load_cert_from_pemder(str(cert)),
+        tsa_key=load_private_key_from_pemder(str(key), None),
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            reply = stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/tsa", root
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_signatures_are_time_stamped_when_a_server_is_configured(
+    circuit: Any, people: dict[str, int], monkeypatch: Any, tsa_server: tuple[str, Path]
+) -> None:
+    url, root = tsa_server
+    config = signing.signing_from({"CIRCUIT_TSA_URL": url, "CIRCUIT_TSA_TRUST_ROOT": str(root)})
+    settings = circuit.settings.__class__(**{**circuit.settings.__dict__, "signing": config})
+    monkeypatch.setattr(circuit, "settings", settings)
+    rid = answered_petition(circuit, people)
+    row, pdf = issued_row(circuit, rid)
+    assert row.timestamped
+    check = signing.check_pdf(pdf, issued.institution(settings).trust_roots)
+    assert check.valid and check.signed_at is not None
+    # Without the TSA's root the time stamp is not trusted, so neither is the signature.
+    assert not signing.check_pdf(pdf, issued.institution(settings).trust_roots[:1]).valid
