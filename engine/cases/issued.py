@@ -6,6 +6,7 @@ code that anyone can check."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import unicodedata
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
@@ -41,6 +43,8 @@ from engine.platform.errors import NotFound
 from engine.platform.fonts import font_paths
 from engine.platform.timeutil import BUCHAREST, as_aware, utcnow
 from engine.workflow import spifftasks
+
+log = logging.getLogger(__name__)
 
 # Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand stays one code.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -153,12 +157,13 @@ def _fetcher(allowed: set[str]) -> Any:
     return Restricted(allowed_protocols=("data", "file"), allow_redirects=False)
 
 
-def _environment(acts_dir: Path) -> jinja2.Environment:
+def _environment(acts_dir: Path) -> SandboxedEnvironment:
     folders = [acts_dir]
     shipped = SHIPPED_ROOT / "acts"
     if shipped.resolve() != acts_dir.resolve():
         folders.append(shipped)  # a city hall's folder may hold only the templates it changes
-    env = jinja2.Environment(
+    # Templates are the designers' data, like the diagrams: sandboxed, no Python reachable.
+    env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(f) for f in folders]),
         autoescape=True,
         undefined=jinja2.ChainableUndefined,
@@ -345,24 +350,36 @@ def issue(
     code = new_code()
     while session.scalar(select(IssuedDocument.id).where(IssuedDocument.verification_code == code)):
         code = new_code()
-    who = institution(settings)
     people = approvals(session, request.id)
-    rendered = render(
-        settings,
-        request,
-        proc.title if proc else request.procedure,
-        merged,
-        people,
-        attached,
-        code,
-        outgoing,
-        now,
-        who.development,
-    )
-    pdf = to_pdf(rendered.html)
-    signed = signing.sign_pdf(
-        pdf, who, reason=f"{rendered.title}, nr. {outgoing}", location=settings.city_hall_name
-    )
+    try:
+        who = institution(settings)
+        rendered = render(
+            settings,
+            request,
+            proc.title if proc else request.procedure,
+            merged,
+            people,
+            attached,
+            code,
+            outgoing,
+            now,
+            who.development,
+        )
+        pdf = to_pdf(rendered.html)
+        signed = signing.sign_pdf(
+            pdf, who, reason=f"{rendered.title}, nr. {outgoing}", location=settings.city_hall_name
+        )
+    except Exception as exc:  # a broken template, no Pango, an unreachable TSA, a bad key
+        # The answer stays registered and readable (answer.pdf prints it unsigned); closing
+        # the request must not wait for the printer. The failure is logged and audited.
+        log.exception("request %s: the issued document could not be made", request.id)
+        audit.record(
+            session,
+            "document_not_issued",
+            request_id=request.id,
+            reason=f"{type(exc).__name__}: {exc}"[:500],
+        )
+        return None
     digest = documents.store_bytes(settings.documents_dir, signed)
     # Named as Circuit always named its answers, by the request's number: „raspuns-7-2026.pdf”.
     stem = "raspuns" if rendered.title.startswith("Răspuns") else _slug(rendered.title)

@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from engine.cases import issued
 from engine.cases.documents import blob_path
-from engine.models import Document, IssuedDocument
+from engine.models import AuditEvent, Document, IssuedDocument
 from engine.platform import signing
 from tests.support import engine as steps
 from tests.support.citizens import represent
@@ -72,7 +72,7 @@ def issued_row(circuit: Any, request_id: int) -> tuple[IssuedDocument, bytes]:
 
 
 def test_petition_answer_is_a_signed_pdf_a_with_diacritics_names_and_code(
-    circuit: Any, people: dict[str, int], client: Any, api_for: Any
+    circuit: Any, people: dict[str, int], client: Any, api_for: Any, browser_for: Any
 ) -> None:
     rid = answered_petition(circuit, people)
     row, pdf = issued_row(circuit, rid)
@@ -105,6 +105,9 @@ def test_petition_answer_is_a_signed_pdf_a_with_diacritics_names_and_code(
     assert got.status_code == 200 and got.data == pdf
     assert client.get(doc["url"], headers=api_for("citizen")).data == pdf
     assert client.get(doc["url"], headers=api_for("citizen2")).status_code == 404
+    # The citizen's page names the code and links to its verification.
+    page = browser_for("citizen").get(f"/cereri/{rid}").get_data(as_text=True)
+    assert f'href="/verificare/{row.verification_code}"' in page
 
 
 def test_development_keys_are_made_once_and_kept_owner_only(circuit: Any) -> None:
@@ -601,3 +604,55 @@ def test_signatures_are_time_stamped_when_a_server_is_configured(
     assert check.valid and check.signed_at is not None
     # Without the TSA's root the time stamp is not trusted, so neither is the signature.
     assert not signing.check_pdf(pdf, issued.institution(settings).trust_roots[:1]).valid
+
+
+def _with_acts_dir(circuit: Any, monkeypatch: Any, folder: Path) -> None:
+    settings = circuit.settings.__class__(**{**circuit.settings.__dict__, "acts_dir": folder})
+    monkeypatch.setattr(circuit, "settings", settings)
+
+
+def test_a_city_halls_own_template_replaces_only_what_it_holds(
+    circuit: Any, people: dict[str, int], tmp_path: Path, monkeypatch: Any
+) -> None:
+    (tmp_path / "petitie.html").write_text(
+        '{% extends "_base.html" %}{% set title = "Răspuns la petiție" %}'
+        "{% block body %}<p>Textul primăriei noastre, cu ș și ț.</p>"
+        "{{ answer | paragraphs }}{% endblock %}",
+        encoding="utf-8",
+    )
+    _with_acts_dir(circuit, monkeypatch, tmp_path)
+    rid = answered_petition(circuit, people)
+    row, pdf = issued_row(circuit, rid)
+    flat = " ".join(lines_of(pdf))
+    assert row.title == "Răspuns la petiție"
+    assert "Textul primăriei noastre, cu ș și ț." in flat and ANSWER in flat
+    assert "Primar: Constantin Barbu" in flat  # the shipped layout, signatures included
+
+
+def test_a_template_reaching_for_python_closes_the_request_unsigned_and_says_so(
+    circuit: Any,
+    people: dict[str, int],
+    tmp_path: Path,
+    monkeypatch: Any,
+    client: Any,
+    api_for: Any,
+) -> None:
+    (tmp_path / "petitie.html").write_text(
+        '{% extends "_base.html" %}{% block body %}'
+        "{{ answer.__class__.__mro__[1].__subclasses__() }}{% endblock %}",
+        encoding="utf-8",
+    )
+    _with_acts_dir(circuit, monkeypatch, tmp_path)
+    rid = answered_petition(circuit, people)
+    body = client.get(f"/api/v1/requests/{rid}", headers=api_for("citizen")).get_json()
+    assert body["status"] == "completed"
+    assert [d for d in body["documents"] if d["kind"] == "issued"] == []
+    with circuit.db.session() as s:
+        [event] = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.request_id == rid, AuditEvent.action == "document_not_issued"
+            )
+        )
+        assert "SecurityError" in event.detail["reason"]
+    answer = client.get(f"/api/v1/requests/{rid}/answer.pdf", headers=api_for("citizen"))
+    assert answer.status_code == 200 and "nesemnat" in text_of(answer.data)
