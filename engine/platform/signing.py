@@ -14,6 +14,8 @@ the institution's, in CIRCUIT_TSA_TRUST_ROOT).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,7 +23,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from engine.platform.datadir import private_dir, private_file
+from engine.platform.datadir import private_dir
 
 SIGNING_DIR = "signing"
 FIELD_NAME = "SemnaturaInstitutiei"
@@ -91,12 +93,17 @@ def development_keys(data_dir: Path, institution: str) -> DevelopmentKeys:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    folder = private_dir(data_dir / SIGNING_DIR)
+    folder = data_dir / SIGNING_DIR / "development"
     keys = DevelopmentKeys(
         folder / "dev-ca.pem", folder / "institution.key", folder / "institution.pem"
     )
     if keys.ca_cert.is_file() and keys.key.is_file() and keys.cert.is_file():
         return keys
+    # Made in a folder of its own and renamed into place at once: a web process and a worker
+    # starting together end up with one key and its certificate, never one's key and the
+    # other's certificate.
+    staging = Path(tempfile.mkdtemp(prefix="new-", dir=private_dir(data_dir / SIGNING_DIR)))
+    made = DevelopmentKeys(*(staging / p.name for p in (keys.ca_cert, keys.key, keys.cert)))
     now = datetime.now(UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name(
@@ -152,22 +159,23 @@ def development_keys(data_dir: Path, institution: str) -> DevelopmentKeys:
         .sign(ca_key, hashes.SHA256())
     )
     pem = serialization.Encoding.PEM
-    _write(keys.ca_cert, ca_cert.public_bytes(pem))
-    _write(keys.cert, cert.public_bytes(pem))
+    _write(made.ca_cert, ca_cert.public_bytes(pem))
+    _write(made.cert, cert.public_bytes(pem))
     _write(
-        keys.key,
+        made.key,
         key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
     )
+    try:
+        os.rename(staging, folder)
+    except OSError:  # another process was first: keep its keys
+        shutil.rmtree(staging, ignore_errors=True)
     return keys
 
 
 def _write(path: Path, content: bytes) -> None:
-    private_file(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(content)
-    os.replace(tmp, path)
 
 
 @dataclass(frozen=True)

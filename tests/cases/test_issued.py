@@ -110,6 +110,24 @@ def test_petition_answer_is_a_signed_pdf_a_with_diacritics_names_and_code(
     assert f'href="/verificare/{row.verification_code}"' in page
 
 
+def test_development_keys_made_by_processes_at_once_are_one_key_and_its_certificate(
+    tmp_path: Path,
+) -> None:
+    threads = [
+        threading.Thread(target=signing.development_keys, args=(tmp_path, "Primăria Lupeni"))
+        for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    keys = signing.development_keys(tmp_path, "Primăria Lupeni")
+    key = load_pem_private_key(keys.key.read_bytes(), None)
+    cert = x509.load_pem_x509_certificate(keys.cert.read_bytes())
+    assert key.public_key() == cert.public_key()
+    assert [p.name for p in (tmp_path / "signing").iterdir()] == ["development"]
+
+
 def test_development_keys_are_made_once_and_kept_owner_only(circuit: Any) -> None:
     first = issued.institution(circuit.settings)
     keys = signing.development_keys(circuit.settings.data_dir, circuit.settings.city_hall_name)
