@@ -652,3 +652,29 @@ class ArchiveDecision(Base):
 Base.metadata.info.setdefault("beside_models", set()).update(
     {"search_vector", "ix_archive_documents_search", "archive_fts"}
 )
+
+
+class IssuedDocument(Base):
+    """A document the city hall issued (an answer, a certificate), signed with the
+    institution's key: how it is found by its verification code and what its signature said."""
+
+    __tablename__ = "issued_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), unique=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    verification_code: Mapped[str] = mapped_column(String(16), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    registry_entry_id: Mapped[int | None] = mapped_column(ForeignKey("registry_entries.id"))
+    registration: Mapped[str | None] = mapped_column(String(32))  # "<number>/<dd.mm.yyyy>"
+    issued_to: Mapped[str] = mapped_column(String(300))
+    signatory: Mapped[str | None] = mapped_column(String(300))  # "role: name" of the last signer
+    signer: Mapped[str] = mapped_column(String(300))  # the certificate's subject
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    timestamped: Mapped[bool] = mapped_column(Boolean, default=False)
+    development_key: Mapped[bool] = mapped_column(Boolean, default=False)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # The files officials attached to the answer, as listed on the document.
+    annexes: Mapped[list[Any] | None] = mapped_column(JSON)
+
+    document: Mapped[Document] = relationship(foreign_keys=[document_id])

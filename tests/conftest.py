@@ -33,6 +33,7 @@ VOLATILE = [
     "audit_events",
     "notifications",
     "pending_uploads",
+    "issued_documents",
     "documents",
     "timers",
     "tasks",

@@ -61,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
         overview,
         portal,
         registry,
+        verification,
     )
 
     auth.init_app(app)
@@ -74,6 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     app.register_blueprint(dashboards.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(archive.bp)
+    app.register_blueprint(verification.bp)  # public: checking an issued document
     api.init_app(app, csrf)  # the API takes bearer tokens, never cookies: no CSRF
     from webapp import health
 

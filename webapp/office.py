@@ -7,7 +7,16 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine.cases import forwarding, officials, operations, queries, readmodel, terms
+from engine.cases import (
+    annexes,
+    documents,
+    forwarding,
+    officials,
+    operations,
+    queries,
+    readmodel,
+    terms,
+)
 from engine.messages import notify
 from engine.models import TaskRecord, TaskState
 from engine.people import organisation
@@ -176,6 +185,27 @@ def _officials_context(row: TaskRecord) -> dict[str, Any]:
         ],
         "history": officials.history(session, user, row.request_id, log_access=False),
     }
+
+
+@bp.post("/sarcini/<task_id>/anexe")
+def attach_annexes(task_id: str) -> Any:
+    """Attach files to the answer (a scanned map, a copy from the archive), each registered."""
+    row = _task(task_id)
+    files = [
+        documents.Upload("annex", f.filename or "document", f.read())
+        for f in request.files.getlist("anexe")
+        if f.filename
+    ]
+    try:
+        added = annexes.attach(db.session(), db.circuit(), current(), task_id, files)
+        db.commit()
+    except (Invalid, Conflict) as exc:
+        db.session().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("office.task", task_id=row.id))
+    names = ", ".join(f"„{a.document.name}” (nr. {a.entry.display})" for a in added)
+    flash(f"Anexat la răspuns și înregistrat: {names}.", "success")
+    return redirect(url_for("office.task", task_id=row.id))
 
 
 @bp.route("/sarcini/<task_id>/preluare", methods=["POST"])

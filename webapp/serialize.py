@@ -111,7 +111,12 @@ def request_page(page: RequestPage) -> dict[str, Any]:
         summary=req.summary,
         waiting_for=waiting_for(page),
         steps=[step(t) for t in page.steps],
-        documents=[document(d) for d in page.documents],
+        documents=[
+            {**document(d), "verification_code": page.verification_codes[d.id]}
+            if d.id in page.verification_codes
+            else document(d)
+            for d in page.documents
+        ],
         answer=page.answer,
         conversation=[exchange(e) for e in page.conversation],
         deadline={

@@ -170,3 +170,18 @@ def _window(item: RateLimitItem) -> str:
         hours = seconds // 3600
         return "o oră" if hours == 1 else f"{hours} {'de ' if hours >= 20 else ''}ore"
     return _minutes(max(1, seconds // 60))
+
+
+VERIFY_LIMIT = "60 per 5 minutes"  # public verification lookups and uploads per address
+
+
+def verification() -> Slot:
+    """Take a slot for checking an issued document (a code looked up, a file compared)."""
+    return _take([(parse(VERIFY_LIMIT), "verify-address", request.remote_addr or "-")])
+
+
+def verification_refused_message(slot: Slot) -> str:
+    return (
+        "Prea multe verificări de la această adresă. "
+        f"Așteptați {_minutes(slot.minutes)} și încercați din nou."
+    )

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from engine import audit
-from engine.cases import dispatch, documents, foureyes, officials, representation, terms
+from engine.cases import dispatch, documents, foureyes, issued, officials, representation, terms
 from engine.circuit import Circuit
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.messages import notify
@@ -410,7 +410,7 @@ def _complete(
             give_answer(request, loaded.workflow, said, proc)
         notify.request_status(session, request)
     if request.status.is_closed:
-        _close(session, request, actor)
+        _close(session, request, actor, circuit=circuit, data=issued.process_data(loaded.workflow))
     return request
 
 
@@ -430,7 +430,14 @@ def closed_by_timer(
     _record_status_change(session, request, None, before)
     give_answer(request, workflow, said, proc)
     notify.request_status(session, request)
-    _close(session, request, None, department=circuit.settings.registry_department)
+    _close(
+        session,
+        request,
+        None,
+        department=circuit.settings.registry_department,
+        circuit=circuit,
+        data=issued.process_data(workflow),
+    )
 
 
 def _record_status_change(
@@ -530,10 +537,16 @@ def end_early(
 
 
 def _close(
-    session: Session, request: Request, actor: User | None, department: str | None = None
+    session: Session,
+    request: Request,
+    actor: User | None,
+    department: str | None = None,
+    circuit: Circuit | None = None,
+    data: dict[str, Any] | None = None,
 ) -> None:
     """Register the outgoing answer of an end that owes one (ANSWERED), linked to the
-    request's number; one to someone without an account waits for the registry to send it."""
+    request's number, and issue it signed (with `circuit`: its template, from the process's
+    `data`); one to someone without an account waits for the registry to send it."""
     if request.status in ANSWERED and request.answer_entry_id is None:
         entry = chain.register(
             session,
@@ -548,6 +561,8 @@ def _close(
             file_code=request.registry_entry.file_code,
         )
         request.answer_entry_id = entry.id
+        if circuit is not None:
+            issued.issue(session, circuit, request, data)
         dispatch.tell_registry(session, request, entry)
     conexare.close_joined(session, request, actor)
     audit.record(

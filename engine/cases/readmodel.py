@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.cases import operations, queries, stats, terms
+from engine.cases import issued, operations, queries, stats, terms
 from engine.cases.applicant import DEFAULT_REPLY_FORM, reply_form
 from engine.circuit import Circuit
 from engine.deadlines.legal_calendar import DeadlineKind
@@ -171,6 +171,8 @@ class RequestPage:
     late: list[LateStep] = field(default_factory=list)
     # What requests like this one took lately (engine.cases.stats); None with too few answers.
     predicted: stats.Prediction | None = None
+    # The verification code of each document the city hall issued, by document id.
+    verification_codes: dict[int, str] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -341,4 +343,7 @@ def request_page(
         predicted=None
         if request.status.is_closed
         else stats.prediction(session, circuit.calendar(session), request),
+        verification_codes=issued.codes_by_document(
+            session, [d.id for d in docs if d.kind == "issued"]
+        ),
     )

@@ -9,7 +9,7 @@ from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.cases import documents, queries
+from engine.cases import documents, issued, queries
 from engine.circuit import Circuit
 from engine.models import AuditEvent, Department, Document, Request, User
 from engine.platform.errors import NotFound
@@ -156,6 +156,9 @@ def answer_pdf(
     req = queries.request_for(session, user, request_id)
     if not req.answer or not req.status.is_closed:
         raise NotFound("Cererea nu are încă un răspuns.", code="no_answer")
+    act = issued.issued_for(session, req.id)
+    if act is not None:  # the document the city hall issued, signed: byte for byte
+        return issued.stored_pdf(circuit.settings, act), act.document.name
     label = registration_label(req.registration_number, req.registration_date)
     sheet = _Sheet(issuer, f"Răspuns la cererea {label}")
     entry = req.answer_entry

@@ -11,6 +11,7 @@ from datetime import time
 from pathlib import Path
 
 from engine.platform.datadir import private_dir
+from engine.platform.signing import SigningConfig, signing_from
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The procedures that ship with Circuit (bpmn/, forms/, processes/): at the repository's top
@@ -46,6 +47,9 @@ class Settings:
     bpmn_dir: Path = SHIPPED_ROOT / "bpmn"
     forms_dir: Path = SHIPPED_ROOT / "forms"
     processes_dir: Path = SHIPPED_ROOT / "processes"
+    # Templates of the documents the city hall issues (HTML + CSS, one per procedure that
+    # issues an act, `default.html` for the rest), beside the catalog: CIRCUIT_ACTS_DIR.
+    acts_dir: Path = SHIPPED_ROOT / "acts"
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None
@@ -81,6 +85,8 @@ class Settings:
     # working day; holders are warned this many working days before a due date.
     reminder_hour: time = time(9, 0)
     escalation_working_days: int = 3
+    # The institution's signing key (engine.platform.signing): development keys by default.
+    signing: SigningConfig = field(default_factory=SigningConfig)
 
     @property
     def documents_dir(self) -> Path:
@@ -133,6 +139,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         bpmn_dir=Path(env.get("CIRCUIT_BPMN_DIR", root / "bpmn")).resolve(),
         forms_dir=forms_dir_from(env),
         processes_dir=Path(env.get("CIRCUIT_PROCESSES_DIR", root / "processes")).resolve(),
+        acts_dir=Path(env.get("CIRCUIT_ACTS_DIR", root / "acts")).resolve(),
         database_url=database_url,
         redis_url=env.get("REDIS_URL") or None,
         secret_key=env.get("SECRET_KEY") or _secret_key(keys_root or data_dir),
@@ -160,6 +167,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         escalation_working_days=_escalation_days(env.get("CIRCUIT_ESCALATION_DAYS") or "3"),
         job_max_attempts=max(1, int(env.get("CIRCUIT_JOB_MAX_ATTEMPTS", "5"))),
         job_backoff_seconds=max(0.0, float(env.get("CIRCUIT_JOB_BACKOFF_SECONDS", "30"))),
+        signing=signing_from(env),
     )
 
 

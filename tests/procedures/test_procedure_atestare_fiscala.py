@@ -138,7 +138,11 @@ def test_company_with_debts_gets_the_certificate_listing_them(sc, monkeypatch):
         "Certificatul este valabil 30 de zile de la emitere."
     )
     assert [s["name"] for s in seen["steps"]] == [CHECK, HEAD, CHECK, HEAD, MAYOR, HEAD, MAYOR]
-    assert [d["name"] for d in seen["documents"]] == ["imputernicire.pdf"]
+    # The representation's proof, then the certificate issued, signed, with its code.
+    proof, certificate = seen["documents"]
+    assert (proof["name"], proof["kind"]) == ("imputernicire.pdf", "attachment")
+    assert certificate["kind"] == "issued" and len(certificate["verification_code"]) == 10
+    assert certificate["name"].startswith("certificat-de-atestare-fiscala-")
 
 
 def test_refused_without_the_taxpayers_consent(sc):

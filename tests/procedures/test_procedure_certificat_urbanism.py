@@ -233,6 +233,7 @@ def test_certificate_issued_after_missing_documents_and_both_signatures(sc, brow
         ("attachment", "extras_carte_funciara.pdf"),
         ("attachment", "plan_cadastral.pdf"),
         ("attachment", "plan_situatie.pdf"),
+        ("issued", f"certificat-de-urbanism-{body['registration']['number']}-{registered:%Y}.pdf"),
         ("reply", "documente.pdf"),
     ]
     assert {s for _, s, _ in sc.timers(rid)} == {TimerStatus.CANCELLED}

@@ -147,7 +147,8 @@ def test_dogs_go_to_the_police_who_ask_details_then_send_it_on_and_it_is_unfound
     assert r.get_json()["request"]["status"] == "rejected"
     page = detail(client, citizen, rid)
     assert page["status"] == "rejected" and page["waiting_for"] is None
-    assert [d["kind"] for d in page["documents"]] == ["reply"]
+    # The police's details, then the answer the city hall issued (signed, with its code).
+    assert [d["kind"] for d in page["documents"]] == ["reply", "issued"]
     told = notifications(circuit, user_id=people["citizen"])
     assert any("a fost clasată. Motivul: " + reason in t for t in told)
 

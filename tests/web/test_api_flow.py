@@ -119,8 +119,9 @@ def test_petition_end_to_end_through_the_api(client, api_for, circuit):
         ("Semnarea răspunsului", "primar", "completed", "Constantin Barbu"),
     ]
     assert all(s["started_at"] and s["completed_at"] for s in detail["steps"])
-    [doc] = detail["documents"]
+    doc, answer = detail["documents"]  # the citizen's sketch, then the signed answer
     assert doc["name"] == "schita.pdf" and doc["kind"] == "reply"
+    assert answer["kind"] == "issued" and len(answer["verification_code"]) == 10
     download = client.get(doc["url"], headers=citizen)
     assert download.status_code == 200 and download.data == PDF
     assert client.get(doc["url"], headers=api_for("citizen2")).status_code == 404

@@ -7,10 +7,29 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
-from webapp.api import accounts, archive, citizens, common, officials, public, registry, stats
+from webapp.api import (
+    accounts,
+    archive,
+    citizens,
+    common,
+    issued,
+    officials,
+    public,
+    registry,
+    stats,
+)
 
 PREFIX = "/api/v1"
-PARTS = (public.bp, accounts.bp, citizens.bp, officials.bp, registry.bp, stats.bp, archive.bp)
+PARTS = (
+    public.bp,
+    accounts.bp,
+    citizens.bp,
+    officials.bp,
+    registry.bp,
+    stats.bp,
+    archive.bp,
+    issued.bp,
+)
 
 
 def init_app(app: Flask, csrf: CSRFProtect) -> None:
