@@ -18,7 +18,7 @@ def cmd_procedure_try(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="circuit-proba-") as tmp:
             # The folders come from the environment; nothing else of it is touched.
             settings = load_settings({**os.environ, "CIRCUIT_DATA_DIR": tmp, "SECRET_KEY": "-"})
-            tryout.play(settings, scenario, args.procedure)
+            tryout.play(settings, scenario, args.procedure, base=Path(args.path).parent)
     except tryout.ScenarioError as exc:
         print(f"Eroare: {exc}", file=sys.stderr)
         return 1

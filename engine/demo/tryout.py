@@ -12,6 +12,7 @@ A scenario:
     procedure: petitie           # optional when the command names it
     citizen: {cnp: "1900101..."} # optional: the applicant's account
     start: {subiect: ..., continut: ...}
+    files: [act_identitate]      # attachments of the start form (or field: path)
     steps:
       - task: Repartizare petiție     # a READY task, by id or name
         by: official                  # official (default) or head; `department` to choose
@@ -39,7 +40,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.cases import applicant, officials, operations, timers
+from engine.cases import applicant, documents, officials, operations, timers
 from engine.circuit import Circuit
 from engine.demo.cityhall import DEPARTMENTS, needed_departments
 from engine.models import Instance, Notification, Request, TaskRecord, TaskState, User
@@ -57,7 +58,14 @@ from engine.workflow.spifftasks import APPLICANT_LANE
 
 CITIZEN_EMAIL = "cetatean@proba.circuit"
 STATUS_RO = officials.STATUS_WORDS
-HIDDEN = ("petent",)  # personal data of the test account, the same at every step
+HIDDEN = ("petent",)
+# The file every field named in `files:` receives: a valid one-page PDF.
+SAMPLE_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)  # personal data of the test account, the same at every step
 
 
 class ScenarioError(Exception):
@@ -325,10 +333,12 @@ class _Run:
             )
 
     # the steps
-    def start(self, procedure: str, data: Any) -> None:
+    def start(self, procedure: str, data: Any, uploads: list[documents.Upload]) -> None:
         with self.circuit.db.transaction() as s:
             user = s.scalar(select(User).where(User.email == CITIZEN_EMAIL))
-            request, _ = operations.start_request(s, self.circuit, user, procedure, data or {})
+            request, _ = operations.start_request(
+                s, self.circuit, user, procedure, data or {}, uploads
+            )
             self.request_id = request.id
             number = request.registration_display
         self.say(f"Cererea nr. {number} a fost depusă (procedura „{procedure}”).")
@@ -429,11 +439,33 @@ class _Run:
 STEP_KINDS = ("task", "reply", "wait", "advance", "expect")
 
 
+def uploads(files: Any, base: Path | None) -> list[documents.Upload]:
+    """The start form's files: a list of fields (each gets a one-page PDF) or a mapping of
+    field to a file's path (relative to the scenario's folder)."""
+    if not files:
+        return []
+    if isinstance(files, list):
+        return [documents.Upload(str(f), f"{f}.pdf", SAMPLE_PDF) for f in files]
+    if not isinstance(files, dict):
+        raise ScenarioError("„files” este o listă de câmpuri sau câmp: cale către fișier.")
+    out = []
+    for name, where in files.items():
+        path = (base or Path.cwd()) / str(where)
+        try:
+            out.append(documents.Upload(str(name), path.name, path.read_bytes()))
+        except OSError as exc:
+            raise ScenarioError(
+                f"Fișierul „{where}” al câmpului {name} nu poate fi citit."
+            ) from exc
+    return out
+
+
 def play(
     settings: Settings,
     scenario: dict[str, Any],
     procedure: str | None = None,
     say: Callable[[str], None] = print,
+    base: Path | None = None,
 ) -> Outcome:
     """Play a scenario in a throwaway database; ScenarioError where it cannot be followed.
 
@@ -461,7 +493,7 @@ def play(
         run = _Run(circuit, clock, tell)
         index = 0
         try:
-            run.start(procedure, scenario.get("start"))
+            run.start(procedure, scenario.get("start"), uploads(scenario.get("files"), base))
             for index, step in enumerate(steps, start=1):
                 kind = next((k for k in STEP_KINDS if isinstance(step, dict) and k in step), None)
                 if kind is None:

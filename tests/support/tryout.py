@@ -39,14 +39,26 @@ def play_scenario(
 ) -> tryout.Outcome:
     """Play a scenario (a name under tests/data/scenarios, a path, or a mapping) and return
     what it did; `changes` replace top-level keys (`start=...`, `steps=...`)."""
+    base = folders
     if isinstance(scenario, dict):
         loaded = dict(scenario)
     else:
         path = Path(scenario)
         if not path.suffix:
             path = SCENARIOS / f"{scenario}.yaml"
-        loaded = tryout.load_scenario(path)
+        loaded, base = tryout.load_scenario(path), path.parent
     loaded.update(changes)
-    return tryout.play(
-        settings_for(data_dir or Path("/nonexistent"), folders), loaded, say=lambda _: None
-    )
+    settings = settings_for(data_dir or Path("/nonexistent"), folders)
+    return tryout.play(settings, loaded, say=lambda _: None, base=base)
+
+
+def ends_told(name: str, status: str) -> tryout.Outcome:
+    """Play a shipped procedure's scenario; check it ends with `status` and that the last
+    thing the run did told the citizen (a notification to the applicant)."""
+    outcome = play_scenario(name)
+    assert outcome.status == status, outcome.lines
+    last_step = max(i for i, line in enumerate(outcome.lines) if not line.startswith(" "))
+    told = [line for line in outcome.lines if line.startswith("    notificare către petent")]
+    assert told, outcome.lines
+    assert any(outcome.lines.index(t) > last_step - 10 for t in told)
+    return outcome
