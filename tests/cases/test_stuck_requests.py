@@ -16,7 +16,8 @@ from engine.platform.config import PROJECT_ROOT
 from engine.platform.errors import Forbidden, ProcessFailure
 from engine.workflow.catalog import Catalog
 from tests.support.api import complete
-from tests.support.seed import PEOPLE
+from tests.support.seed import PASSWORD, PEOPLE
+from tests.support.web import Browser
 
 DATA = PROJECT_ROOT / "tests" / "data" / "expr"
 GOOD = {"baza": 2, "exponent": 10, "text": "ab", "repetari": 3, "bucla": False}
@@ -135,3 +136,28 @@ def test_ending_with_an_answer_closes_it_and_tells_the_citizen(client, api_for, 
     assert body["answer"] == "Cererea nu a putut fi procesată; vă rugăm să o depuneți din nou."
     with circuit.db.session() as s:
         assert stuck.stuck_requests(s) == []
+
+
+def test_the_admin_page_lists_it_and_ends_it_with_an_answer(app, client, api_for, circuit):
+    rid = stuck_request(client, api_for)
+    with circuit.db.transaction() as s:
+        accounts.create_user(s, "admin.pagina@primarie.ro", "Admin", PASSWORD, is_admin=True)
+    admin_browser = Browser(app.test_client())
+    admin_browser.login("admin.pagina@primarie.ro")
+    page = admin_browser.get("/administrare/blocate").get_data(as_text=True)
+    assert "Cereri blocate" in page and "elementul „calcul”" in page
+    assert "Reîncearcă" in page and "circuit db upgrade" in page
+    r = admin_browser.submit(
+        "/administrare/blocate",
+        {"answer": "Cererea nu a putut fi procesată; reveniți cu o cerere nouă.", "solved": "nu"},
+        action=f"/administrare/blocate/{rid}/incheiere",
+    )
+    assert r.status_code == 302
+    page = admin_browser.get("/administrare/blocate").get_data(as_text=True)
+    assert "Nicio cerere nu este blocată." in page
+    body = client.get(f"/api/v1/requests/{rid}", headers=api_for("citizen")).get_json()
+    assert body["status"] == "rejected"
+
+    official = Browser(app.test_client())
+    official.login(PEOPLE["registry"][0])
+    assert official.get("/administrare/blocate").status_code == 403
