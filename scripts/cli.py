@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect
 
 from engine.deadlines.legal_calendar import DeadlineKind, LegalCalendar
-from scripts import archive_cli, jobs_cmd
+from scripts import archive_cli, jobs_cmd, procedure_try
 
 if TYPE_CHECKING:  # the commands import the engine when they run, to start quickly
     from engine.circuit import Circuit
@@ -512,6 +512,7 @@ def parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_bpmn_check)
     jobs_cmd.add_parser(sub)
     archive_cli.register(sub)
+    procedure_try.register(sub)
     return p
 
 

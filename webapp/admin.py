@@ -8,10 +8,17 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine.cases import bridge, failed_jobs
+from engine.cases import bridge, failed_jobs, stuck
 from engine.people import adminlog, organisation, staff
 from engine.platform import bounds
-from engine.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.platform.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ProcessFailure,
+)
 from engine.platform.wording import count
 from webapp import db, formrender
 from webapp.auth import current
@@ -345,3 +352,61 @@ def retry_failed_job(failed_id: int) -> Any:
         return redirect(url_for("admin.failed_jobs_page"))
     flash(f"Lucrarea nr. {failed_id} ({kind}) a fost trimisă din nou la worker.", "success")
     return redirect(url_for("admin.failed_jobs_page"))
+
+
+# Stuck requests: a step the diagram could not run
+
+
+def _stuck(errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    html = render_template(
+        "admin/stuck.html",
+        rows=stuck.stuck_requests(db.session()),
+        what_to_do=stuck.WHAT_TO_DO,
+        errors=errors or {},
+    )
+    return html, status
+
+
+@bp.route("/blocate")
+def stuck_requests() -> Any:
+    return _stuck()
+
+
+@bp.route("/blocate/<int:request_id>/reincercare", methods=["POST"])
+def retry_stuck(request_id: int) -> Any:
+    try:
+        req = stuck.retry(db.session(), db.circuit(), current(), request_id)
+        db.commit()
+    except ProcessFailure:  # undone; the new failure is kept in the audit by the engine
+        db.session().rollback()
+        flash(
+            "Pasul a eșuat din nou: corectați diagrama și instalați-o, apoi reîncercați.", "error"
+        )
+        return redirect(url_for("admin.stuck_requests"))
+    except (Conflict, NotFound) as exc:
+        db.session().rollback()
+        return _stuck({str(request_id): exc.message}, 409)
+    flash(f"Pasul cererii nr. {req.registration_display} a rulat din nou.", "success")
+    return redirect(url_for("admin.stuck_requests"))
+
+
+@bp.route("/blocate/<int:request_id>/incheiere", methods=["POST"])
+def end_stuck(request_id: int) -> Any:
+    try:
+        req = stuck.end_with_answer(
+            db.session(),
+            db.circuit(),
+            current(),
+            request_id,
+            request.form.get("answer", ""),
+            request.form.get("solved") == "da",
+        )
+        db.commit()
+    except (BadRequest, NotFound) as exc:
+        db.session().rollback()
+        return _stuck({str(request_id): exc.message}, 422)
+    flash(
+        f"Cererea nr. {req.registration_display} a fost încheiată; petentul a fost anunțat.",
+        "success",
+    )
+    return redirect(url_for("admin.stuck_requests"))

@@ -341,6 +341,9 @@ ACTIONS = {
     "deadline_extended": "Termen prelungit",
     "request_closed": "Cerere închisă",
     "answer_dispatched": "Răspuns expediat",
+    "process_error": "Eroare în diagramă: pasul nu a rulat",
+    "stuck_retried": "Pas reluat de administrator",
+    "stuck_ended": "Cerere blocată încheiată de administrator",
 }
 # A request's status as the history names it (the portal's labels, in lower case).
 STATUS_WORDS = {

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from engine import audit
 from engine.cases import dispatch, documents, foureyes, issued, officials, representation, terms
+from engine.cases.stuckreason import stuck_reason
 from engine.circuit import Circuit
 from engine.deadlines.legal_calendar import LegalCalendar
 from engine.messages import notify
@@ -27,7 +28,14 @@ from engine.models import (
     User,
 )
 from engine.people import mydata, organisation
-from engine.platform.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from engine.platform.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ProcessFailure,
+)
 from engine.platform.timeutil import BUCHAREST, utcnow
 from engine.register import chain, conexare
 from engine.workflow import definitions, forms, runtime, spifftasks, taskindex, versions
@@ -373,20 +381,24 @@ def _complete(
     task.data.update(clean)
     request = row.request
     proc = versions.procedure_of(session, circuit, version_id, request.procedure)
-    late = foureyes.ensure_rules(session, loaded.workflow, row, task, proc)
-    if late:
-        foureyes.record_late(session, row, actor, late)
     before = request.status
-    said = runtime.advance(
-        session,
-        loaded,
-        request,
-        task=task,
-        actor_id=actor.id,
-        completed_row=row,
-        answer_field=proc.answer_field if proc else None,
-        registry=circuit.settings.registry_department,
-    )
+    try:
+        late = foureyes.ensure_rules(session, loaded.workflow, row, task, proc)
+        if late:
+            foureyes.record_late(session, row, actor, late)
+        said = runtime.advance(
+            session,
+            loaded,
+            request,
+            task=task,
+            actor_id=actor.id,
+            completed_row=row,
+            answer_field=proc.answer_field if proc else None,
+            registry=circuit.settings.registry_department,
+        )
+    except ProcessFailure as failure:  # kept in the audit once this transaction is undone
+        stuck_reason(session, circuit, failure, request.id, "task", row.id, actor.id, clean)
+        raise
     notify.diagram_messages(session, request, said, proc.title if proc else None)
     terms.adopt_diagram_extension(
         session, circuit, request, proc, _diagram_term(loaded.workflow), actor.id

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.cases import operations
+from engine.cases.stuckreason import stuck_reason
 from engine.circuit import Circuit
 from engine.messages import notify
 from engine.models import Request, Timer, TimerStatus
+from engine.platform.errors import ProcessFailure
 from engine.platform.timeutil import utcnow
 from engine.workflow import runtime, spifftasks, versions
 
@@ -36,17 +38,21 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
         fired = task is not None and task.has_state(SpiffState.COMPLETED)
         timer.status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
         return False
-    runtime.run_engine_steps(loaded.workflow, refresh_timers=True)
-    if task.has_state(SpiffState.WAITING):
-        return False  # not due yet by the workflow's clock
     before = request.status
-    said = runtime.advance(
-        session,
-        loaded,
-        request,
-        answer_field=proc.answer_field if proc else None,
-        registry=circuit.settings.registry_department,
-    )
+    try:
+        runtime.run_engine_steps(loaded.workflow, refresh_timers=True)
+        if task.has_state(SpiffState.WAITING):
+            return False  # not due yet by the workflow's clock
+        said = runtime.advance(
+            session,
+            loaded,
+            request,
+            answer_field=proc.answer_field if proc else None,
+            registry=circuit.settings.registry_department,
+        )
+    except ProcessFailure as failure:  # kept in the audit once this transaction is undone
+        stuck_reason(session, circuit, failure, request.id, "timer", timer.task_id, None)
+        raise
     notify.diagram_messages(session, request, said, proc.title if proc else None)
     if request.status != before and request.status.is_closed:
         # A timer that ends the request (no completion in time) answers it like any other end.

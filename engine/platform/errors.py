@@ -67,6 +67,9 @@ class ProcessFailure(CircuitError):
     code = "process_error"
     status = 500
     counts_as_attempt = True
+    # The library's own words (exception type and message), for administrators only: never
+    # in as_dict, which users see.
+    technical: str | None = None
 
 
 class DeploymentError(Exception):

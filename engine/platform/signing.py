@@ -13,17 +13,21 @@ the institution's, in CIRCUIT_TSA_TRUST_ROOT).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.platform.datadir import private_dir
+
+T = TypeVar("T")
 
 SIGNING_DIR = "signing"
 FIELD_NAME = "SemnaturaInstitutiei"
@@ -234,6 +238,18 @@ def institution(config: SigningConfig, data_dir: Path, name: str) -> Institution
     )
 
 
+def _off_loop(call: Callable[[], T]) -> T:
+    """Run `call` where asyncio may start a loop of its own: pyHanko's synchronous API calls
+    asyncio.run, which refuses to run in a thread whose event loop is already running (an
+    embedding program's, say); there the call runs in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
 def sign_pdf(pdf: bytes, who: Institution, reason: str, location: str) -> bytes:
     """Sign a PDF as a PAdES baseline signature (time-stamped when a server is configured)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -249,7 +265,9 @@ def sign_pdf(pdf: bytes, who: Institution, reason: str, location: str) -> bytes:
         location=location,
     )
     timestamper = HTTPTimeStamper(who.tsa_url) if who.tsa_url else None
-    out = signers.sign_pdf(writer, meta, signer=who.signer, timestamper=timestamper)
+    out = _off_loop(
+        lambda: signers.sign_pdf(writer, meta, signer=who.signer, timestamper=timestamper)
+    )
     return bytes(out.getvalue())
 
 
@@ -281,7 +299,7 @@ def check_pdf(pdf: bytes, trust_roots: list[Any]) -> SignatureCheck:
         trust_roots=trust_roots, allow_fetching=False, revocation_mode="soft-fail"
     )
     try:
-        status = validate_pdf_signature(sig, context)
+        status = _off_loop(lambda: validate_pdf_signature(sig, context))
     except Exception:
         return SignatureCheck(False, None, None)
     covers_all = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"

@@ -139,11 +139,19 @@ def run_engine_steps(
     except Exception as exc:
         log.exception("workflow step failed")
         spec = getattr(exc, "task_spec", None) or (running[0].task_spec if running else None)
-        raise ProcessFailure(
+        failure = ProcessFailure(
             "Procedura nu a putut continua din cauza unei erori în diagrama ei. "
             "Nu s-a salvat nimic; administratorul trebuie să corecteze diagrama.",
             element=getattr(spec, "bpmn_id", None),
-        ) from exc
+        )
+        failure.technical = _technical(exc)
+        raise failure from exc
+
+
+def _technical(exc: BaseException) -> str:
+    """The exception's type and message, one line, bounded: what an administrator reads."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text[:1000]
 
 
 def _check_step(task: Task) -> None:
@@ -292,8 +300,10 @@ def step_rule(workflow: BpmnWorkflow, task: Task, name: str) -> bool | None:
             return bool(scripting.evaluate(text, dict(task.data)))
     except Exception as exc:
         log.exception("rule %s failed", name)
-        raise ProcessFailure(
+        failure = ProcessFailure(
             f"Regula „{name}” a pasului nu a putut fi evaluată. Nu s-a salvat nimic; "
             "administratorul trebuie să corecteze diagrama.",
             element=task.task_spec.bpmn_id,
-        ) from exc
+        )
+        failure.technical = _technical(exc)
+        raise failure from exc

@@ -19,6 +19,7 @@ from tests.support.drive import (
     the_task,
     waiting_timers,
 )
+from tests.support.tryout import ends_told
 
 REQUEST = {
     "pentru_cine": "mine",
@@ -234,3 +235,9 @@ def test_a_request_without_the_identity_card_is_refused(client, api_for):
     fields = {e["field"] for e in r.get_json()["errors"]}
     assert fields == {"/an_de_la", "/attachments/act_identitate"}
     assert client.get("/api/v1/requests", headers=citizen).get_json()["total"] == 0
+
+
+def test_the_dry_run_scenarios_of_the_procedure_reach_their_ends():
+    """Its scenarios in tests/data/scenarios, as `circuit procedure try` plays them."""
+    ends_told("adeverinta_arhiva_eliberata", "completed")
+    ends_told("adeverinta_arhiva_refuz", "rejected")

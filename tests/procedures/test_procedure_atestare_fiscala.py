@@ -9,6 +9,7 @@ import pytest
 from engine.models import TimerStatus
 from tests.support.citizens import represent
 from tests.support.scenario import PDF, Scenario, at_nine, registered_days_ago
+from tests.support.tryout import ends_told
 
 PERSON = {
     "tip_contribuabil": "persoana_fizica",
@@ -162,3 +163,9 @@ def test_withdrawn_before_it_is_issued(sc):
     assert sc.withdraw(rid).status_code == 200
     assert sc.detail(rid)["status"] == "withdrawn"
     assert sc.inbox("taxe_head", rid) == []
+
+
+def test_the_dry_run_scenarios_of_the_procedure_reach_their_ends():
+    """Its scenarios in tests/data/scenarios, as `circuit procedure try` plays them."""
+    ends_told("atestare_fiscala_fara_datorii", "completed")
+    ends_told("atestare_fiscala_respinsa", "rejected")

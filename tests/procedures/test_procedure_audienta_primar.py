@@ -19,6 +19,7 @@ from tests.support.drive import (
     the_task,
     waiting_timers,
 )
+from tests.support.tryout import ends_told
 
 AUDIENCE = {
     "subiect": "Reabilitarea străzii Florilor",
@@ -216,3 +217,9 @@ def test_an_appointment_tomorrow_is_to_be_confirmed_today(client, api_for, circu
     propose(client, api_for, rid, in_days(1))
     answer_by = detail(client, api_for("citizen"), rid)["waiting_for"]["answer_by"]
     assert answer_by == local_today().isoformat()
+
+
+def test_the_dry_run_scenarios_of_the_procedure_reach_their_ends():
+    """Its scenarios in tests/data/scenarios, as `circuit procedure try` plays them."""
+    ends_told("audienta_primar_tinuta", "completed")
+    ends_told("audienta_primar_refuzata", "rejected")

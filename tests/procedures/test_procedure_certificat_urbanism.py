@@ -14,6 +14,7 @@ from engine.platform.config import PROJECT_ROOT
 from engine.platform.timeutil import local_today
 from engine.workflow.lint import check_paths
 from tests.support.scenario import PDF, Scenario, at_nine, registered_days_ago
+from tests.support.tryout import ends_told
 
 ADDRESS = "Lupeni, str. Parângului nr. 12"
 REQUEST = {
@@ -400,3 +401,9 @@ def test_the_office_page_refuses_to_issue_without_payment_in_romanian(sc, browse
     done = office.submit(url, {"plata_verificata": "on", "dovada_plata": "OP nr. 88/05.12.2026"})
     assert done.status_code == 302, done.get_data(as_text=True)[:1000]
     assert sc.detail(rid)["status"] == "completed"
+
+
+def test_the_dry_run_scenarios_of_the_procedure_reach_their_ends():
+    """Its scenarios in tests/data/scenarios, as `circuit procedure try` plays them."""
+    ends_told("certificat_urbanism_eliberat", "completed")
+    ends_told("certificat_urbanism_returnat", "rejected")

@@ -8,6 +8,7 @@ import pytest
 
 from engine.models import TimerStatus
 from tests.support.scenario import Scenario, at_nine, registered_days_ago
+from tests.support.tryout import ends_told
 
 REQUEST = {
     "subiect": "Contractele de deszăpezire din 2025",
@@ -218,3 +219,9 @@ def test_withdrawn_by_the_applicant(sc):
     assert sc.inbox("juridic", rid) == []
     assert {status for _, status, _ in sc.timers(rid)} == {TimerStatus.CANCELLED}
     assert sc.withdraw(rid).status_code == 409
+
+
+def test_the_dry_run_scenarios_of_the_procedure_reach_their_ends():
+    """Its scenarios in tests/data/scenarios, as `circuit procedure try` plays them."""
+    ends_told("informatii_publice_comunicate", "completed")
+    ends_told("informatii_publice_refuz", "rejected")

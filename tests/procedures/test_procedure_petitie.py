@@ -19,6 +19,7 @@ from tests.support.drive import fire_waiting_timers, move_timers_clock, waiting_
 from tests.support.scenario import Scenario
 from tests.support.security import app_with, bearer, token_for
 from tests.support.seed import PASSWORD
+from tests.support.tryout import ends_told
 
 PETITION = {"subiect": "Groapă în asfalt", "continut": "Pe strada Morilor nr. 5 este o groapă."}
 TRIAGE = "Repartizare petiție"
@@ -189,3 +190,9 @@ def test_a_completion_sent_in_time_goes_back_to_the_draft(sc):
     # The completion's term is over; only the drafting's reminder waits.
     assert [t.name for t in waiting_timers(sc.circuit, rid)] == ["Reamintire termen"]
     assert sc.task("urbanism", rid, DRAFT)
+
+
+def test_the_dry_run_scenarios_of_the_procedure_reach_their_ends():
+    """Its scenarios in tests/data/scenarios, as `circuit procedure try` plays them."""
+    ends_told("petitie_raspuns", "completed")
+    ends_told("petitie_completari", "rejected")

@@ -24,6 +24,7 @@ from tests.support.drive import (
     the_task,
     waiting_timers,
 )
+from tests.support.tryout import ends_told
 
 POTHOLE = {
     "categorie": "drumuri",
@@ -315,3 +316,9 @@ def test_a_citizen_reports_from_the_portal_with_gps_coordinates_and_a_photo(
     assert request["procedure"] == "sesizare"
     task = the_task(client, api_for("gospodarie"), request["id"])
     assert task["department"] == "gospodarie"
+
+
+def test_the_dry_run_scenarios_of_the_procedure_reach_their_ends():
+    """Its scenarios in tests/data/scenarios, as `circuit procedure try` plays them."""
+    ends_told("sesizare_rezolvata", "completed")
+    ends_told("sesizare_nefondata", "rejected")
