@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect
 
 from engine.deadlines.legal_calendar import DeadlineKind, LegalCalendar
+from scripts import diagram_cli
 
 if TYPE_CHECKING:  # the commands import the engine when they run, to start quickly
     from engine.circuit import Circuit
@@ -495,6 +496,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--forms", help="dosarul formularelor (implicit CIRCUIT_FORMS_DIR)")
     check.add_argument("--catalog", help="dosarul catalogului (implicit CIRCUIT_PROCESSES_DIR)")
     check.set_defaults(func=cmd_bpmn_check)
+    diagram_cli.register(bpmnsub)
     return p
 
 

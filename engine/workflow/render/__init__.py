@@ -1,0 +1,603 @@
+"""Draw a BPMN file as SVG from its diagram interchange (DI): any modeler's export, every
+element kind, the steps of a request marked and counts per step written on it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from engine.workflow.render import shapes as s
+from engine.workflow.render.shapes import SVG, Box, Point
+
+MODEL = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC = "http://www.omg.org/spec/DD/20100524/DC"
+DI = "http://www.omg.org/spec/DD/20100524/DI"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+_COLORS = (
+    (
+        "{http://bpmn.io/schema/bpmn/biocolor/1.0}fill",
+        "{http://bpmn.io/schema/bpmn/biocolor/1.0}stroke",
+    ),
+    (
+        "{http://www.omg.org/spec/BPMN/non-normative/color/1.0}background-color",
+        "{http://www.omg.org/spec/BPMN/non-normative/color/1.0}border-color",
+    ),
+)
+TASKS = {
+    "task", "userTask", "serviceTask", "scriptTask", "sendTask", "receiveTask", "manualTask",
+    "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
+}  # fmt: skip
+EVENTS = {
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+}  # fmt: skip
+GATEWAYS = {
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "complexGateway",
+    "eventBasedGateway",
+}  # fmt: skip
+CONTAINERS = {"participant", "lane"}
+# What a person expects to see drawn: elements of these kinds without DI are named.
+DRAWN = (
+    TASKS
+    | EVENTS
+    | GATEWAYS
+    | CONTAINERS
+    | {
+        "sequenceFlow",
+        "messageFlow",
+        "dataObjectReference",
+        "dataStoreReference",
+        "textAnnotation",
+        "association",
+        "group",
+    }
+)
+_STYLE = """
+.bpmn-diagram text{font-family:Arial,'Helvetica Neue',sans-serif;fill:#22242a}
+.bpmn-shape.done .body{fill:#dcefe1;stroke:#1d6b34}
+.bpmn-shape.current .body{fill:#fff1c2;stroke:#9a4a00;stroke-width:4px}
+.bpmn-edge.done path{stroke:#1d6b34}
+.bpmn-count circle{fill:#0b4f8a;stroke:#fff;stroke-width:1.5px}
+.bpmn-count text{fill:#fff;font-weight:bold}
+"""
+
+
+class RenderError(Exception):
+    """A file that cannot be drawn, with the reason in Romanian."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Rendering:
+    """An SVG and what the drawing says about the file."""
+
+    svg: str
+    diagram: str  # the diagram drawn, by name or id
+    diagrams: int  # how many diagrams the file has
+    shapes: int = 0
+    edges: int = 0
+    without_di: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, id, name)
+
+
+def _local(node: etree._Element) -> str:
+    return etree.QName(node).localname if isinstance(node.tag, str) else ""
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        number = float(value or "")
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _bounds(node: etree._Element | None) -> Box | None:
+    found = None if node is None else node.find(f"{{{DC}}}Bounds")
+    if found is None:
+        return None
+    values = [_float(found.get(k)) for k in ("x", "y", "width", "height")]
+    if any(v is None for v in values):
+        return None
+    x, y, w, h = (float(v or 0) for v in values)
+    return Box(x, y, max(w, 0.0), max(h, 0.0))
+
+
+def _waypoints(edge: etree._Element) -> list[Point]:
+    points = []
+    for wp in edge.findall(f"{{{DI}}}waypoint"):
+        x, y = _float(wp.get("x")), _float(wp.get("y"))
+        if x is not None and y is not None:
+            points.append((x, y))
+    return points
+
+
+def parse(source: bytes) -> etree._Element:
+    """Parse a BPMN file, refusing with a Romanian message what is not one."""
+    try:
+        root = etree.fromstring(source, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        where = f"rândul {exc.lineno}, coloana {exc.offset}" if exc.lineno else "la început"
+        raise RenderError(f"Fișierul nu este XML valid: eroare de sintaxă la {where}.") from exc
+    if root.tag != f"{{{MODEL}}}definitions":
+        raise RenderError(
+            "Fișierul nu este o diagramă BPMN 2.0: elementul rădăcină trebuie să fie "
+            "„definitions” din spațiul de nume BPMN 2.0 (MODEL)."
+        )
+    return root
+
+
+def _choose_plane(root: etree._Element, process_id: str | None) -> tuple[etree._Element, int]:
+    diagrams = root.findall(f"{{{BPMNDI}}}BPMNDiagram")
+    planes = [(d, p) for d in diagrams if (p := d.find(f"{{{BPMNDI}}}BPMNPlane")) is not None]
+    if not planes:
+        raise RenderError(
+            "Fișierul nu conține nicio diagramă desenată (BPMN DI): salvați-l dintr-un modelator "
+            "(Camunda Modeler, bpmn.io) care păstrează poziția elementelor."
+        )
+    wanted = {process_id} if process_id else {
+        p.get("id") for p in root.findall(f"{{{MODEL}}}process") if p.get("isExecutable") == "true"
+    }  # fmt: skip
+    for _, plane in planes:
+        target = plane.get("bpmnElement")
+        if target in wanted:
+            return plane, len(planes)
+        for participant in root.iter(f"{{{MODEL}}}participant"):
+            collaboration = participant.getparent()
+            if (
+                collaboration is not None
+                and collaboration.get("id") == target
+                and participant.get("processRef") in wanted
+            ):
+                return plane, len(planes)
+    return planes[0][1], len(planes)
+
+
+def _definition_kind(event: etree._Element) -> str | None:
+    kinds = [
+        _local(c)[: -len("EventDefinition")]
+        for c in event
+        if _local(c).endswith("EventDefinition") or _local(c) == "eventDefinitionRef"
+    ]
+    if not kinds:
+        return None
+    return kinds[0] if len(kinds) == 1 else "multiple"
+
+
+class _Drawer:
+    def __init__(
+        self,
+        root: etree._Element,
+        plane: etree._Element,
+        marks: Mapping[str, str],
+        counts: Mapping[str, int],
+    ) -> None:
+        self.elements = {e.get("id"): e for e in root.iter() if e.get("id") is not None}
+        self.plane = plane
+        self.marks = marks
+        self.counts = counts
+        self.svg = etree.Element(f"{{{SVG}}}svg", nsmap={None: SVG})
+        self.shapes = 0
+        self.edges = 0
+
+    def _colors(self, di: etree._Element, fill: str, stroke: str) -> tuple[str, str]:
+        for fill_attr, stroke_attr in _COLORS:
+            fill = s.safe_color(di.get(fill_attr)) or fill
+            stroke = s.safe_color(di.get(stroke_attr)) or stroke
+        return fill, stroke
+
+    def _group(self, layer: etree._Element, kind: str, element_id: str, cls: str) -> etree._Element:
+        mark = self.marks.get(element_id or "")
+        classes = f"{cls} kind-{kind}" + (f" {mark}" if mark else "")
+        return s.el(layer, "g", cls=classes, data_element=element_id or "")
+
+    def draw(self) -> str:
+        shapes = [
+            (n, b)
+            for n in self.plane.iter(f"{{{BPMNDI}}}BPMNShape")
+            if (b := _bounds(n)) is not None
+        ]
+        edges = [
+            (n, w) for n in self.plane.iter(f"{{{BPMNDI}}}BPMNEdge") if len(w := _waypoints(n)) >= 2
+        ]
+        xs = [v for _, b in shapes for v in (b.x, b.x + b.w)] + [p[0] for _, w in edges for p in w]
+        ys = [v for _, b in shapes for v in (b.y, b.y + b.h)] + [p[1] for _, w in edges for p in w]
+        for n in list(self.plane.iter(f"{{{BPMNDI}}}BPMNLabel")):
+            if (b := _bounds(n)) is not None:
+                xs += [b.x, b.x + b.w]
+                ys += [b.y, b.y + b.h]
+        left, top = (min(xs) - 20, min(ys) - 20) if xs else (0.0, 0.0)
+        width, height = ((max(xs) + 20 - left), (max(ys) + 20 - top)) if xs else (100.0, 100.0)
+        self.svg.set("viewBox", f"{s.num(left)} {s.num(top)} {s.num(width)} {s.num(height)}")
+        self.svg.set("width", s.num(width))
+        self.svg.set("height", s.num(height))
+        self.svg.set("class", "bpmn-diagram")
+        self.svg.set("role", "img")
+        s.el(self.svg, "style").text = _STYLE
+        back, middle, front, labels = (s.el(self.svg, "g") for _ in range(4))
+        # Containers first, the largest at the back, so what they hold stays visible.
+        ordered = sorted(shapes, key=lambda sb: -(sb[1].w * sb[1].h))
+        for node, box in ordered:
+            element = self.elements.get(node.get("bpmnElement"))
+            kind = _local(element) if element is not None else "unknown"
+            big = (
+                kind in CONTAINERS
+                or kind == "group"
+                or (kind in TASKS and node.get("isExpanded") == "true")
+            )
+            self._shape(back if big else front, labels, node, element, kind, box)
+        for node, points in edges:
+            self._edge(middle, labels, node, points)
+        return etree.tostring(self.svg, encoding="unicode")
+
+    def _shape(
+        self,
+        layer: etree._Element,
+        labels: etree._Element,
+        di: etree._Element,
+        element: etree._Element | None,
+        kind: str,
+        box: Box,
+    ) -> None:
+        self.shapes += 1
+        element_id = di.get("bpmnElement") or ""
+        g = self._group(layer, kind, element_id, "bpmn-shape")
+        name = (element.get("name") or "").strip() if element is not None else ""
+        fill, stroke = self._colors(di, "#fff", s.STROKE)
+        label_box = _bounds(di.find(f"{{{BPMNDI}}}BPMNLabel"))
+        if kind in CONTAINERS:
+            s.el(
+                g,
+                "rect",
+                cls="body",
+                x=box.x,
+                y=box.y,
+                width=box.w,
+                height=box.h,
+                fill="none" if kind == "lane" else fill,
+                stroke=stroke,
+                stroke_width=1.5,
+            )
+            horizontal = di.get("isHorizontal", "true") != "false"
+            if name and horizontal:
+                band = Box(box.x, box.y, 30, box.h)
+                s.path(
+                    g,
+                    f"M{s.num(box.x + 30)},{s.num(box.y)} v{s.num(box.h)}",
+                    stroke=stroke,
+                    stroke_width=1.5,
+                )
+                s.vertical_text(labels, name, band)
+            elif name:
+                band = Box(box.x, box.y, box.w, 30)
+                s.path(
+                    g,
+                    f"M{s.num(box.x)},{s.num(box.y + 30)} h{s.num(box.w)}",
+                    stroke=stroke,
+                    stroke_width=1.5,
+                )
+                s.text_block(labels, name, band)
+        elif kind in TASKS:
+            self._task(g, labels, di, element, kind, box, name, fill, stroke, label_box)
+        elif kind in EVENTS and element is not None:
+            self._event(g, element, kind, box, fill, stroke)
+            self._outside_label(labels, name, box, label_box)
+        elif kind in GATEWAYS:
+            cx, cy = box.cx, box.cy
+            corners = [(cx, box.y), (box.x + box.w, cy), (cx, box.y + box.h), (box.x, cy)]
+            d = s.polyline(corners) + " Z"
+            s.path(g, d, cls="body", fill=fill, stroke=stroke, stroke_width=2)
+            s.gateway_marker(g, kind, box, di.get("isMarkerVisible") != "false")
+            self._outside_label(labels, name, box, label_box)
+        elif kind in ("dataObjectReference", "dataObject", "dataInput", "dataOutput"):
+            target = element
+            if kind == "dataObjectReference" and element is not None:
+                referred = self.elements.get(element.get("dataObjectRef"))
+                target = referred if referred is not None else element
+            collection = target is not None and target.get("isCollection") == "true"
+            s.data_object(g, box, fill, stroke, collection)
+            if kind in ("dataInput", "dataOutput"):
+                s.arrow_head(
+                    g,
+                    (box.x + 3, box.y + 10),
+                    (box.x + 13, box.y + 10),
+                    filled=kind == "dataOutput",
+                    stroke=stroke,
+                )
+            state = element.find(f"{{{MODEL}}}dataState") if element is not None else None
+            if state is not None and state.get("name"):
+                name = f"{name} [{state.get('name')}]"
+            self._outside_label(labels, name, box, label_box)
+        elif kind in ("dataStoreReference", "dataStore"):
+            s.data_store(g, box, fill, stroke)
+            self._outside_label(labels, name, box, label_box)
+        elif kind == "textAnnotation":
+            text = element.findtext(f"{{{MODEL}}}text") if element is not None else ""
+            s.el(
+                g,
+                "rect",
+                cls="body",
+                x=box.x,
+                y=box.y,
+                width=box.w,
+                height=box.h,
+                fill="none",
+                stroke="none",
+            )
+            s.path(
+                g,
+                f"M{s.num(box.x + 10)},{s.num(box.y)} h-10 v{s.num(box.h)} h10",
+                fill="none",
+                stroke=stroke,
+                stroke_width=1.5,
+            )
+            s.text_block(labels, (text or "").strip(), box, middle=False, anchor="start")
+        elif kind == "group":
+            s.el(
+                g,
+                "rect",
+                cls="body",
+                x=box.x,
+                y=box.y,
+                width=box.w,
+                height=box.h,
+                rx=10,
+                fill="none",
+                stroke=stroke,
+                stroke_width=1.5,
+                stroke_dasharray="8 3 1 3",
+            )
+            value = (
+                self.elements.get(element.get("categoryValueRef")) if element is not None else None
+            )
+            name = name or ((value.get("value") or "") if value is not None else "")
+            where = label_box or Box(box.x, box.y + 4, box.w, 20)
+            s.text_block(labels, name, where, middle=label_box is None)
+        elif kind == "message":
+            s.envelope(g, box.cx, box.cy, box.w, False)
+            self._outside_label(labels, name, box, label_box)
+        else:  # an element this drawer does not know, or a shape naming no element
+            s.el(
+                g,
+                "rect",
+                cls="body",
+                x=box.x,
+                y=box.y,
+                width=box.w,
+                height=box.h,
+                fill="none",
+                stroke=stroke,
+                stroke_width=1,
+                stroke_dasharray="4 3",
+            )
+            s.text_block(labels, name, box)
+        self._count(g, element_id, box)
+
+    def _task(
+        self,
+        g: etree._Element,
+        labels: etree._Element,
+        di: etree._Element,
+        element: etree._Element | None,
+        kind: str,
+        box: Box,
+        name: str,
+        fill: str,
+        stroke: str,
+        label_box: Box | None,
+    ) -> None:
+        expanded = di.get("isExpanded") == "true"
+        event_sub = element is not None and element.get("triggeredByEvent") == "true"
+        width = 4.0 if kind == "callActivity" else 1.5
+        dash = "4 3" if event_sub else "none"
+        s.el(
+            g,
+            "rect",
+            cls="body",
+            x=box.x,
+            y=box.y,
+            width=box.w,
+            height=box.h,
+            rx=10,
+            fill=fill,
+            stroke=stroke,
+            stroke_width=width,
+            stroke_dasharray=dash,
+        )
+        if kind == "transaction":
+            s.el(
+                g,
+                "rect",
+                x=box.x + 3,
+                y=box.y + 3,
+                width=max(box.w - 6, 0),
+                height=max(box.h - 6, 0),
+                rx=8,
+                fill="none",
+                stroke=stroke,
+                stroke_width=1,
+            )
+        s.task_marker(g, kind, box)
+        markers = []
+        if element is not None:
+            loop = element.find(f"{{{MODEL}}}multiInstanceLoopCharacteristics")
+            if loop is not None:
+                markers.append("sequential" if loop.get("isSequential") == "true" else "parallel")
+            if element.find(f"{{{MODEL}}}standardLoopCharacteristics") is not None:
+                markers.append("loop")
+            if element.get("isForCompensation") == "true":
+                markers.append("compensation")
+        if kind == "adHocSubProcess":
+            markers.append("adhoc")
+        if (
+            kind in ("subProcess", "transaction", "adHocSubProcess", "callActivity")
+            and not expanded
+        ):
+            called = (
+                kind != "callActivity" or element is None or element.find(f"{{{MODEL}}}*") is None
+            )
+            if kind != "callActivity" or called:
+                markers.append("collapsed")
+        s.bottom_markers(g, box, markers)
+        if label_box is not None and not expanded:
+            s.text_block(labels, name, label_box)
+        elif expanded:
+            s.text_block(
+                labels, name, Box(box.x + 4, box.y + 4, box.w - 8, 20), middle=False, anchor="start"
+            )
+        else:
+            inner = Box(box.x + 4, box.y + (14 if kind != "task" else 2), box.w - 8, box.h - 20)
+            s.text_block(labels, name, inner)
+
+    def _event(
+        self,
+        g: etree._Element,
+        element: etree._Element,
+        kind: str,
+        box: Box,
+        fill: str,
+        stroke: str,
+    ) -> None:
+        r = min(box.w, box.h) / 2
+        definition = _definition_kind(element)
+        interrupting = (
+            element.get("cancelActivity", "true") != "false"
+            and element.get("isInterrupting", "true") != "false"
+        )
+        dash = "none" if interrupting else "5 3"
+        width = 4.0 if kind == "endEvent" else 1.5
+        s.el(
+            g,
+            "circle",
+            cls="body",
+            cx=box.cx,
+            cy=box.cy,
+            r=r,
+            fill=fill,
+            stroke=stroke,
+            stroke_width=width,
+            stroke_dasharray=dash,
+        )
+        if kind in ("intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"):
+            s.el(
+                g,
+                "circle",
+                cx=box.cx,
+                cy=box.cy,
+                r=max(r - 3, 1),
+                fill="none",
+                stroke=stroke,
+                stroke_width=1,
+                stroke_dasharray=dash,
+            )
+        if definition:
+            throw = kind in ("endEvent", "intermediateThrowEvent")
+            s.event_marker(g, definition, box, throw)
+
+    def _outside_label(
+        self, labels: etree._Element, name: str, box: Box, label_box: Box | None
+    ) -> None:
+        if not name:
+            return
+        where = label_box or Box(box.cx - 50, box.y + box.h + 4, 100, 30)
+        s.text_block(labels, name, where, middle=label_box is not None)
+
+    def _count(self, g: etree._Element, element_id: str, box: Box) -> None:
+        number = self.counts.get(element_id)
+        if not number:
+            return
+        badge = s.el(g, "g", cls="bpmn-count")
+        cx, cy = box.x + box.w, box.y
+        s.el(badge, "circle", cx=cx, cy=cy, r=11)
+        s.el(badge, "text", x=cx, y=cy + 4, font_size=11, text_anchor="middle").text = str(number)
+
+    def _edge(
+        self, layer: etree._Element, labels: etree._Element, di: etree._Element, points: list[Point]
+    ) -> None:
+        self.edges += 1
+        element_id = di.get("bpmnElement") or ""
+        element = self.elements.get(element_id)
+        kind = _local(element) if element is not None else "unknown"
+        g = self._group(layer, kind, element_id, "bpmn-edge")
+        _, stroke = self._colors(di, "#fff", s.STROKE)
+        dash = {
+            "messageFlow": "6 4",
+            "association": "2 3",
+            "dataInputAssociation": "2 3",
+            "dataOutputAssociation": "2 3",
+        }.get(kind, "none")
+        s.path(
+            g,
+            s.polyline(points),
+            fill="none",
+            stroke=stroke,
+            stroke_width=1.5,
+            stroke_dasharray=dash,
+            stroke_linejoin="round",
+        )
+        if kind == "sequenceFlow" and element is not None:
+            s.arrow_head(g, points[-2], points[-1], filled=True, stroke=stroke)
+            source = self.elements.get(element.get("sourceRef"))
+            if source is not None and source.get("default") == element_id:
+                s.start_marker(g, points[0], points[1], "default", stroke)
+            elif (
+                element.find(f"{{{MODEL}}}conditionExpression") is not None
+                and source is not None
+                and _local(source) not in GATEWAYS
+            ):
+                s.start_marker(g, points[0], points[1], "conditional", stroke)
+        elif kind == "messageFlow":
+            s.start_marker(g, points[0], points[1], "message", stroke)
+            s.arrow_head(g, points[-2], points[-1], filled=False, stroke=stroke)
+        elif kind in ("dataInputAssociation", "dataOutputAssociation"):
+            s.arrow_head(g, points[-2], points[-1], filled=False, stroke=stroke)
+        elif kind == "association" and element is not None:
+            direction = element.get("associationDirection", "None")
+            if direction in ("One", "Both"):
+                s.arrow_head(g, points[-2], points[-1], filled=False, stroke=stroke)
+            if direction == "Both":
+                s.arrow_head(g, points[1], points[0], filled=False, stroke=stroke)
+        name = (element.get("name") or "").strip() if element is not None else ""
+        if name:
+            label_box = _bounds(di.find(f"{{{BPMNDI}}}BPMNLabel"))
+            if label_box is None:
+                mx, my = s.middle_point(points)
+                label_box = Box(mx - 45, my - 20, 90, 16)
+            s.text_block(labels, name, label_box)
+
+
+def render_bpmn(
+    source: bytes,
+    *,
+    process_id: str | None = None,
+    marks: Mapping[str, str] | None = None,
+    counts: Mapping[str, int] | None = None,
+) -> Rendering:
+    """Draw a BPMN file's diagram (the executable process's, else the first) as SVG.
+
+    marks gives element ids a CSS class (`done`, `current`); counts writes a number on
+    elements. Raises RenderError for a file that is not BPMN or has no diagram."""
+    root = parse(source)
+    plane, diagrams = _choose_plane(root, process_id)
+    drawer = _Drawer(root, plane, marks or {}, counts or {})
+    svg = drawer.draw()
+    with_di = {
+        n.get("bpmnElement") for n in root.iter(f"{{{BPMNDI}}}BPMNShape", f"{{{BPMNDI}}}BPMNEdge")
+    }
+    missing = [
+        (_local(e), e.get("id") or "", (e.get("name") or "").strip())
+        for e in root.iter(f"{{{MODEL}}}*")
+        if _local(e) in DRAWN and e.get("id") not in with_di
+    ]
+    diagram = plane.getparent()
+    title = ""
+    if diagram is not None:
+        title = diagram.get("name") or diagram.get("id") or ""
+    return Rendering(
+        svg, title or plane.get("id") or "", diagrams, drawer.shapes, drawer.edges, missing
+    )
