@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine.cases import forwarding, officials, operations, queries, readmodel
+from engine.cases import diagram, forwarding, officials, operations, queries, readmodel
 from engine.messages import notify
 from engine.models import TaskRecord, TaskState
 from engine.people import organisation
@@ -275,5 +275,9 @@ def request_detail(request_id: int) -> Any:
     mine = set(current().departments)
     history = officials.history(db.session(), current(), request_id, log_access=False)
     return render_template(
-        "office/request.html", my_departments=mine, history=history, **page_context(page)
+        "office/request.html",
+        my_departments=mine,
+        history=history,
+        diagram=diagram.diagram_of(db.session(), page.request),
+        **page_context(page),
     )

@@ -55,14 +55,10 @@ DRAWN = (
         "group",
     }
 )
-_STYLE = """
-.bpmn-diagram text{font-family:Arial,'Helvetica Neue',sans-serif;fill:#22242a}
-.bpmn-shape.done .body{fill:#dcefe1;stroke:#1d6b34}
-.bpmn-shape.current .body{fill:#fff1c2;stroke:#9a4a00;stroke-width:4px}
-.bpmn-edge.done path{stroke:#1d6b34}
-.bpmn-count circle{fill:#0b4f8a;stroke:#fff;stroke-width:1.5px}
-.bpmn-count text{fill:#fff;font-weight:bold}
-"""
+# Marks and counts are drawn with attributes, not a stylesheet, so they show where a page's
+# Content-Security-Policy refuses inline styles; the classes let a page restyle them.
+MARK_COLORS = {"done": ("#dcefe1", "#1d6b34", 2.5), "current": ("#fff1c2", "#9a4a00", 4.0)}
+FONT_FAMILY = "Arial, 'Helvetica Neue', sans-serif"
 
 
 class RenderError(Exception):
@@ -218,7 +214,7 @@ class _Drawer:
         self.svg.set("height", s.num(height))
         self.svg.set("class", "bpmn-diagram")
         self.svg.set("role", "img")
-        s.el(self.svg, "style").text = _STYLE
+        self.svg.set("font-family", FONT_FAMILY)
         back, middle, front, labels = (s.el(self.svg, "g") for _ in range(4))
         # Containers first, the largest at the back, so what they hold stays visible.
         ordered = sorted(shapes, key=lambda sb: -(sb[1].w * sb[1].h))
@@ -376,6 +372,7 @@ class _Drawer:
                 stroke_dasharray="4 3",
             )
             s.text_block(labels, name, box)
+        self._mark(g, element_id)
         self._count(g, element_id, box)
 
     def _task(
@@ -507,14 +504,35 @@ class _Drawer:
         where = label_box or Box(box.cx - 50, box.y + box.h + 4, 100, 30)
         s.text_block(labels, name, where, middle=label_box is not None)
 
+    def _mark(self, g: etree._Element, element_id: str) -> None:
+        colors = MARK_COLORS.get(self.marks.get(element_id, ""))
+        if colors is None:
+            return
+        fill, stroke, width = colors
+        for body in g.iter(f"{{{SVG}}}*"):
+            if body.get("class") == "body":
+                if body.get("fill") != "none":
+                    body.set("fill", fill)
+                body.set("stroke", stroke)
+                body.set("stroke-width", s.num(width))
+
     def _count(self, g: etree._Element, element_id: str, box: Box) -> None:
         number = self.counts.get(element_id)
         if not number:
             return
         badge = s.el(g, "g", cls="bpmn-count")
         cx, cy = box.x + box.w, box.y
-        s.el(badge, "circle", cx=cx, cy=cy, r=11)
-        s.el(badge, "text", x=cx, y=cy + 4, font_size=11, text_anchor="middle").text = str(number)
+        s.el(badge, "circle", cx=cx, cy=cy, r=11, fill="#0b4f8a", stroke="#fff", stroke_width=1.5)
+        s.el(
+            badge,
+            "text",
+            x=cx,
+            y=cy + 4,
+            font_size=11,
+            font_weight="bold",
+            fill="#fff",
+            text_anchor="middle",
+        ).text = str(number)
 
     def _edge(
         self, layer: etree._Element, labels: etree._Element, di: etree._Element, points: list[Point]
