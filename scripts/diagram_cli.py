@@ -46,9 +46,75 @@ def cmd_bpmn_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mapping(pairs: list[str] | None) -> dict[str, str] | None:
+    mapping = {}
+    for pair in pairs or []:
+        old, sep, new = pair.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            print(
+                f"Eroare: --map {pair}: scrieți PAS_VECHI=PAS_NOU (id-urile din diagrame).",
+                file=sys.stderr,
+            )
+            return None
+        mapping[old.strip()] = new.strip()
+    return mapping
+
+
+def cmd_bpmn_migrate(args: argparse.Namespace) -> int:
+    from engine.cases.migration import migrate
+    from engine.circuit import build
+    from engine.platform.config import load_settings
+    from engine.platform.errors import BadRequest
+
+    mapping = _mapping(args.map)
+    if mapping is None:
+        return 1
+    circuit = build(load_settings())
+    session = circuit.db.session()
+    try:
+        report = migrate(session, circuit, args.procedure, args.to, mapping)
+        if args.dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    except BadRequest as exc:
+        session.rollback()
+        print(f"Eroare: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        session.close()
+    verb = "s-ar muta" if args.dry_run else "mutată"
+    for moved in report.moved:
+        head = f"Cererea {moved.registration} (versiunea {moved.from_version})"
+        if moved.ok:
+            print(f"{head}: {verb} pe versiunea {report.to_version}.")
+        for why in moved.refused:
+            print(f"{head}: refuzată: {why}.", file=sys.stderr)
+    ok = sum(m.ok for m in report.moved)
+    refused = len(report.moved) - ok
+    done = "ar fi mutate" if args.dry_run else "mutate"
+    print(
+        f"{ok} din {len(report.moved)} cereri în lucru {done} pe versiunea {report.to_version}"
+        + (f"; {refused} refuzate." if refused else ".")
+        + (" Simulare: nu s-a schimbat nimic." if args.dry_run else "")
+    )
+    return 1 if refused else 0
+
+
 def register(bpmnsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `render` (and `migrate`) to `circuit bpmn`."""
     render = bpmnsub.add_parser("render", help="desenează diagrama (SVG) din informațiile ei DI")
     render.add_argument("file", metavar="FILE")
     render.add_argument("-o", "--output", metavar="OUT.svg", help="implicit: ieșirea standard")
     render.set_defaults(func=cmd_bpmn_render)
+    move = bpmnsub.add_parser("migrate", help="mută cererile în lucru pe o versiune mai nouă")
+    move.add_argument("procedure", metavar="PROCEDURE")
+    move.add_argument("--to", type=int, required=True, metavar="VERSION")
+    move.add_argument("--dry-run", action="store_true", help="spune ce s-ar muta, fără a schimba")
+    move.add_argument(
+        "--map",
+        action="append",
+        metavar="VECHI=NOU",
+        help="pasul vechi care corespunde unui pas nou (se poate repeta)",
+    )
+    move.set_defaults(func=cmd_bpmn_migrate)

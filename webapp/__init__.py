@@ -54,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
         admin,
         api,
         auth,
+        designer,
         office,
         overview,
         portal,
@@ -69,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     app.register_blueprint(registry.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(designer.bp)
     api.init_app(app, csrf)  # the API takes bearer tokens, never cookies: no CSRF
     from webapp import health
 
