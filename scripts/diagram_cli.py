@@ -46,32 +46,16 @@ def cmd_bpmn_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def _mapping(pairs: list[str] | None) -> dict[str, str] | None:
-    mapping = {}
-    for pair in pairs or []:
-        old, sep, new = pair.partition("=")
-        if not sep or not old.strip() or not new.strip():
-            print(
-                f"Eroare: --map {pair}: scrieți PAS_VECHI=PAS_NOU (id-urile din diagrame).",
-                file=sys.stderr,
-            )
-            return None
-        mapping[old.strip()] = new.strip()
-    return mapping
-
-
 def cmd_bpmn_migrate(args: argparse.Namespace) -> int:
-    from engine.cases.migration import migrate
+    from engine.cases.migration import migrate, parse_mapping
     from engine.circuit import build
     from engine.platform.config import load_settings
     from engine.platform.errors import BadRequest
 
-    mapping = _mapping(args.map)
-    if mapping is None:
-        return 1
     circuit = build(load_settings())
     session = circuit.db.session()
     try:
+        mapping = parse_mapping(args.map or [])
         report = migrate(session, circuit, args.procedure, args.to, mapping)
         if args.dry_run:
             session.rollback()

@@ -130,6 +130,8 @@ def migrate(
     procedure: str,
     to_number: int,
     mapping: Mapping[str, str] | None = None,
+    *,
+    actor_id: int | None = None,
 ) -> MigrationReport:
     """Move every running request of a procedure on an older version to version `to_number`.
 
@@ -178,6 +180,7 @@ def migrate(
             audit.record(
                 session,
                 "request_migrated",
+                actor_id=actor_id,
                 request_id=request.id,
                 procedure=procedure,
                 from_version=moved.from_version,
@@ -219,3 +222,17 @@ def _migrate_one(
     assert request is not None
     runtime.advance(session, loaded, request, registry=circuit.settings.registry_department)
     _refresh_index(session, loaded, circuit.settings.registry_department)
+
+
+def parse_mapping(lines: list[str]) -> dict[str, str]:
+    """Read `OLD=NEW` pairs (ids of steps); refuse a malformed one by its text."""
+    mapping = {}
+    for line in lines:
+        if not line.strip():
+            continue
+        old, sep, new = line.strip().partition("=")
+        if not sep or not old.strip() or not new.strip():
+            said = f"„{line.strip()}”: scrieți PAS_VECHI=PAS_NOU (id-urile din diagrame)."
+            raise BadRequest(said)
+        mapping[old.strip()] = new.strip()
+    return mapping

@@ -38,7 +38,7 @@ def at_drafting(client, api_for):
 
 def new_version(folders, *, rename_drafting: bool) -> str:
     """Deploy a new version, the drafting step renamed in words or given another id too;
-    return its number (versions stay between tests: each test deploys its own)."""
+    return its number (versions stay between tests: the same content is the same version)."""
     path = folders.bpmn / "petitie.bpmn"
     text = path.read_text("utf-8").replace(
         'name="Redactare răspuns"', 'name="Redactarea răspunsului"'
@@ -48,7 +48,8 @@ def new_version(folders, *, rename_drafting: bool) -> str:
     path.write_text(text, "utf-8")
     folders.deploy()
     with folders.circuit.db.session() as s:
-        return str(len(designer.procedure_versions(s, "petitie")))
+        [current] = [v for v in designer.procedure_versions(s, "petitie") if v.current]
+        return str(current.number)
 
 
 def state(circuit, rid):
@@ -156,6 +157,25 @@ def test_the_designer_page_shows_versions_running_requests_and_counts_per_step(
     assert 'class="bpmn-count"' in step and ">2</text>" in step
     current = admin.get("/administrare/proceduri/petitie").get_data(as_text=True)
     assert f"Diagrama versiunii {new}" in current and "Nicio cerere nu așteaptă" in current
+    # The same move from the page: a dry run first, then for real; audited with who did it.
+    url, action = "/administrare/proceduri/petitie", "/administrare/proceduri/petitie/mutare"
+    tried = admin.submit(url, {"versiune": str(new), "simulare": "1"}, action=action)
+    said = tried.get_data(as_text=True)
+    assert tried.status_code == 200 and "2 din 2 cereri în lucru ar fi mutate" in said
+    assert "Simulare: nu s-a schimbat nimic." in said
+    with circuit.db.session() as s:
+        assert [v.running for v in designer.procedure_versions(s, "petitie") if v.running] == [2]
+    bad = admin.submit(url, {"versiune": str(new), "corespondente": "redactare"}, action=action)
+    assert bad.status_code == 422 and "scrieți PAS_VECHI=PAS_NOU" in bad.get_data(as_text=True)
+    done = admin.submit(url, {"versiune": str(new)}, action=action)
+    assert "2 din 2 cereri în lucru mutate" in done.get_data(as_text=True)
+    with circuit.db.session() as s:
+        running = {v.number: v.running for v in designer.procedure_versions(s, "petitie")}
+        assert running[new] == 2 and running[old] == 0
+        actors = s.scalars(
+            select(AuditEvent.actor_id).where(AuditEvent.action == "request_migrated")
+        ).all()
+        assert len(actors) == 2 and None not in actors
     assert admin.get("/administrare/proceduri/nu-exista").status_code == 404
     citizen = Browser(client.application.test_client())
     citizen.login("ion.popescu@example.ro")
