@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from engine.cases import queries
 from engine.circuit import Circuit
-from engine.models import Instance, ProcessVersion, Request, TaskRecord, User
+from engine.models import Department, Instance, ProcessVersion, Request, TaskRecord, User
 from engine.models import TaskState as RecordState
 from engine.platform.errors import NotFound
 from engine.workflow import definitions
 from engine.workflow.render import MODEL, RenderError, render_bpmn
+from engine.workflow.spifftasks import APPLICANT_LANE
 
 DONE, CURRENT = "done", "current"
 _SHOWN = {  # element kinds a person reads as a step of the circuit
@@ -88,6 +89,18 @@ def _steps(source: bytes, marks: dict[str, str]) -> list[Step]:
     return [s for s in steps if s.state == DONE] + [s for s in steps if s.state == CURRENT]
 
 
+def _lane_names(session: Session, source: bytes) -> dict[str, str]:
+    """Name lanes as a citizen reads them: departments by name, not by code."""
+    names = {code: name for code, name in session.execute(select(Department.code, Department.name))}
+    names[APPLICANT_LANE] = "Solicitantul"
+    root = etree.fromstring(source, etree.XMLParser(resolve_entities=False, no_network=True))
+    for lane in root.iter(f"{{{MODEL}}}lane"):
+        code = (lane.get("name") or "").strip()
+        if code.startswith("{") and code.endswith("}"):
+            names[code] = "Compartimentul competent"
+    return names
+
+
 def diagram_of(session: Session, request: Request) -> RequestDiagram | None:
     """Draw the circuit of a request already allowed to be seen; None if it has none."""
     instance = session.scalar(select(Instance).where(Instance.request_id == request.id))
@@ -101,7 +114,12 @@ def diagram_of(session: Session, request: Request) -> RequestDiagram | None:
     except Exception:  # an instance that no longer loads still has its index to show
         marks = _progress_from_tasks(session, request.id)
     try:
-        drawn = render_bpmn(version.source, process_id=version.process_id, marks=marks)
+        drawn = render_bpmn(
+            version.source,
+            process_id=version.process_id,
+            marks=marks,
+            lane_names=_lane_names(session, version.source),
+        )
     except RenderError:
         return None
     return RequestDiagram(drawn.svg, _steps(version.source, marks), version.id)

@@ -30,6 +30,10 @@ def test_the_citizen_sees_the_steps_done_and_the_current_step(client, api_for):
     marks = _marks(client.get(url, headers=api_for("citizen")))
     assert marks["petitie_depusa"] == "done" and marks["triere"] == "current"
     assert "redactare" not in marks
+    # Lanes read as a citizen reads them: no department codes, no variables.
+    drawing = client.get(url, headers=api_for("citizen")).get_data(as_text=True)
+    assert "Solicitantul" in drawing and "Compartimentul competent" in drawing
+    assert "{departament}" not in drawing and ">solicitant<" not in drawing
     triage = ready_task(client, api_for("registry"), rid)
     done = complete(client, api_for("registry"), triage["id"], TRIAGE_TO_URBANISM)
     assert done.status_code == 200

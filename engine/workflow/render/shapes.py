@@ -63,6 +63,10 @@ def path(parent: etree._Element, d: str, **attrs: str | float) -> etree._Element
 def wrap(text: str, width: float) -> list[str]:
     """Split text into lines that fit width, breaking words that are longer than a line."""
     per_line = max(3, int(width / _CHAR))
+    # A modeler's label box is sized by its own font: widen to the longest ordinary word
+    # rather than cut it; only a very long token is broken.
+    longest = max((len(w) for w in text.split()), default=0)
+    per_line = max(per_line, min(longest, 16))
     lines: list[str] = []
     for paragraph in text.replace("\r", "").split("\n"):
         line = ""
