@@ -298,11 +298,7 @@ class Drawer:
             kind in ("subProcess", "transaction", "adHocSubProcess", "callActivity")
             and not expanded
         ):
-            called = (
-                kind != "callActivity" or element is None or element.find(f"{{{MODEL}}}*") is None
-            )
-            if kind != "callActivity" or called:
-                markers.append("collapsed")
+            markers.append("collapsed")
         s.bottom_markers(g, box, markers)
         if label_box is not None and not expanded:
             s.text_block(labels, name, label_box)
