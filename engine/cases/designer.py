@@ -13,6 +13,8 @@ from engine.models import (
     Instance,
     ProcedureRecord,
     ProcessVersion,
+    Request,
+    RequestStatus,
     TaskRecord,
     TaskState,
     Timer,
@@ -65,7 +67,12 @@ def procedure_versions(session: Session, procedure: str) -> list[VersionRow]:
         session.execute(
             select(Instance.process_version_id, func.count())
             .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
-            .where(ProcessVersion.procedure == procedure, Instance.completed.is_(False))
+            .join(Request, Request.id == Instance.request_id)
+            .where(
+                ProcessVersion.procedure == procedure,
+                Instance.completed.is_(False),
+                Request.status.in_(RequestStatus.open()),
+            )
             .group_by(Instance.process_version_id)
         ).all()
     )

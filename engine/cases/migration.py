@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.circuit import Circuit
-from engine.models import Instance, ProcessVersion, Request, TaskRecord
+from engine.models import Instance, ProcessVersion, Request, RequestStatus, TaskRecord
 from engine.models import TaskState as RecordState
 from engine.platform.errors import BadRequest
 from engine.workflow import definitions, runtime
@@ -163,6 +163,7 @@ def migrate(
         .where(
             Instance.process_version_id.in_([v for v in numbers if v < target_id]),
             Instance.completed.is_(False),
+            Request.status.in_(RequestStatus.open()),  # a withdrawn request is not moved
         )
         .order_by(Instance.id)
     ).all()
