@@ -168,7 +168,12 @@ def migrate(
         .order_by(Instance.id)
     ).all()
     for instance_id, version_id, request in rows:
-        moved = Moved(request.id, request.summary, numbers[version_id])
+        number = (
+            f"nr. {request.registration_display}"
+            if request.registration_number
+            else f"#{request.id}"
+        )
+        moved = Moved(request.id, f"{number} „{request.summary}”", numbers[version_id])
         report.moved.append(moved)
         jobs = list(session.info.get("pending_jobs", []))
         savepoint = session.begin_nested()

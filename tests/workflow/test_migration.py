@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from engine.cases import designer
 from engine.models import AuditEvent, Instance, Request, TaskRecord, Timer, TimerStatus
 from engine.people import accounts
+from engine.workflow import definitions
+from engine.workflow.spifftasks import timer_due, timer_tasks
 from scripts.cli import main
 from tests.support.api import complete, ready_task, submit
 from tests.support.designer import Folders
@@ -52,6 +55,20 @@ def new_version(folders, *, rename_drafting: bool) -> str:
         return str(current.number)
 
 
+def spiff_timers(circuit, rid):
+    """Return the instants the workflow's waiting timers wait for, as SpiffWorkflow has them."""
+    with circuit.db.session() as s:
+        row = s.scalars(select(Instance).where(Instance.request_id == rid)).one()
+        workflow = definitions.load_workflow(
+            row.state, definitions.definition(s, row.process_version_id)
+        )
+        return sorted(
+            (t.task_spec.name, timer_due(t))
+            for t in timer_tasks(workflow)
+            if t.has_state(TaskState.WAITING)
+        )
+
+
 def state(circuit, rid):
     with circuit.db.session() as s:
         version = s.scalar(select(Instance.process_version_id).where(Instance.request_id == rid))
@@ -75,6 +92,8 @@ def test_a_request_moves_to_a_version_that_renamed_its_step_in_words(
 ):
     rid = at_drafting(client, api_for)
     v1, task, timers, data = state(circuit, rid)
+    waiting = spiff_timers(circuit, rid)
+    assert waiting and all(due is not None for _, due in waiting)
     to = new_version(folders, rename_drafting=False)
     monkeypatch.setenv("DATABASE_URL", circuit.settings.database_url)
     # A dry run says what would move and changes nothing.
@@ -90,6 +109,7 @@ def test_a_request_moves_to_a_version_that_renamed_its_step_in_words(
     assert moved_task[0] == task[0] and moved_task[3] == task[3]
     assert moved_task[2] == "Redactarea răspunsului"
     assert moved_timers == timers and moved_data == data == PETITION
+    assert spiff_timers(circuit, rid) == waiting  # the workflow's own timers too
     with circuit.db.session() as s:
         [event] = s.scalars(select(AuditEvent).where(AuditEvent.action == "request_migrated")).all()
         assert event.request_id == rid
