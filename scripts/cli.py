@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect
 
 from engine.deadlines.legal_calendar import DeadlineKind, LegalCalendar
-from scripts import archive_cli, jobs_cmd, procedure_try
+from scripts import archive_cli, diagram_cli, jobs_cmd, procedure_try
 
 if TYPE_CHECKING:  # the commands import the engine when they run, to start quickly
     from engine.circuit import Circuit
@@ -513,6 +513,7 @@ def parser() -> argparse.ArgumentParser:
     jobs_cmd.add_parser(sub)
     archive_cli.register(sub)
     procedure_try.register(sub)
+    diagram_cli.register(bpmnsub)
     return p
 
 

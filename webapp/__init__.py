@@ -57,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
         archive,
         auth,
         dashboards,
+        designer,
         office,
         overview,
         portal,
@@ -76,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None, circuit: Circuit | None 
     app.register_blueprint(admin.bp)
     app.register_blueprint(archive.bp)
     app.register_blueprint(verification.bp)  # public: checking an issued document
+    app.register_blueprint(designer.bp)
     api.init_app(app, csrf)  # the API takes bearer tokens, never cookies: no CSRF
     from webapp import health
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from engine.cases import (
     annexes,
+    diagram,
     documents,
     forwarding,
     officials,
@@ -311,6 +312,7 @@ def request_detail(request_id: int, **kw: Any) -> Any:
         "office/request.html",
         my_departments=mine,
         history=history,
+        diagram=diagram.diagram_of(db.session(), page.request),
         extendable=extendable,
         max_extension=page.procedure.rules.extension_max_days if page.procedure else 0,
         extend_errors=kw.get("errors") or {},

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.cases import (
     applicant,
+    diagram,
     dispatch,
     documents,
     operations,
@@ -365,6 +366,7 @@ def _render_detail(request_id: int, *, errors: dict[str, str] | None = None, **k
         reply_specs=waiting.attachments if waiting else (),
         errors=errors or {},
         held=kw.get("held") or documents.Held([], []),
+        diagram=diagram.diagram_of(db.session(), page.request),
         **page_context(page),
     )
     return html, kw.get("status", 200)

@@ -144,7 +144,10 @@ def test_petition_from_submission_to_answer(browser_for: Any, circuit: Any, page
     people = ("Maria Dumitrescu", "Andrei Stan", "Cristina Vlad", "Ion Popescu", "Constantin Barbu")
     for who in people:
         assert who in detail
-    assert detail.count("Aprobare răspuns") == 2 and detail.count("Redactare răspuns") == 3
+    # Counted in the steps, before the circuit drawn (which names each step once more).
+    steps, circuit = detail.split('id="circuit-titlu"')
+    assert steps.count("Aprobare răspuns") == 2 and steps.count("Redactare răspuns") == 3
+    assert "Aprobare răspuns — parcurs" in circuit and "Răspuns transmis — parcurs" in circuit
     listing = pages.get(citizen, "/cereri")
     assert "Soluționată" in listing and "badge-completed" in listing
     pages.get(urbanism, "/birou/cereri/" + detail_url.rsplit("/", 1)[1])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request, send_file
+from flask import Blueprint, Response, jsonify, request, send_file
 from sqlalchemy.exc import IntegrityError
 
-from engine.cases import applicant, documents, operations, queries, readmodel, receipts
+from engine.cases import applicant, diagram, documents, operations, queries, readmodel, receipts
 from webapp import db, portal, serialize, throttle
 from webapp.api.common import (
     authenticated,
@@ -131,3 +131,10 @@ def get_answer(request_id: int) -> Any:
         db.session(), db.circuit(), me(), request_id, portal.issuer()
     )
     return portal.pdf_response(content, name)
+
+
+@bp.get("/requests/<int:request_id>/diagram.svg")
+@authenticated
+def get_diagram(request_id: int) -> Any:
+    drawn = diagram.request_diagram(db.session(), db.circuit(), me(), request_id)
+    return Response(drawn.svg, mimetype="image/svg+xml")
