@@ -112,7 +112,11 @@ def test_a_timer_whose_step_fails_is_parked_and_retried_from_the_command_line(
         timer = s.scalar(select(Timer).where(Timer.request_id == rid))
         task_id, due, instance_id = timer.task_id, as_aware(timer.due_at), timer.instance_id
         good_state = s.get(Instance, instance_id).state
-        s.execute(update(Instance).where(Instance.id == instance_id).values(state="{broken"))
+        s.execute(
+            update(Instance)
+            .where(Instance.id == instance_id)
+            .values(state="{broken", revision=Instance.revision + 1)
+        )
     key = f"timer-{task_id}"
     with moved_clock() as clock:
         clock.move_to(due + timedelta(minutes=5))
@@ -138,7 +142,11 @@ def test_a_timer_whose_step_fails_is_parked_and_retried_from_the_command_line(
     assert "2 încercări" in listed.stdout and "oprită" in listed.stdout
 
     with circuit.db.transaction() as s:  # the administrator repairs the instance
-        s.execute(update(Instance).where(Instance.id == instance_id).values(state=good_state))
+        s.execute(
+            update(Instance)
+            .where(Instance.id == instance_id)
+            .values(state=good_state, revision=Instance.revision + 1)
+        )
     retried = run_cli(["jobs", "retry", str(row.id)], circuit.settings.data_dir, **env)
     assert retried.returncode == 0, retried.stderr
     assert "trimisă din nou" in retried.stdout

@@ -28,14 +28,23 @@ def _int_arg(name: str, low: int = 1, high: int = 100_000) -> int | None:
     return int(raw)
 
 
+def _text_arg(name: str, limit: int) -> str | None:
+    raw = request.args.get(name) or None
+    if raw is not None and len(raw) > limit:
+        raise BadRequest(
+            f"Parametrul {name} are cel mult {limit} de caractere.", code="bad_request"
+        )
+    return raw
+
+
 def query_from_args() -> search.Query:
     """Read the search's parameters (q, year, type, file_code, department, page)."""
     return search.Query(
-        q=request.args.get("q", "")[:500],
+        q=_text_arg("q", 500) or "",
         year=_int_arg("year", 1800, 2200),
-        doc_type=request.args.get("type") or None,
-        file_code=request.args.get("file_code") or None,
-        department=request.args.get("department") or None,
+        doc_type=_text_arg("type", 100),
+        file_code=_text_arg("file_code", 64),
+        department=_text_arg("department", 64),
         page=_int_arg("page") or 1,
     )
 

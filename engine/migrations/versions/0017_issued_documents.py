@@ -1,7 +1,7 @@
 """issued_documents: signed documents the city hall issues, found by a verification code
 
 Revision ID: 0017
-Revises: 0018
+Revises: 0016
 Create Date: 2026-12-05
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0018"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

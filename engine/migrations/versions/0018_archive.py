@@ -1,7 +1,7 @@
 """archive_documents and archive_decisions: the digital archive, with full-text search
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-05
 
 PostgreSQL: a generated tsvector (config `simple`, no stemming, over an immutable wrapper of
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
