@@ -9,11 +9,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from engine.platform.db import Base, Database
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+# PostgreSQL's transaction-scoped advisory lock that serialises upgrades: two nodes started
+# at once must not both create the same table. (SQLite's write lock does it there.)
+MIGRATE_LOCK_KEY = 0x4D494752  # "MIGR"
 
 
 def alembic_config(url: str) -> Config:
@@ -27,6 +31,8 @@ def upgrade(db: Database) -> None:
     """Bring the schema to the newest revision."""
     cfg = alembic_config(db.url)
     with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATE_LOCK_KEY})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

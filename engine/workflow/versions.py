@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from engine.models import Department, Instance, ProcedureRecord, ProcessVersion
@@ -202,6 +202,7 @@ def deploy_folders(session: Session, settings: Settings, *, strict: bool = False
     from engine.workflow import definitions  # definitions parses diagrams: import it late
 
     report = DeployReport()
+    _lock_deployments(session)
     departments = known_departments(session)
     report.departments_checked = departments is not None
     registry = settings.registry_department
@@ -240,6 +241,18 @@ def deploy_folders(session: Session, settings: Settings, *, strict: bool = False
     if not report.withdrawal_skipped:
         report.withdrawn = definitions.withdraw_others(session, keep)
     return report
+
+
+# PostgreSQL's transaction-scoped advisory lock that serialises deployments: two nodes
+# starting at once would otherwise both insert the same new version.
+DEPLOY_LOCK_KEY = 0x4445504C  # "DEPL"
+
+
+def _lock_deployments(session: Session) -> None:
+    """Hold the deployment lock until commit (SQLite's write transaction already does)."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": DEPLOY_LOCK_KEY})
 
 
 def report_one(

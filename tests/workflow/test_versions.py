@@ -246,3 +246,44 @@ def test_db_upgrade_names_the_broken_file(circuit, folders, break_it, expected):
     r = upgrade(folders, circuit)
     assert r.returncode == 1
     assert expected in r.stderr and "Traceback" not in r.stderr
+
+
+def test_two_nodes_deploying_the_same_change_at_once_store_one_version(circuit, folders):
+    """Two nodes started together both deploy the folders: the second waits for the first
+    and finds its version; one new version, no error."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from engine.models import ProcessVersion
+    from engine.workflow import versions
+
+    for other in folders.processes.glob("*.json"):
+        if other.stem != "petitie":
+            other.unlink()  # one procedure: nothing else for the second node to wait on
+    folders.deploy()
+    entry = folders.read_entry("petitie")
+    folders.write_entry({**entry, "title": "Petiție (pornire simultană)"})
+    settings = folders.circuit.settings
+    first_deployed = threading.Event()
+
+    def first_node():
+        with circuit.db.transaction() as session:
+            report = versions.deploy_folders(session, settings)
+            first_deployed.set()
+            time.sleep(1)  # the second node starts deploying before this one commits
+        return report
+
+    def second_node():
+        first_deployed.wait(60)
+        with circuit.db.transaction() as session:
+            return versions.deploy_folders(session, settings)
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = [f.result() for f in [pool.submit(first_node), pool.submit(second_node)]]
+    states = [d.state for r in reports for d in r.deployed if d.procedure == "petitie"]
+    assert states == ["new", "same"]
+    with circuit.db.session() as s:
+        rows = s.scalars(select(ProcessVersion).where(ProcessVersion.procedure == "petitie"))
+        titles_stored = [v.catalog_entry["title"] for v in rows]
+    assert titles_stored.count("Petiție (pornire simultană)") == 1
