@@ -110,14 +110,9 @@ class Drawer:
         label_box = bounds(di.find(f"{{{BPMNDI}}}BPMNLabel"))
         if kind in CONTAINERS:
             name = self.lane_names.get(name, name)
-            s.el(
+            s.body(
                 g,
-                "rect",
-                cls="body",
-                x=box.x,
-                y=box.y,
-                width=box.w,
-                height=box.h,
+                box,
                 fill="none" if kind == "lane" else fill,
                 stroke=stroke,
                 stroke_width=1.5,
@@ -177,14 +172,9 @@ class Drawer:
             self._outside_label(labels, name, box, label_box)
         elif kind == "textAnnotation":
             text = element.findtext(f"{{{MODEL}}}text") if element is not None else ""
-            s.el(
+            s.body(
                 g,
-                "rect",
-                cls="body",
-                x=box.x,
-                y=box.y,
-                width=box.w,
-                height=box.h,
+                box,
                 fill="none",
                 stroke="none",
             )
@@ -197,14 +187,9 @@ class Drawer:
             )
             s.text_block(labels, (text or "").strip(), box, middle=False, anchor="start")
         elif kind == "group":
-            s.el(
+            s.body(
                 g,
-                "rect",
-                cls="body",
-                x=box.x,
-                y=box.y,
-                width=box.w,
-                height=box.h,
+                box,
                 rx=10,
                 fill="none",
                 stroke=stroke,
@@ -221,14 +206,9 @@ class Drawer:
             s.envelope(g, box.cx, box.cy, box.w, False)
             self._outside_label(labels, name, box, label_box)
         else:  # an element this drawer does not know, or a shape naming no element
-            s.el(
+            s.body(
                 g,
-                "rect",
-                cls="body",
-                x=box.x,
-                y=box.y,
-                width=box.w,
-                height=box.h,
+                box,
                 fill="none",
                 stroke=stroke,
                 stroke_width=1,
@@ -255,14 +235,9 @@ class Drawer:
         event_sub = element is not None and element.get("triggeredByEvent") == "true"
         width = 4.0 if kind == "callActivity" else 1.5
         dash = "4 3" if event_sub else "none"
-        s.el(
+        s.body(
             g,
-            "rect",
-            cls="body",
-            x=box.x,
-            y=box.y,
-            width=box.w,
-            height=box.h,
+            box,
             rx=10,
             fill=fill,
             stroke=stroke,

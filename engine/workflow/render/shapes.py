@@ -56,6 +56,11 @@ def el(parent: etree._Element, tag: str, **attrs: str | float) -> etree._Element
     return node
 
 
+def body(parent: etree._Element, box: Box, **attrs: str | float) -> etree._Element:
+    """Append the rectangle that is a shape's body (the element a click or a mark finds)."""
+    return el(parent, "rect", cls="body", x=box.x, y=box.y, width=box.w, height=box.h, **attrs)
+
+
 def path(parent: etree._Element, d: str, **attrs: str | float) -> etree._Element:
     return el(parent, "path", d=d, **attrs)
 
