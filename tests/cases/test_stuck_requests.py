@@ -3,9 +3,6 @@ administrators, and is retried on the fixed, deployed diagram or ended with an a
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import replace
-
 import pytest
 from sqlalchemy import select
 
@@ -14,8 +11,8 @@ from engine.models import AuditEvent, Instance, User
 from engine.people import accounts
 from engine.platform.config import PROJECT_ROOT
 from engine.platform.errors import Forbidden, ProcessFailure
-from engine.workflow.catalog import Catalog
 from tests.support.api import complete
+from tests.support.circuit import with_test_procedures
 from tests.support.seed import PASSWORD, PEOPLE
 from tests.support.web import Browser
 
@@ -27,18 +24,7 @@ POWER = {**GOOD, "baza": 10, "exponent": 10**10}  # `baza ** exponent` never ret
 @pytest.fixture
 def circuit(circuit, tmp_path):
     """The test Circuit with tests/data/expr's procedure, whose script `calcul` can fail."""
-    for kind in ("bpmn", "forms", "processes"):
-        shutil.copytree(PROJECT_ROOT / kind, tmp_path / kind)
-        shutil.copytree(DATA / kind, tmp_path / kind, dirs_exist_ok=True)
-    circuit.settings = replace(
-        circuit.settings,
-        bpmn_dir=tmp_path / "bpmn",
-        forms_dir=tmp_path / "forms",
-        processes_dir=tmp_path / "processes",
-    )
-    circuit.catalog = Catalog.load(circuit.settings.processes_dir)
-    circuit.deploy_all()
-    return circuit
+    return with_test_procedures(circuit, DATA, tmp_path)
 
 
 def stuck_request(client, api_for) -> int:

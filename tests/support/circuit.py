@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import shutil
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from engine import jobs
-from engine.platform.config import Settings
+from engine.circuit import Circuit
+from engine.platform.config import PROJECT_ROOT, Settings
 from engine.platform.dispatch import PendingJob
 from engine.platform.timeutil import as_aware, utcnow
+from engine.workflow.catalog import Catalog
 
 
 @dataclass
@@ -45,3 +48,20 @@ def make_settings(data_dir: Path, url: str, redis: str | None, **overrides: Any)
     )
     values.update(overrides)
     return Settings(**values)
+
+
+def with_test_procedures(circuit: Circuit, data: Path, tmp_path: Path) -> Circuit:
+    """Deploy the repository's procedures plus a test data folder's (its bpmn/, forms/ and
+    processes/) into the test Circuit, as a designer's folders would hold them."""
+    for kind in ("bpmn", "forms", "processes"):
+        shutil.copytree(PROJECT_ROOT / kind, tmp_path / kind)
+        shutil.copytree(data / kind, tmp_path / kind, dirs_exist_ok=True)
+    circuit.settings = replace(
+        circuit.settings,
+        bpmn_dir=tmp_path / "bpmn",
+        forms_dir=tmp_path / "forms",
+        processes_dir=tmp_path / "processes",
+    )
+    circuit.catalog = Catalog.load(circuit.settings.processes_dir)
+    circuit.deploy_all()
+    return circuit

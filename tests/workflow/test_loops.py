@@ -3,9 +3,6 @@ submission keeps its throttle slot."""
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import replace
-
 import pytest
 from sqlalchemy import func, select
 
@@ -14,6 +11,7 @@ from engine.platform.config import PROJECT_ROOT
 from engine.workflow import expressions as scripting
 from engine.workflow import runtime
 from engine.workflow.catalog import Catalog
+from tests.support.circuit import with_test_procedures
 from tests.support.security import app_with
 
 DATA = PROJECT_ROOT / "tests" / "data" / "bounds"
@@ -22,18 +20,7 @@ DATA = PROJECT_ROOT / "tests" / "data" / "bounds"
 @pytest.fixture
 def circuit(circuit, tmp_path):
     """The test Circuit, with the repository's procedures and tests/data/bounds's."""
-    for kind in ("bpmn", "forms", "processes"):
-        shutil.copytree(PROJECT_ROOT / kind, tmp_path / kind)
-        shutil.copytree(DATA / kind, tmp_path / kind, dirs_exist_ok=True)
-    circuit.settings = replace(
-        circuit.settings,
-        bpmn_dir=tmp_path / "bpmn",
-        forms_dir=tmp_path / "forms",
-        processes_dir=tmp_path / "processes",
-    )
-    circuit.catalog = Catalog.load(circuit.settings.processes_dir)
-    circuit.deploy_all()
-    return circuit
+    return with_test_procedures(circuit, DATA, tmp_path)
 
 
 def submit(client, headers, procedure, n):

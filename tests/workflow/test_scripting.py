@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -15,7 +13,6 @@ from engine.platform.errors import ProcessFailure
 from engine.platform.timeutil import local_today
 from engine.workflow import definitions, functions, runtime
 from engine.workflow import expressions as scripting
-from engine.workflow.catalog import Catalog
 from engine.workflow.expressions import (
     ExpressionError,
     evaluate,
@@ -24,6 +21,7 @@ from engine.workflow.expressions import (
     parse_script,
 )
 from tests.support.api import complete
+from tests.support.circuit import with_test_procedures
 from tests.support.expressions import ESCAPES
 
 DATA = PROJECT_ROOT / "tests" / "data" / "expr"
@@ -117,18 +115,7 @@ def test_timers_take_an_instant_from_their_expression(circuit):
 @pytest.fixture
 def circuit(circuit, tmp_path):
     """The test Circuit, with the repository's procedures and tests/data/expr's."""
-    for kind in ("bpmn", "forms", "processes"):
-        shutil.copytree(PROJECT_ROOT / kind, tmp_path / kind)
-        shutil.copytree(DATA / kind, tmp_path / kind, dirs_exist_ok=True)
-    circuit.settings = replace(
-        circuit.settings,
-        bpmn_dir=tmp_path / "bpmn",
-        forms_dir=tmp_path / "forms",
-        processes_dir=tmp_path / "processes",
-    )
-    circuit.catalog = Catalog.load(circuit.settings.processes_dir)
-    circuit.deploy_all()
-    return circuit
+    return with_test_procedures(circuit, DATA, tmp_path)
 
 
 def submit(client, headers, n):
