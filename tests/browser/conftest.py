@@ -48,24 +48,39 @@ def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
     return request.param  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def new_page(chromium: Any, live_url: str, viewport: dict[str, int]) -> Iterator[Any]:
-    """Return a function giving a fresh, checked page (own cookies) at the test's viewport."""
-    contexts: list[Any] = []
-    name = f"{viewport['width']}"
+def _contexts(chromium: Any, live_url: str, contexts: list[Any]) -> Any:
+    """Return make(who, viewport): a fresh, checked page (own cookies) at that viewport."""
 
-    def make(who: str = "citizen") -> Checked:
+    def make(who: str, viewport: dict[str, int]) -> Checked:
+        phone = viewport is PHONE
         context = chromium.new_context(
             viewport=viewport,
             base_url=live_url,
             accept_downloads=True,
             locale="ro-RO",
-            is_mobile=viewport is PHONE,
-            has_touch=viewport is PHONE,
+            is_mobile=phone,
+            has_touch=phone,
         )
         contexts.append(context)
-        return Checked(context.new_page(), f"{name}-{who}")
+        return Checked(context.new_page(), f"{viewport['width']}-{who}")
 
-    yield make
+    return make
+
+
+@pytest.fixture
+def page_at(chromium: Any, live_url: str) -> Iterator[Any]:
+    """Return a function giving a fresh, checked page (own cookies) at a given viewport."""
+    contexts: list[Any] = []
+    yield _contexts(chromium, live_url, contexts)
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def new_page(chromium: Any, live_url: str, viewport: dict[str, int]) -> Iterator[Any]:
+    """Return a function giving a fresh, checked page (own cookies) at the test's viewport."""
+    contexts: list[Any] = []
+    make = _contexts(chromium, live_url, contexts)
+    yield lambda who="citizen": make(who, viewport)
     for context in contexts:
         context.close()

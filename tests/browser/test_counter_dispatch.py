@@ -4,7 +4,6 @@ account, its receipt printed, its answer posted by the registry and the register
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,48 +12,15 @@ from sqlalchemy import select
 from engine.models import User
 from engine.platform.timeutil import local_today
 from tests.support import engine as steps
-from tests.support.browser import DESKTOP, PHONE, Checked, pdf_text
+from tests.support.browser import DESKTOP, PHONE, log_in, pdf_text
 from tests.support.register import ANSWER
-from tests.support.seed import PASSWORD, PEOPLE
+from tests.support.seed import PEOPLE
 
 pytestmark = pytest.mark.slow  # drives a real Chromium
 
 ISSUER = "Gheorghe Țăranu"
 ADDRESS = "Str. Morilor nr. 7, Lupeni, jud. Hunedoara"
 REFERENCE = "RR123456789RO"
-
-
-@pytest.fixture
-def page_at(chromium: Any, live_url: str) -> Iterator[Any]:
-    """Return a function giving a fresh, checked page (own cookies) at a fixed viewport."""
-    contexts: list[Any] = []
-
-    def make(who: str, viewport: dict[str, int]) -> Checked:
-        phone = viewport is PHONE
-        context = chromium.new_context(
-            viewport=viewport,
-            base_url=live_url,
-            accept_downloads=True,
-            locale="ro-RO",
-            is_mobile=phone,
-            has_touch=phone,
-        )
-        contexts.append(context)
-        return Checked(context.new_page(), f"{viewport['width']}-{who}")
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def log_in(c: Checked, who: str) -> None:
-    """Log in on the web as one of the seeded officials."""
-    page = c.page
-    page.goto("/autentificare")
-    page.get_by_label("Adresa de e-mail").fill(PEOPLE[who][0])
-    page.get_by_label("Parola").fill(PASSWORD)
-    page.get_by_role("button", name="Intră în cont").click()
-    page.wait_for_load_state()
 
 
 def _downloaded_text(page: Any, click: Any) -> str:

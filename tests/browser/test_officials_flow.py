@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,8 +10,7 @@ from sqlalchemy import select
 
 from engine.models import AuditEvent, TaskRecord, TaskState
 from tests.support import engine as steps
-from tests.support.browser import DESKTOP, PHONE, Checked, pdf_text
-from tests.support.seed import PASSWORD, PEOPLE
+from tests.support.browser import DESKTOP, PHONE, log_in, pdf_text
 from tests.support.web import PDF
 
 pytestmark = pytest.mark.slow  # drives a real Chromium
@@ -22,44 +20,10 @@ SUMMARY = "Sesizare privind iluminatul public pe strada Țesătorilor"
 INBOX_SIZE = 40
 
 
-@pytest.fixture
-def page_at(chromium: Any, live_url: str) -> Iterator[Any]:
-    """Return a function giving a fresh, checked page (own cookies) at a fixed viewport."""
-    contexts: list[Any] = []
-
-    def make(who: str, viewport: dict[str, int]) -> Checked:
-        phone = viewport is PHONE
-        context = chromium.new_context(
-            viewport=viewport,
-            base_url=live_url,
-            accept_downloads=True,
-            locale="ro-RO",
-            is_mobile=phone,
-            has_touch=phone,
-        )
-        contexts.append(context)
-        return Checked(context.new_page(), f"{viewport['width']}-{who}")
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def log_in(c: Checked, who: str) -> None:
-    """Log in on the web as one of the seeded officials."""
-    page = c.page
-    page.goto("/autentificare")
-    c.axe("autentificare")
-    page.get_by_label("Adresa de e-mail").fill(PEOPLE[who][0])
-    page.get_by_label("Parola").fill(PASSWORD)
-    page.get_by_role("button", name="Intră în cont").click()
-    page.wait_for_load_state()
-
-
 def test_registry_registers_a_paper_petition_with_a_scan(page_at: Any, circuit: Any) -> None:
     c = page_at("registry", DESKTOP)
     page = c.page
-    log_in(c, "registry")
+    log_in(c, "registry", check_page=True)
     page.goto("/registratura/inregistrare")
     c.axe("înregistrarea unui document")
     page.locator("#procedura").select_option("petitie")

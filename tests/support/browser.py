@@ -11,6 +11,8 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from tests.support.seed import PASSWORD, PEOPLE
+
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 # axe-core's rules for WCAG 2.1 levels A and AA.
@@ -87,3 +89,15 @@ def wait_for_focus(page: Any, css_class: str) -> None:
 
 def pdf_text(content: bytes) -> str:
     return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+
+
+def log_in(c: Checked, who: str, *, check_page: bool = False) -> None:
+    """Log in on the web as one of the seeded people (axe-core checks the form if asked)."""
+    page = c.page
+    page.goto("/autentificare")
+    if check_page:
+        c.axe("autentificare")
+    page.get_by_label("Adresa de e-mail").fill(PEOPLE[who][0])
+    page.get_by_label("Parola").fill(PASSWORD)
+    page.get_by_role("button", name="Intră în cont").click()
+    page.wait_for_load_state()
