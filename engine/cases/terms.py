@@ -280,6 +280,9 @@ def extend(
 # date, ISO, in this variable and the reason in DIAGRAM_REASON; the request's term follows it.
 DIAGRAM_TERM = "termen_prelungit"
 DIAGRAM_REASON = "motiv_prelungire"
+# Optional: the whole term in days after the extension (30 for Law 544). A date alone cannot
+# say it when the 30th day falls on a weekend: 29, 30 and 31 days may all end on Monday.
+DIAGRAM_TERM_DAYS = "termen_prelungit_zile"
 
 
 def adopt_diagram_extension(
@@ -306,15 +309,20 @@ def adopt_diagram_extension(
     found = term(session, calendar, request, proc)
     if target <= found.due_date:
         return False
-    base = proc.deadline_days + found.suspended_days
-    days = next(
-        (
-            d
-            for d in range(1, (target - request.registration_date).days + 1)
-            if calendar.deadline(request.registration_date, base + d, proc.deadline_kind) >= target
-        ),
-        None,
-    )
+    total = data.get(DIAGRAM_TERM_DAYS)
+    if isinstance(total, int) and not isinstance(total, bool) and total > proc.deadline_days:
+        days: int | None = total - proc.deadline_days
+    else:  # the fewest days that reach the diagram's date
+        base = proc.deadline_days + found.suspended_days
+        days = next(
+            (
+                d
+                for d in range(1, (target - request.registration_date).days + 1)
+                if calendar.deadline(request.registration_date, base + d, proc.deadline_kind)
+                >= target
+            ),
+            None,
+        )
     if days is None:
         return False
     reason = str(data.get(DIAGRAM_REASON) or "").strip() or "Prelungire hotărâtă în diagramă."

@@ -7,7 +7,12 @@ from datetime import date
 import pytest
 
 from engine.models import TimerStatus
-from tests.support.scenario import Scenario, at_nine, registered_days_ago
+from tests.support.scenario import (
+    Scenario,
+    at_nine,
+    days_for_term_to_pass,
+    registered_days_ago,
+)
 from tests.support.tryout import ends_told
 
 REQUEST = {
@@ -106,12 +111,12 @@ def test_refused_with_reasons_within_five_days(sc):
 
 
 def test_thirty_days_notice_in_time_then_answer(sc, monkeypatch):
-    with registered_days_ago(monkeypatch, 8):
+    with registered_days_ago(monkeypatch, days_for_term_to_pass(5, at_least=8)):
         body = routed(sc, "urbanism")
     rid, registered = body["id"], date.fromisoformat(body["registration"]["date"])
     display = body["registration"]["display"]
 
-    # Routed on day 8: the 5-day refusal term has run (its reminder fires as soon as the
+    # Routed on day 8 or so: the 5-day refusal term has run (its reminder fires as soon as the
     # department has the request); the 10-day one still waits.
     department = sc.notifications("urbanism", rid)
     assert len(department) == 1
@@ -180,7 +185,7 @@ def test_an_extension_after_day_ten_is_refused_with_the_legal_reason(sc, monkeyp
 
 
 def test_a_refusal_after_day_five_is_accepted_but_flagged_late(sc, monkeypatch, browser_for):
-    with registered_days_ago(monkeypatch, 7):
+    with registered_days_ago(monkeypatch, days_for_term_to_pass(5)):
         rid = routed(sc, "taxe")["id"]
     reasons = "informațiile privesc date fiscale ale unor persoane, exceptate de art. 12"
     status = sc.step("taxe", rid, ANALYSIS, {"decizie": "refuz", "motive_refuz": reasons})

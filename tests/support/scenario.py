@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from engine.cases import operations
 from engine.circuit import Circuit
+from engine.deadlines.legal_calendar import LegalCalendar
 from engine.messages import notify
 from engine.models import Timer, TimerStatus, User
-from engine.platform.timeutil import BUCHAREST, as_aware, utcnow
+from engine.platform.timeutil import BUCHAREST, as_aware, local_today, utcnow
 from engine.register import chain
 from tests.support.seed import PEOPLE
 
@@ -149,6 +150,17 @@ def registered_days_ago(monkeypatch: Any, days: int) -> Iterator[None]:
         m.setattr(operations, "utcnow", earlier)
         m.setattr(chain, "utcnow", earlier)  # the register reads its clock under its lock
         yield
+
+
+def days_for_term_to_pass(days: int, kind: str = "calendar", at_least: int = 1) -> int:
+    """The fewest days ago (not fewer than `at_least`) a request must have been registered
+    for a term of `days` to have ended before today, on whatever day the tests run: a
+    weekend or holidays at its end move it, so a fixed number is right only on some days."""
+    calendar, today = LegalCalendar(), local_today()
+    back = at_least
+    while calendar.deadline(today - timedelta(days=back), days, kind) >= today:
+        back += 1
+    return back
 
 
 def at_nine(day: date) -> datetime:

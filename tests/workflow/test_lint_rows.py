@@ -207,8 +207,8 @@ ROWS = {
     "termen with an unknown kind of days": Row(
         "informatii_publice",
         "bpmn/informatii_publice.bpmn",
-        r'termen_prelungit = termen\(cerere\["data"\], 30\)',
-        'termen_prelungit = termen(cerere["data"], 30, "lucratoar")',
+        r'termen_prelungit = termen\(cerere\["data"\], termen_prelungit_zile\)',
+        'termen_prelungit = termen(cerere["data"], termen_prelungit_zile, "lucratoar")',
         "calcul_termen_30",
         "felul de zile „lucratoar”, pe care nu îl cunoaște (poate „lucratoare”?)",
         "Calculul termenului de 30 de zile",
