@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from engine.models import Company, User
 from engine.people import personal
+from engine.platform.timeutil import local_today
 from tests.support.citizens import (
     ADULT_CNP,
     PROOF_PDF,
@@ -189,7 +190,7 @@ def test_register_numbers_typed_in_any_digits_are_read_or_refused(
     assert [e["field"] for e in r.get_json()["errors"]] == ["/related_to"]
 
 
-OLDEST = date(date.today().year - 122, 6, 15)  # 121 or 122 years old
+OLDEST = date(local_today().year - 122, 6, 15)  # 121 or 122 years old
 
 
 @pytest.mark.parametrize(
@@ -220,7 +221,7 @@ OLDEST = date(date.today().year - 122, 6, 15)  # 121 or 122 years old
         (
             {
                 "cnp": None,
-                "birth_date": (date.today() + timedelta(days=1)).isoformat(),
+                "birth_date": (local_today() + timedelta(days=1)).isoformat(),  # Romania's day
                 "id_document": "Pașaport X123",
             },
             "/birth_date",
