@@ -3,8 +3,6 @@ a day without any worker. Real RQ workers on real Redis, and the test's database
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +22,7 @@ from engine.workflow import runtime
 from engine.workflow.catalog import Catalog
 from tests.support.circuit import make_settings
 from tests.support.engine import TRIAGE_TO_URBANISM, complete, ready_task_id, submit_petition
-from tests.support.worker import start_worker, stop_worker, wait_until
+from tests.support.worker import kill_worker, start_worker, stop_worker, wait_until
 
 REMINDER_CATALOG = PROJECT_ROOT / "tests" / "data" / "reminder" / "processes"
 DRAFT = {"actiune": "propune_raspuns", "raspuns": "Un răspuns destul de lung pentru petent."}
@@ -108,8 +106,7 @@ def test_a_worker_killed_while_firing_leaves_the_timer_to_fire_once(rq_circuit, 
             runtime.lock(s, timer.instance_id)
             wait_until(lambda: job_status(c, key) == JobStatus.STARTED, worker)
             time.sleep(0.5)  # inside fire_timer, waiting for the lock
-            os.kill(worker.pid, signal.SIGKILL)
-            worker.wait()
+            kill_worker(worker)  # and its RQ scheduler: both gone, the lock left behind
         assert timer_of(c, rid).status == TimerStatus.WAITING  # nothing half-done
         assert reminders(c, rid) == 0
         # Redis still says the job runs; a new worker sees it ran too long and fires again.
