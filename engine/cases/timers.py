@@ -69,6 +69,19 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
     return True
 
 
+def waiting_until(
+    session: Session, until: datetime, limit: int = 5_000
+) -> list[tuple[str, datetime]]:
+    """Return the task ids and due times of waiting timers due by `until`, oldest first."""
+    rows = session.execute(
+        select(Timer.task_id, Timer.due_at)
+        .where(Timer.status == TimerStatus.WAITING, Timer.due_at <= until)
+        .order_by(Timer.due_at, Timer.id)
+        .limit(limit)
+    )
+    return [(task_id, due) for task_id, due in rows]
+
+
 def due_timers(session: Session, now: datetime | None = None, limit: int = 500) -> list[Timer]:
     """Return waiting timers whose time has come."""
     now = now or utcnow()

@@ -158,12 +158,14 @@ def test_after_a_day_without_worker_overdue_timers_fire_in_due_order(rq_circuit,
         wait_until(lambda: reminders(c, done_rid) == 1, worker)  # the approval's reminder
     finally:
         stop_worker(worker)
-    by_due = [t.request_id for t in sorted(rows, key=lambda t: as_aware(t.due_at))]
-    # Every overdue timer fired, once. Their firing order is not asserted: the worker's sweep
-    # and RQ's scheduler both send overdue jobs, and which sends first decides it (seen here
-    # as [2, 1, 5, 4] on PostgreSQL); firing strictly in due order is still to be done.
-    assert by_due == list(reversed(waiting))
+    # Every overdue timer fired, once, oldest due first: the worker's first sweep sends them
+    # all to the queue in due order (RQ's scheduler has none left to move), one worker
+    # takes them in that order.
     assert all(t.fired_at is not None for t in rows)
+    by_due = [t.request_id for t in sorted(rows, key=lambda t: as_aware(t.due_at))]
+    by_firing = [t.request_id for t in sorted(rows, key=lambda t: as_aware(t.fired_at))]
+    assert by_due == list(reversed(waiting))
+    assert by_firing == by_due
     assert [reminders(c, rid) for rid in waiting] == [1] * len(waiting)
     # The reminder of the finished draft ran in the worker and did nothing.
     ran = Job.fetch(f"timer-{cancelled.task_id}", connection=c.redis())
