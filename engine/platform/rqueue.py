@@ -26,13 +26,16 @@ LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFE
 STALE_AFTER = 300.0
 # Redis holds only the jobs due before this horizon; a job for later (a timer due next week)
 # stays a database row, which the sweep brings into RQ once it comes within the horizon
-# (the worker makes it at least a few sweeps long). Redis then holds hours of timers, not a
+# (the worker makes it at least a few sweeps long). Redis then holds minutes of timers, not a
 # year of them, and the sweep is the one that sends them, in due order.
 HORIZON = timedelta(minutes=10)
 # RQ's scheduler moves a scheduled job into the queue within a second of its time; one still
 # waiting this long after it has no scheduler (one killed holds RQ's lock for a minute, and
-# a worker retries the lock only every few minutes): the sweep sends it itself.
+# a worker retries the lock only at its maintenance): the sweep sends it itself.
 SCHEDULER_GRACE = 10.0
+# How often a worker cleans RQ's registries and, if no scheduler runs (its holder died),
+# tries to take the scheduler's lock (RQ's default is ten minutes).
+MAINTENANCE_INTERVAL = 60
 
 
 def _whole_second_after(at: datetime) -> datetime:
@@ -177,7 +180,11 @@ def run_worker(
     sweeper.start()
     try:
         sweep(dispatcher)
-        worker = CircuitWorker([dispatcher.queue], connection=dispatcher.redis)
+        worker = CircuitWorker(
+            [dispatcher.queue],
+            connection=dispatcher.redis,
+            maintenance_interval=MAINTENANCE_INTERVAL,
+        )
         worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
     finally:
         stop.set()
