@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from redis import Redis
@@ -23,6 +24,7 @@ from engine.people import account_mail
 from engine.platform import rqueue
 from engine.platform.dispatch import PendingJob
 from engine.platform.rqueue import RQDispatcher
+from engine.platform.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 MODULE = __name__  # "engine.jobs": what RQ stores as each job's function path
@@ -76,16 +78,22 @@ def send_account_mail(kind: str, user_id: int, email: str | None = None) -> bool
 
 
 def sweep(dispatcher: RQDispatcher) -> int:
-    """Re-enqueue due timers and unsent e-mails whose job Redis no longer has, oldest due
-    first, and failed jobs whose pause is over; jobs parked or pausing after a failure wait."""
+    """Send RQ the timers due within the dispatcher's horizon and the unsent e-mails whose
+    job Redis does not hold, oldest first, and failed jobs whose pause is over; jobs parked
+    or pausing after a failure wait.
+
+    Timers further off stay rows only: the database is the truth, and this is how they reach
+    RQ's scheduler, a few sweeps before their time. Overdue ones (after a day without a
+    worker, or lost by Redis, or whose scheduler died) it sends to the queue itself, oldest
+    first, so they fire in due order."""
     circuit = current()
     with circuit.db.transaction() as session:
         escalation.daily(session, circuit)  # deadline warnings, once a working day
     with circuit.db.transaction(for_write=False) as session:  # reads only: beside any writer
         held = failed_jobs.held(session)
         pending = [
-            PendingJob("fire_timer", (t.task_id,), None, f"timer-{t.task_id}")
-            for t in timers.due_timers(session)
+            PendingJob("fire_timer", (task_id,), due, f"timer-{task_id}")
+            for task_id, due in timers.waiting_until(session, utcnow() + dispatcher.horizon)
         ]
         # Without SMTP mail goes to the outbox, so a lost job is re-sent either way.
         pending += [
@@ -105,14 +113,13 @@ def sweep(dispatcher: RQDispatcher) -> int:
                 PendingJob("archive_ocr", (d,), None, f"archive-ocr-{d}")
                 for d in ocr.awaiting_ids(session)
             ]
+    live = dispatcher.live([job.job_id for job in pending if job.job_id is not None])
     sent = 0
     for job in pending:
-        assert job.job_id is not None
-        if not dispatcher.is_live(job.job_id):
-            dispatcher.send(job)
+        if job.job_id not in live and dispatcher.send(job):
             sent += 1
     if sent:
-        log.info("sweep re-enqueued %d job(s)", sent)
+        log.info("sweep sent %d job(s)", sent)
     return sent
 
 
@@ -141,6 +148,8 @@ def work(
     worker (killed): the sweep sends it again (firing is idempotent)."""
     dispatcher = use_rq(circuit)
     dispatcher.stale_after = stale_after
+    # Each timer reaches RQ a few sweeps before its time, whatever the sweeps' interval.
+    dispatcher.horizon = max(rqueue.HORIZON, timedelta(seconds=4 * sweep_interval))
     rqueue.run_worker(dispatcher, sweep, sweep_interval=sweep_interval, burst=burst)
 
 

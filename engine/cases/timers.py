@@ -14,24 +14,29 @@ from engine.cases import operations
 from engine.cases.stuckreason import stuck_reason
 from engine.circuit import Circuit
 from engine.messages import notify
-from engine.models import Request, Timer, TimerStatus
+from engine.models import Timer, TimerStatus
 from engine.platform.errors import ProcessFailure
 from engine.platform.timeutil import utcnow
 from engine.workflow import runtime, spifftasks, versions
 
 
 def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
-    """Fire a due timer (by its task id); False when already fired, cancelled or not due."""
-    timer = session.scalar(select(Timer).where(Timer.task_id == task_id))
+    """Fire a due timer (by its task id); False when already fired, cancelled or not due.
+
+    Its instance is found and locked in one statement, the timer read after the lock."""
+    instance_of = select(Timer.instance_id).where(Timer.task_id == task_id).scalar_subquery()
+    try:
+        loaded = runtime.load(session, instance_of, circuit.calendar)
+    except runtime.NoSuchInstance:
+        return False  # no such timer
+    timer = session.scalar(
+        select(Timer).where(Timer.task_id == task_id).execution_options(populate_existing=True)
+    )
     if timer is None or timer.status != TimerStatus.WAITING:
-        return False
-    loaded = runtime.load(session, timer.instance_id, circuit.calendar)
-    session.refresh(timer)
-    if timer.status != TimerStatus.WAITING:
-        return False  # another worker fired it while we waited for the lock
+        return False  # fired or cancelled, perhaps by another worker while we waited
     task = spifftasks.find_task(loaded.workflow, timer.task_id)
-    request = session.get(Request, timer.request_id)
-    assert request is not None
+    request = loaded.request
+    assert request is not None and request.id == timer.request_id
     proc = versions.bundle(session, circuit, loaded.row.process_version_id).procedure
     if task is None or not task.has_state(SpiffState.WAITING):
         # The row outlived its timer (the index and the instance disagree): close it.
@@ -67,6 +72,19 @@ def fire_timer(session: Session, circuit: Circuit, task_id: str) -> bool:
         )
         notify.request_status(session, request)
     return True
+
+
+def waiting_until(
+    session: Session, until: datetime, limit: int = 5_000
+) -> list[tuple[str, datetime]]:
+    """Return the task ids and due times of waiting timers due by `until`, oldest first."""
+    rows = session.execute(
+        select(Timer.task_id, Timer.due_at)
+        .where(Timer.status == TimerStatus.WAITING, Timer.due_at <= until)
+        .order_by(Timer.due_at, Timer.id)
+        .limit(limit)
+    )
+    return [(task_id, due) for task_id, due in rows]
 
 
 def due_timers(session: Session, now: datetime | None = None, limit: int = 500) -> list[Timer]:

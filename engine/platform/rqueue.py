@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis
 from rq import Queue, SimpleWorker
-from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
+from rq.utils import str_to_date
 
 from engine.platform import logs, metrics
 from engine.platform.dispatch import PendingJob
@@ -23,6 +24,26 @@ LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFE
 # RQ stops a job after its timeout (180 s by default); one Redis says is still running well
 # past that lost its worker (SIGKILL, a machine gone) and is sent again.
 STALE_AFTER = 300.0
+# Redis holds only the jobs due before this horizon; a job for later (a timer due next week)
+# stays a database row, which the sweep brings into RQ once it comes within the horizon
+# (the worker makes it at least a few sweeps long). Redis then holds minutes of timers, not a
+# year of them, and the sweep is the one that sends them, in due order.
+HORIZON = timedelta(minutes=10)
+# RQ's scheduler moves a scheduled job into the queue within a second of its time; one still
+# waiting this long after it has no scheduler (one killed holds RQ's lock for a minute, and
+# a worker retries the lock only at its maintenance): the sweep sends it itself.
+SCHEDULER_GRACE = 10.0
+# How often a worker cleans RQ's registries and, if no scheduler runs (its holder died),
+# tries to take the scheduler's lock (RQ's default is ten minutes).
+MAINTENANCE_INTERVAL = 60
+
+
+def _whole_second_after(at: datetime) -> datetime:
+    """Round up to a whole second: RQ scores a scheduled job by its time in whole seconds
+    (truncated) and its scheduler sends it once that second starts, so a job due at
+    12:00:00.9 would otherwise run at 12:00:00.1, find its timer not yet due and wait for a
+    sweep."""
+    return at if at.microsecond == 0 else at.replace(microsecond=0) + timedelta(seconds=1)
 
 
 class RQDispatcher:
@@ -30,11 +51,19 @@ class RQDispatcher:
 
     `module` is the module whose functions the jobs name (RQ stores `<module>.<name>`)."""
 
-    def __init__(self, redis: Redis, module: str, stale_after: float = STALE_AFTER) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        module: str,
+        stale_after: float = STALE_AFTER,
+        horizon: timedelta = HORIZON,
+    ) -> None:
         self.redis = redis
         self.module = module
         self.stale_after = stale_after
+        self.horizon = horizon
         self.queue = Queue(QUEUE_NAME, connection=redis)
+        self.scheduled = ScheduledJobRegistry(queue=self.queue)
 
     def __call__(self, jobs: list[PendingJob]) -> None:
         for k, job in enumerate(jobs):
@@ -46,27 +75,63 @@ class RQDispatcher:
                     log.error("%d more job(s) left to the sweep", len(jobs) - k - 1)
                 return
 
-    def send(self, job: PendingJob) -> None:
+    def send(self, job: PendingJob) -> bool:
+        """Send a job to RQ; False when it is due beyond the horizon (left to the sweep).
+
+        A job due later waits in RQ's scheduler, which moves it into the queue at its time,
+        oldest first. One already due goes straight to the queue (out of the scheduler's
+        registry, if it was there), so a sweep that sends overdue timers, oldest first, is
+        their one sender and they fire in due order."""
         func = f"{self.module}.{job.name}"
         # The request that asked for the job, so the worker's lines carry its id too.
         meta = {"request_id": rid} if (rid := logs.request_id.get()) else None
-        if job.at is not None and as_aware(job.at) > utcnow():
-            self.queue.enqueue_at(as_aware(job.at), func, *job.args, job_id=job.job_id, meta=meta)
-        else:
-            self.queue.enqueue(func, *job.args, job_id=job.job_id, meta=meta)
+        at = as_aware(job.at) if job.at is not None else None
+        if at is not None and at > utcnow():
+            if at > utcnow() + self.horizon:
+                return False
+            self.queue.enqueue_at(
+                _whole_second_after(at), func, *job.args, job_id=job.job_id, meta=meta
+            )
+            return True
+        if at is not None and job.job_id is not None:  # not moved again by the scheduler
+            self.scheduled.remove(job.job_id)
+        self.queue.enqueue(func, *job.args, job_id=job.job_id, meta=meta)
+        return True
+
+    def live(self, job_ids: list[str]) -> set[str]:
+        """Return those of these jobs Redis still holds, waiting or running (and not for so
+        long that their worker or their scheduler must have died): one round trip for a
+        thousand."""
+        found: set[str] = set()
+        now = system_clock()  # RQ's clock is the machine's
+        late = now.timestamp() - SCHEDULER_GRACE
+        for start in range(0, len(job_ids), 1000):
+            chunk = job_ids[start : start + 1000]
+            with self.redis.pipeline(transaction=False) as pipe:
+                for job_id in chunk:
+                    pipe.hmget(Job.key_for(job_id), ["status", "started_at"])
+                    pipe.zscore(self.scheduled.key, job_id)
+                replies = pipe.execute()
+            for k, job_id in enumerate(chunk):
+                (status, started), score = replies[2 * k], replies[2 * k + 1]
+                try:
+                    state = JobStatus(status.decode())
+                except (AttributeError, ValueError):  # no such job (None), or a state unknown
+                    continue
+                if state == JobStatus.STARTED and started:
+                    running = now - as_aware(str_to_date(started))
+                    if running > timedelta(seconds=self.stale_after):
+                        continue
+                if state == JobStatus.SCHEDULED and (score is None or score < late):
+                    continue
+                if state in LIVE:
+                    found.add(job_id)
+        return found
 
     def is_live(self, job_id: str) -> bool:
         """Tell whether Redis still holds this job, waiting or running (and not for so long
         that its worker must have died)."""
-        try:
-            job = Job.fetch(job_id, connection=self.redis)
-        except NoSuchJobError:
-            return False
-        status = job.get_status()
-        if status == JobStatus.STARTED and job.started_at is not None:
-            running = system_clock() - as_aware(job.started_at)  # RQ's clock is the machine's
-            return running <= timedelta(seconds=self.stale_after)
-        return status in LIVE
+        return job_id in self.live([job_id])
 
 
 class CircuitWorker(SimpleWorker):
@@ -115,7 +180,11 @@ def run_worker(
     sweeper.start()
     try:
         sweep(dispatcher)
-        worker = CircuitWorker([dispatcher.queue], connection=dispatcher.redis)
+        worker = CircuitWorker(
+            [dispatcher.queue],
+            connection=dispatcher.redis,
+            maintenance_interval=MAINTENANCE_INTERVAL,
+        )
         worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
     finally:
         stop.set()

@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import event, orm, select
+from sqlalchemy import ColumnElement, event, orm, select
 from sqlalchemy.orm import Session
 
 from engine.deadlines import bridge_days
@@ -162,6 +162,10 @@ def _check_step(task: Task) -> None:
         raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
 
 
+class NoSuchInstance(LookupError):
+    """The instance to lock does not exist (or the timer that names it)."""
+
+
 @dataclass
 class LoadedInstance:
     """An instance row locked for this transaction, with its workflow restored."""
@@ -169,13 +173,21 @@ class LoadedInstance:
     row: Instance
     workflow: BpmnWorkflow
     before: Snapshot
+    # The instance's request, read by the lock's statement (held here: the session keeps
+    # objects weakly, and reading it again would be another statement).
+    request: Request | None = None
 
 
-def lock(session: Session, instance_id: int) -> Instance:
+def lock(session: Session, instance_id: int | ColumnElement[int]) -> Instance:
     """Lock the instance row until commit (FOR UPDATE; SQLite holds the write lock anyway).
 
     Its request is read in the same statement, after the lock, so what was read of it
-    before is brought up to date."""
+    before is brought up to date. `instance_id` may be a scalar subquery (the instance of a
+    timer), so that finding and locking the instance is one statement."""
+    return _lock(session, instance_id)[0]
+
+
+def _lock(session: Session, instance_id: int | ColumnElement[int]) -> tuple[Instance, Request]:
     found = session.execute(
         select(Instance, Request)
         .join(Request, Request.id == Instance.request_id)
@@ -185,8 +197,8 @@ def lock(session: Session, instance_id: int) -> Instance:
         .execution_options(populate_existing=True)
     ).first()
     if found is None:
-        raise LookupError(f"instance {instance_id} does not exist")
-    return found[0]
+        raise NoSuchInstance(f"instance {instance_id} does not exist")
+    return found[0], found[1]
 
 
 # The workflows this process saved last, by instance: the next step on the same instance
@@ -236,16 +248,16 @@ def _drop_saved(session: Session) -> None:
 
 
 def load(
-    session: Session, instance_id: int, calendar: CalendarSource | None = None
+    session: Session, instance_id: int | ColumnElement[int], calendar: CalendarSource | None = None
 ) -> LoadedInstance:
     """Lock an instance and restore its workflow (its scripts read `calendar(session)`)."""
-    row = lock(session, instance_id)
+    row, request = _lock(session, instance_id)
     parsed = definitions.definition(session, row.process_version_id)
     workflow = _take_saved(session, row) or definitions.load_workflow(row.state, parsed)
     workflow.script_engine = SCRIPT_ENGINE
     _use_session(workflow, session, calendar)
     _bounds[workflow] = parsed.max_instances
-    return LoadedInstance(row, workflow, taskindex.snapshot(workflow))
+    return LoadedInstance(row, workflow, taskindex.snapshot(workflow), request)
 
 
 def save(session: Session, loaded: LoadedInstance) -> None:

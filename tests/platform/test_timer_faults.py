@@ -3,8 +3,6 @@ a day without any worker. Real RQ workers on real Redis, and the test's database
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +22,7 @@ from engine.workflow import runtime
 from engine.workflow.catalog import Catalog
 from tests.support.circuit import make_settings
 from tests.support.engine import TRIAGE_TO_URBANISM, complete, ready_task_id, submit_petition
-from tests.support.worker import start_worker, stop_worker, wait_until
+from tests.support.worker import kill_worker, start_worker, stop_worker, wait_until
 
 REMINDER_CATALOG = PROJECT_ROOT / "tests" / "data" / "reminder" / "processes"
 DRAFT = {"actiune": "propune_raspuns", "raspuns": "Un răspuns destul de lung pentru petent."}
@@ -108,8 +106,7 @@ def test_a_worker_killed_while_firing_leaves_the_timer_to_fire_once(rq_circuit, 
             runtime.lock(s, timer.instance_id)
             wait_until(lambda: job_status(c, key) == JobStatus.STARTED, worker)
             time.sleep(0.5)  # inside fire_timer, waiting for the lock
-            os.kill(worker.pid, signal.SIGKILL)
-            worker.wait()
+            kill_worker(worker)  # and its RQ scheduler: both gone, the lock left behind
         assert timer_of(c, rid).status == TimerStatus.WAITING  # nothing half-done
         assert reminders(c, rid) == 0
         # Redis still says the job runs; a new worker sees it ran too long and fires again.
@@ -161,12 +158,14 @@ def test_after_a_day_without_worker_overdue_timers_fire_in_due_order(rq_circuit,
         wait_until(lambda: reminders(c, done_rid) == 1, worker)  # the approval's reminder
     finally:
         stop_worker(worker)
-    by_due = [t.request_id for t in sorted(rows, key=lambda t: as_aware(t.due_at))]
-    # Every overdue timer fired, once. Their firing order is not asserted: the worker's sweep
-    # and RQ's scheduler both send overdue jobs, and which sends first decides it (seen here
-    # as [2, 1, 5, 4] on PostgreSQL); firing strictly in due order is still to be done.
-    assert by_due == list(reversed(waiting))
+    # Every overdue timer fired, once, oldest due first: the worker's first sweep sends them
+    # all to the queue in due order (RQ's scheduler has none left to move), one worker
+    # takes them in that order.
     assert all(t.fired_at is not None for t in rows)
+    by_due = [t.request_id for t in sorted(rows, key=lambda t: as_aware(t.due_at))]
+    by_firing = [t.request_id for t in sorted(rows, key=lambda t: as_aware(t.fired_at))]
+    assert by_due == list(reversed(waiting))
+    assert by_firing == by_due
     assert [reminders(c, rid) for rid in waiting] == [1] * len(waiting)
     # The reminder of the finished draft ran in the worker and did nothing.
     ran = Job.fetch(f"timer-{cancelled.task_id}", connection=c.redis())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -15,7 +16,10 @@ from engine.platform.config import PROJECT_ROOT
 
 
 def start_worker(c: Circuit, processes_dir: Path, **env: str) -> subprocess.Popen[bytes]:
-    """Start `circuit worker` on the test's database and Redis, sweeping every second."""
+    """Start `circuit worker` on the test's database and Redis, sweeping every second.
+
+    In a process group of its own: RQ's scheduler is a child process, and killing the worker
+    must kill it too (an orphaned scheduler would go on moving the next tests' jobs)."""
     environ = dict(os.environ)
     environ.update(
         DATABASE_URL=c.settings.database_url,
@@ -31,7 +35,14 @@ def start_worker(c: Circuit, processes_dir: Path, **env: str) -> subprocess.Pope
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
+
+
+def kill_worker(worker: subprocess.Popen[bytes]) -> None:
+    """Kill a worker and its scheduler at once (SIGKILL), as a machine gone would."""
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()
 
 
 def stop_worker(worker: subprocess.Popen[bytes]) -> str:
@@ -41,8 +52,7 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> str:
         try:
             worker.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+            kill_worker(worker)
     return worker.stdout.read().decode(errors="replace") if worker.stdout else ""
 
 
