@@ -309,12 +309,21 @@ def _log_opening(session: Session, user: User, doc: ArchiveDocument, action: str
         )
 
 
+# The distinct years, newest first, one index probe each (a loose index scan on the year
+# index): DISTINCT read all of a million index entries, 120 ms on every page of the archive.
+_YEARS = text(
+    "WITH RECURSIVE found(year) AS ("
+    " SELECT max(year) FROM archive_documents"
+    " UNION ALL"
+    " SELECT (SELECT max(year) FROM archive_documents WHERE year < found.year)"
+    " FROM found WHERE found.year IS NOT NULL"
+    ") SELECT year FROM found WHERE year IS NOT NULL"
+)
+
+
 def years(session: Session) -> list[int]:
     """Return the years the archive holds documents of, newest first (the filter's choices)."""
-    found = session.scalars(
-        select(ArchiveDocument.year).where(ArchiveDocument.year.is_not(None)).distinct()
-    )
-    return sorted((y for y in found if y), reverse=True)
+    return [y for y in session.scalars(_YEARS) if y]
 
 
 def doc_date_text(day: date | None) -> str:

@@ -295,3 +295,12 @@ def test_a_broad_query_is_ranked_among_the_newest_matches_and_says_there_are_mor
     assert ids(dated) == [corpus["letter"]]
     none = client.get(SEARCH, query_string={"q": "strada"}, headers=api_for("urbanism"))
     assert ids(none) == [] and none.get_json()["total"] == 0
+
+
+def test_the_year_filter_offers_each_year_once_newest_first(circuit, corpus):
+    from engine.archive import search
+
+    archive(circuit, "Încă un act din 1998.", doc_date=date(1998, 1, 2))
+    archive(circuit, "Un act fără dată.")
+    with circuit.db.session() as s:
+        assert search.years(s) == [2001, 1998, 1987]
