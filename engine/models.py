@@ -648,9 +648,10 @@ class ArchiveDecision(Base):
 
 
 # Kept by migration 0018 beside these tables, for the archive's full-text search: on
-# PostgreSQL a generated tsvector column and its GIN index, on SQLite the FTS5 tables.
+# PostgreSQL a generated tsvector column and its GIN index, on SQLite the FTS5 tables; and
+# by 0019 the listing's indexes (their DESC NULLS LAST and lower() differ by dialect).
 Base.metadata.info.setdefault("beside_models", set()).update(
-    {"search_vector", "ix_archive_documents_search", "archive_fts"}
+    {"search_vector", "ix_archive_documents_search", "archive_fts", "ix_archive_documents_listing"}
 )
 
 

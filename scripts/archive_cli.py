@@ -35,22 +35,61 @@ class Progress:
         self.out.flush()
 
 
-def _prepared(directory: Path, rows: list[Any], jobs: int) -> Iterator[Any]:
-    """Read and check the rows' files in `jobs` processes, in order, a few ahead of the
-    database writes (never the whole folder in memory)."""
+BATCH = 200  # rows inserted and committed together
+BATCH_SECONDS = 1.0  # …or fewer, so that an interrupted import loses at most a second's work
+CHUNK = 8  # rows one reader process checks per task
+
+
+def _prepared(directory: Path, documents_dir: Path, rows: list[Any], jobs: int) -> Iterator[Any]:
+    """Read, check and store the rows' files in `jobs` processes, in order, a few ahead of
+    the database writes (never the whole folder in memory)."""
     from engine.archive import importer
 
+    chunks = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
     if jobs <= 1:
-        yield from (importer.prepare(directory, row) for row in rows)
+        for chunk in chunks:
+            yield from importer.prepare_many(directory, chunk, documents_dir)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         ahead: deque[Future[Any]] = deque()
-        for row in rows:
-            ahead.append(pool.submit(importer.prepare, directory, row))
-            if len(ahead) >= jobs * 8:
-                yield ahead.popleft().result()
+        for chunk in chunks:
+            ahead.append(pool.submit(importer.prepare_many, directory, chunk, documents_dir))
+            if len(ahead) >= jobs * 4:
+                yield from ahead.popleft().result()
         while ahead:
-            yield ahead.popleft().result()
+            yield from ahead.popleft().result()
+
+
+def _batches(prepared: Iterator[Any]) -> Iterator[list[Any]]:
+    """Group prepared rows into batches of at most BATCH rows or BATCH_SECONDS."""
+    batch: list[Any] = []
+    started = time.monotonic()
+    for ready in prepared:
+        if not batch:
+            started = time.monotonic()
+        batch.append(ready)
+        if len(batch) >= BATCH or time.monotonic() - started >= BATCH_SECONDS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _store(circuit: Any, batch: list[Any]) -> list[Any]:
+    """Insert a batch in one transaction; should the database refuse it, each row alone,
+    so that the row it refuses is reported and the others kept."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine.archive import importer
+
+    try:
+        with circuit.db.transaction() as session:  # OCR jobs are sent after this commit
+            return importer.store_batch(session, circuit.settings, batch)
+    except SQLAlchemyError:
+        if len(batch) == 1:
+            row = batch[0].row
+            return [importer.Outcome(row, "refused", "baza de date nu a primit documentul")]
+    return [outcome for ready in batch for outcome in _store(circuit, [ready])]
 
 
 def cmd_archive_import(args: argparse.Namespace) -> int:
@@ -72,19 +111,21 @@ def cmd_archive_import(args: argparse.Namespace) -> int:
         print(f"Eroare: {exc}", file=sys.stderr)
         return 2
     circuit = build(load_settings())
-    jobs.use_rq(circuit)  # OCR jobs go to the workers once each document is committed
+    jobs.use_rq(circuit)  # OCR jobs go to the workers once their batch is committed
     counts = {"imported": 0, "known": 0, "refused": 0}
     awaiting_ocr = 0
     refused: list[str] = []
     progress = Progress(len(rows))
     progress.update(0)
-    for done, ready in enumerate(_prepared(directory, rows, args.jobs), 1):
-        with circuit.db.transaction() as session:  # one document, one transaction
-            outcome = importer.store_prepared(session, circuit.settings, ready)
-        counts[outcome.status] += 1
-        awaiting_ocr += outcome.ocr
-        if outcome.status == "refused":
-            refused.append(outcome.line())
+    done = 0
+    prepared = _prepared(directory, circuit.settings.documents_dir, rows, args.jobs)
+    for batch in _batches(prepared):
+        for outcome in _store(circuit, batch):
+            counts[outcome.status] += 1
+            awaiting_ocr += outcome.ocr
+            if outcome.status == "refused":
+                refused.append(outcome.line())
+        done += len(batch)
         progress.update(done)
     for line in refused:
         print(f"Refuzat: {line}")

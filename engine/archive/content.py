@@ -7,9 +7,9 @@ import warnings
 from dataclasses import dataclass
 
 import filetype
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_raw
 from PIL import Image
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 ARCHIVE_TYPES = {"application/pdf", "image/tiff", "image/jpeg", "image/png"}
 # A page scanned at 600 dpi in A3 is about 70 megapixels; Pillow's own limit (about 89) is
@@ -43,21 +43,43 @@ def check(content: bytes) -> Checked:
 
 
 def _pdf_text(content: bytes) -> str | None:
+    """Return a PDF's text layer (None: too little, a scan to read by OCR), or raise Refused.
+
+    PDFium (pypdfium2) reads it: in C, about six times faster than pypdf's pure-Python text
+    extraction, which was most of an import's time."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            reader = PdfReader(io.BytesIO(content), strict=False)
-            if reader.is_encrypted:
-                raise Refused("PDF criptat (protejat cu parolă)")
-            pages = [page.extract_text() or "" for page in reader.pages]
-    except Refused:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        pdf = pdfium.PdfDocument(content)
+    except pdfium.PdfiumError as exc:
+        if exc.err_code in (pdfium_raw.FPDF_ERR_PASSWORD, pdfium_raw.FPDF_ERR_SECURITY):
+            raise Refused("PDF criptat (protejat cu parolă)") from exc
         raise Refused("PDF corupt (nu poate fi citit)") from exc
-    if not pages:
-        raise Refused("PDF corupt (nu are nicio pagină)")
+    try:
+        # Encrypted with only an owner's password, PDFium opens it: refused all the same.
+        if pdfium_raw.FPDF_GetSecurityHandlerRevision(pdf) != -1:
+            raise Refused("PDF criptat (protejat cu parolă)")
+        if len(pdf) == 0:
+            raise Refused("PDF corupt (nu are nicio pagină)")
+        pages = [_page_text(pdf, i) for i in range(len(pdf))]
+    except pdfium.PdfiumError as exc:
+        raise Refused("PDF corupt (nu poate fi citit)") from exc
+    finally:
+        pdf.close()
     text = "\n".join(pages).strip()
     return text if len(text) >= MIN_TEXT else None
+
+
+def _page_text(pdf: pdfium.PdfDocument, index: int) -> str:
+    page = pdf[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            text: str = textpage.get_text_bounded()
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+    # PDFium ends lines with CR LF; PostgreSQL's text refuses NUL characters.
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
 def _check_image(content: bytes) -> None:

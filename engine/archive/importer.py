@@ -1,22 +1,27 @@
 """Importing the paper archive's scans: a folder of files and a CSV of their metadata.
 
-Each row is one unit of work (the caller commits it alone), so an interrupted import keeps
-what it stored and a second run adds nothing: a file is known by its SHA-256."""
+Files are read, checked and stored by their SHA-256 beside the database (`prepare`, in
+several processes); their rows are then inserted a batch at a time (`store_batch`, one
+statement, the caller commits the batch). A refused file is left out of its batch with its
+reason, so it never holds the others back; an interrupted import keeps the batches it
+committed, and a second run adds nothing: a file is known by its SHA-256."""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from engine.archive import store
 from engine.archive.content import Checked, Refused, check
+from engine.cases.documents import store_bytes
+from engine.people.personal import vault_for
 from engine.platform.config import Settings
 
 HEADER = ("file", "date", "registration", "issuer", "type", "file_code", "person")
@@ -88,6 +93,9 @@ def _broken(value: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in value)
 
 
+_LIMITS = {"type": 100, "file_code": 64}  # the lengths of their columns (ArchiveDocument)
+
+
 def _metadata(row: Row) -> store.Metadata:
     """Return a row's metadata, or raise Refused for a bad date or registration."""
     v = {k: (row.values.get(k) or "").strip() for k in HEADER}
@@ -101,6 +109,10 @@ def _metadata(row: Row) -> store.Metadata:
         raise Refused(
             f"numărul de înregistrare „{v['registration']}” nu are forma număr/zz.ll.aaaa"
         )
+    for key, what in (("type", "tipul documentului"), ("file_code", "codul din nomenclator")):
+        limit = _LIMITS[key]
+        if len(v[key]) > limit:
+            raise Refused(f"{what} are peste {limit} de caractere")
     kind = v["type"] or "Document"
     title = (
         f"{kind} nr. {v['registration']}" if v["registration"] else f"{kind} {Path(v['file']).stem}"
@@ -118,19 +130,22 @@ def _metadata(row: Row) -> store.Metadata:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A row's file read and checked, ready to be stored (or the reason it is refused)."""
+    """A row's file read, checked and stored by its hash, ready for its archive row (or the
+    reason it is refused)."""
 
     row: Row
     refusal: str | None = None
     name: str = ""
-    content: bytes = b""
+    sha256: str = ""
+    size: int = 0
     meta: store.Metadata | None = None
     checked: Checked | None = None
 
 
-def prepare(directory: Path, row: Row) -> Prepared:
-    """Read and check a row's file and metadata, without the database (so several processes
-    can do it side by side: parsing PDFs is most of an import's work)."""
+def prepare(directory: Path, row: Row, documents_dir: Path) -> Prepared:
+    """Read and check a row's file and metadata and store an accepted file's bytes under
+    their SHA-256 in documents_dir, without the database (so several processes can do it
+    side by side). Bytes without an archive row are invisible; a second run reuses them."""
     if row.problem:
         return Prepared(row, row.problem)
     if not row.file:
@@ -146,24 +161,52 @@ def prepare(directory: Path, row: Row) -> Prepared:
         meta = _metadata(row)
         checked = check(content)
     except Refused as exc:
-        return Prepared(row, str(exc), path.name, content)
-    return Prepared(row, None, path.name, content, meta, checked)
+        return Prepared(row, str(exc), path.name, size=len(content))
+    digest = store_bytes(documents_dir, content)
+    return Prepared(row, None, path.name, digest, len(content), meta, checked)
 
 
-def store_prepared(session: Session, settings: Settings, ready: Prepared) -> Outcome:
-    """Store a prepared row; the caller commits (or rolls back) this row alone."""
-    row = ready.row
-    known = ready.content and store.known(session, hashlib.sha256(ready.content).hexdigest())
-    if known and ready.meta is not None:
-        return Outcome(row, "known", "importat deja")
-    if ready.refusal is not None or ready.meta is None or ready.checked is None:
-        return Outcome(row, "refused", ready.refusal)
-    doc = store.add(
-        session, settings, ready.content, ready.name, ready.meta, "import", checked=ready.checked
-    )
-    return Outcome(row, "imported", ocr=doc.ocr_status == "pending")
+def prepare_many(directory: Path, rows: list[Row], documents_dir: Path) -> list[Prepared]:
+    """Prepare several rows (one task for a reader process: fewer round trips)."""
+    return [prepare(directory, row, documents_dir) for row in rows]
 
 
-def import_row(session: Session, settings: Settings, directory: Path, row: Row) -> Outcome:
-    """Import one row's file; the caller commits (or rolls back) this row alone."""
-    return store_prepared(session, settings, prepare(directory, row))
+def store_batch(session: Session, settings: Settings, batch: list[Prepared]) -> list[Outcome]:
+    """Insert the archive rows of a batch of prepared files in one statement and return each
+    row's outcome, in order: refused (with its reason), known (the archive, or an earlier row
+    of the batch, holds the same bytes) or imported. The caller commits the batch."""
+    outcomes: list[Outcome | None] = []
+    pending: list[tuple[int, dict[str, Any]]] = []
+    seen: set[str] = set()
+    vault = None
+    for ready in batch:
+        row = ready.row
+        if ready.refusal is not None or ready.meta is None or ready.checked is None:
+            outcomes.append(Outcome(row, "refused", ready.refusal))
+            continue
+        if ready.sha256 in seen:
+            outcomes.append(Outcome(row, "known", "importat deja"))
+            continue
+        seen.add(ready.sha256)
+        if vault is None and store.CNP.match((ready.meta.person or "").strip()):
+            vault = vault_for(settings.data_dir)
+        values = store.row_values(
+            settings,
+            ready.meta,
+            sha256=ready.sha256,
+            name=ready.name,
+            checked=ready.checked,
+            size=ready.size,
+            source="import",
+            vault=vault,
+        )
+        pending.append((len(outcomes), values))
+        outcomes.append(None)
+    added = store.add_new(session, [values for _, values in pending])
+    for at, values in pending:
+        row = batch[at].row
+        if values["sha256"] in added:
+            outcomes[at] = Outcome(row, "imported", ocr=values["ocr_status"] == "pending")
+        else:
+            outcomes[at] = Outcome(row, "known", "importat deja")
+    return [outcome for outcome in outcomes if outcome is not None]

@@ -7,14 +7,16 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine.archive.content import Checked, Refused, check
 from engine.cases.documents import blob_path, slot_title, store_bytes
 from engine.models import ArchiveDocument, Document, RegistryEntry, Request
-from engine.people.personal import vault_for
+from engine.people.personal import Vault, vault_for
 from engine.platform.config import Settings
 from engine.platform.dispatch import defer
 
@@ -53,6 +55,56 @@ def known(session: Session, sha256: str) -> bool:
     )
 
 
+def row_values(
+    settings: Settings,
+    meta: Metadata,
+    *,
+    sha256: str,
+    name: str,
+    checked: Checked,
+    size: int,
+    source: str,
+    vault: Vault | None = None,
+    document_id: int | None = None,
+    registry_entry_id: int | None = None,
+    request_id: int | None = None,
+    department: str | None = None,
+) -> dict[str, Any]:
+    """Return the columns of a file's archive row (its bytes already stored under sha256)."""
+    person_name, cnp_encrypted, cnp_hash = None, None, None
+    person = (meta.person or "").strip()
+    if CNP.match(person):
+        vault = vault or vault_for(settings.data_dir)
+        cnp_encrypted, cnp_hash = vault.encrypt(person), vault.lookup_hash(person)
+    elif person:
+        person_name = person[:200]
+    return {
+        "title": meta.title[:300],
+        "doc_date": meta.doc_date,
+        "year": meta.doc_date.year if meta.doc_date else None,
+        "registration": meta.registration,
+        "issuer": (meta.issuer or None) and meta.issuer[:300],
+        "doc_type": meta.doc_type,
+        "file_code": meta.file_code,
+        "person_name": person_name,
+        "person_cnp_encrypted": cnp_encrypted,
+        "person_cnp_hash": cnp_hash,
+        "personal_data": meta.personal_data or bool(person),
+        "sha256": sha256,
+        "stored_path": stored_path(settings, sha256),
+        "original_name": name[:255],
+        "mime": checked.mime,
+        "size": size,
+        "text": checked.text,
+        "ocr_status": "none" if checked.text else "pending",
+        "source": source,
+        "document_id": document_id,
+        "registry_entry_id": registry_entry_id,
+        "request_id": request_id,
+        "department": department,
+    }
+
+
 def add(
     session: Session,
     settings: Settings,
@@ -73,43 +125,48 @@ def add(
     checked = checked or check(content)
     digest = store_bytes(settings.documents_dir, content)
     assert sha256 is None or sha256 == digest
-    person_name, cnp_encrypted, cnp_hash = None, None, None
-    person = (meta.person or "").strip()
-    if CNP.match(person):
-        vault = vault_for(settings.data_dir)
-        cnp_encrypted, cnp_hash = vault.encrypt(person), vault.lookup_hash(person)
-    elif person:
-        person_name = person[:200]
     doc = ArchiveDocument(
-        title=meta.title[:300],
-        doc_date=meta.doc_date,
-        year=meta.doc_date.year if meta.doc_date else None,
-        registration=meta.registration,
-        issuer=(meta.issuer or None) and meta.issuer[:300],
-        doc_type=meta.doc_type,
-        file_code=meta.file_code,
-        person_name=person_name,
-        person_cnp_encrypted=cnp_encrypted,
-        person_cnp_hash=cnp_hash,
-        personal_data=meta.personal_data or bool(person),
-        sha256=digest,
-        stored_path=stored_path(settings, digest),
-        original_name=name[:255],
-        mime=checked.mime,
-        size=len(content),
-        text=checked.text,
-        ocr_status="none" if checked.text else "pending",
-        source=source,
-        document_id=document_id,
-        registry_entry_id=registry_entry_id,
-        request_id=request_id,
-        department=department,
+        **row_values(
+            settings,
+            meta,
+            sha256=digest,
+            name=name,
+            checked=checked,
+            size=len(content),
+            source=source,
+            document_id=document_id,
+            registry_entry_id=registry_entry_id,
+            request_id=request_id,
+            department=department,
+        )
     )
     session.add(doc)
     session.flush()
     if doc.ocr_status == "pending":
         defer(session, OCR_JOB, doc.id, job_id=f"archive-ocr-{doc.id}")
     return doc
+
+
+def add_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the archive rows (row_values) whose file the archive does not hold yet, in one
+    statement, and return the new ids by SHA-256; a file already there (same hash, even one
+    another process has just added) is skipped, not an error. OCR of the new files without
+    text is asked for after the commit (the caller commits)."""
+    if not rows:
+        return {}
+    table = cast(Table, ArchiveDocument.__table__)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["sha256"])
+        .returning(table.c.id, table.c.sha256, table.c.ocr_status)
+    )
+    added: dict[str, int] = {}
+    for archive_id, digest, ocr_status in session.execute(statement, rows):
+        added[digest] = archive_id
+        if ocr_status == "pending":
+            defer(session, OCR_JOB, archive_id, job_id=f"archive-ocr-{archive_id}")
+    return added
 
 
 def index_document(

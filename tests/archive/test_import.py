@@ -195,3 +195,54 @@ def test_the_sweep_resends_an_ocr_job_redis_lost(circuit, run_cli, tmp_path):
     with circuit.db.session() as s:
         assert s.scalar(select(ArchiveDocument).where(ArchiveDocument.mime == "image/png")).text
     assert jobs.sweep(jobs.rq_dispatcher(redis)) == 0
+
+
+def test_an_interrupted_batched_import_keeps_its_batches_and_resumes(
+    circuit, run_cli, tmp_path, monkeypatch
+):
+    from engine.archive import importer
+    from scripts import archive_cli
+
+    files = {f"act-{i}.pdf": text_pdf(f"{BUILDING} Actul numărul {i}.") for i in range(7)}
+    files["gol.pdf"] = b""
+    folder = tmp_path / "scanari"
+    write_files(folder, files)
+    rows = [
+        f"act-{i}.pdf,1998-03-{i + 1:02},{i + 1}/14.03.1998,Primăria,Autorizație,V-1,"
+        for i in range(4)
+    ]
+    rows.insert(1, "gol.pdf,1998-03-09,9/14.03.1998,,Autorizație,V-1,")  # refused mid-batch
+    rows.insert(2, "act-0.pdf,1998-03-10,10/14.03.1998,,Autorizație,V-1,")  # the same bytes
+    rows.append("act-4.pdf,1998-03-11,11/14.03.1998,,Autorizație" + "e" * 100 + ",V-1,")
+    rows.append("act-5.pdf,1998-03-12,12/14.03.1998,,Autorizație,V-1,1800101226693")
+    rows.append("act-6.pdf,1998-03-13,13/14.03.1998,,Autorizație,V-1,")
+    csv = tmp_path / "metadate.csv"
+    csv.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    monkeypatch.setattr(archive_cli, "BATCH", 4)
+
+    real = importer.store_batch
+    batches = []
+
+    def interrupted(session, settings, batch):
+        batches.append(batch)
+        if len(batches) == 2:
+            raise KeyboardInterrupt  # the operator's Ctrl-C, inside the second batch
+        return real(session, settings, batch)
+
+    monkeypatch.setattr(importer, "store_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_cli("archive", "import", str(folder), "--metadata", str(csv))
+    assert count(circuit) == 2  # the first batch (act-0, act-1) committed, nothing of the second
+
+    monkeypatch.setattr(importer, "store_batch", real)
+    code, out, _ = run_cli("archive", "import", str(folder), "--metadata", str(csv))
+    assert code == 1
+    assert "gol.pdf: fișierul este gol (0 octeți)" in out
+    assert "act-4.pdf: tipul documentului are peste 100 de caractere" in out
+    assert "Importate: 4; importate deja (neschimbate): 3; refuzate: 2." in out
+    with circuit.db.session() as s:
+        docs = s.scalars(select(ArchiveDocument).order_by(ArchiveDocument.id)).all()
+    assert [d.original_name for d in docs] == [f"act-{i}.pdf" for i in (0, 1, 2, 3, 5, 6)]
+    with_cnp = docs[4]
+    assert with_cnp.person_cnp_hash and "1800101226693" not in (with_cnp.person_cnp_encrypted)
+    assert all(d.ocr_status == "none" and "Ștefan cel Mare" in d.text for d in docs)

@@ -266,3 +266,41 @@ def test_the_commission_records_its_decision_on_the_retention_page(browser_for, 
     assert "Corespondență iluminat" not in html
     with circuit.db.session() as s:
         assert s.get(ArchiveDocument, corpus["letter"]).disposed_at is not None
+
+
+def test_a_broad_query_is_ranked_among_the_newest_matches_and_says_there_are_more(
+    circuit, client, api_for, corpus, monkeypatch
+):
+    from engine.archive import search
+
+    if circuit.db.is_sqlite:
+        pytest.skip("the newest matches of a broad query are PostgreSQL's plan; FTS5 ranks all")
+    newer = [
+        archive(circuit, f"Cerere pentru strada Ștefan cel Mare, numărul {n}.", title=f"Cerere {n}")
+        for n in range(3)
+    ]
+    # Here every query counts as broad, and two matches are the most ranked.
+    monkeypatch.setattr(search, "BROAD", 1)
+    monkeypatch.setattr(search, "RANK_CAP", 2)
+    arhiva = api_for("arhiva")
+    found = client.get(SEARCH, query_string={"q": "STRADA stefan"}, headers=arhiva)
+    assert set(ids(found)) == set(newer)  # RANK_CAP + 1 ranked: the newest three, not older
+    assert found.get_json()["total"] == 2 and found.get_json()["more"] is True
+    assert "strada Ștefan cel Mare" in found.get_json()["results"][0]["snippet"]
+    # Too few matches among the newest documents: the index finds the older one.
+    rare = client.get(SEARCH, query_string={"q": "taranescu"}, headers=arhiva)
+    assert ids(rare) == [corpus["salary"]] and rare.get_json()["more"] is False
+    # Filters and permissions hold on that path as on the other.
+    dated = client.get(SEARCH, query_string={"q": "strada", "year": 2001}, headers=arhiva)
+    assert ids(dated) == [corpus["letter"]]
+    none = client.get(SEARCH, query_string={"q": "strada"}, headers=api_for("urbanism"))
+    assert ids(none) == [] and none.get_json()["total"] == 0
+
+
+def test_the_year_filter_offers_each_year_once_newest_first(circuit, corpus):
+    from engine.archive import search
+
+    archive(circuit, "Încă un act din 1998.", doc_date=date(1998, 1, 2))
+    archive(circuit, "Un act fără dată.")
+    with circuit.db.session() as s:
+        assert search.years(s) == [2001, 1998, 1987]
