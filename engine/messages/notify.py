@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 
 from engine.messages import mailer
 from engine.models import (
+    Instance,
     Membership,
     Notification,
+    ProcedureRecord,
     ProcessVersion,
     Request,
     RequestStatus,
@@ -307,14 +309,25 @@ def recipients(session: Session, note: Notification) -> list[str]:
     return []
 
 
-def _procedure_title(session: Session, procedure: str) -> str | None:
-    """Return the title the newest deployed version of a procedure has in the catalog."""
+def _procedure_title(session: Session, request: Request) -> str | None:
+    """Return the procedure's title as the request's own version has it (a later version,
+    or one made current again, may be titled otherwise); for a request with no instance,
+    the current version's, else the newest deployed one's."""
     entry = session.scalar(
         select(ProcessVersion.catalog_entry)
-        .where(ProcessVersion.procedure == procedure)
-        .order_by(ProcessVersion.id.desc())
+        .join(Instance, Instance.process_version_id == ProcessVersion.id)
+        .where(Instance.request_id == request.id)
+        .order_by(Instance.id)
         .limit(1)
     )
+    if not entry:
+        entry = session.scalar(
+            select(ProcessVersion.catalog_entry)
+            .outerjoin(ProcedureRecord, ProcedureRecord.current_version_id == ProcessVersion.id)
+            .where(ProcessVersion.procedure == request.procedure)
+            .order_by(ProcedureRecord.id.is_(None), ProcessVersion.id.desc())
+            .limit(1)
+        )
     return str(entry["title"]) if entry and entry.get("title") else None
 
 
@@ -367,7 +380,7 @@ def send(session: Session, settings: Settings, notification_id: int) -> bool:
     link = f"{settings.base_url.rstrip('/')}/cereri/{note.request_id}" if note.request_id else ""
     request = session.get(Request, note.request_id) if note.request_id else None
     user = session.get(User, note.user_id) if note.user_id is not None else None
-    title = _procedure_title(session, request.procedure) if request is not None else None
+    title = _procedure_title(session, request) if request is not None else None
     msg = mailer.compose(
         settings,
         to,

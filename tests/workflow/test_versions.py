@@ -287,3 +287,34 @@ def test_two_nodes_deploying_the_same_change_at_once_store_one_version(circuit, 
         rows = s.scalars(select(ProcessVersion).where(ProcessVersion.procedure == "petitie"))
         titles_stored = [v.catalog_entry["title"] for v in rows]
     assert titles_stored.count("Petiție (pornire simultană)") == 1
+
+
+def test_messages_name_the_procedure_as_the_requests_own_version_does(
+    client, api_for, circuit, folders
+):
+    """A newer version's title does not leak into the e-mails of requests on another."""
+    from email.header import decode_header, make_header
+
+    from tests.support.citizens import outbox
+
+    citizen = api_for("citizen")
+    folders.deploy()
+    entry = folders.read_entry("petitie")
+    folders.write_entry({**entry, "title": "Petiție (versiune de probă)"})
+    folders.deploy()
+    on_trial = submit(client, citizen)
+    folders.write_entry(entry)
+    folders.deploy()  # the first content is current again; the trial version is the newest
+    on_first = submit(client, citizen)
+    subjects = [
+        str(make_header(decode_header(m["Subject"]))) for m in outbox(circuit.settings.data_dir)
+    ]
+    numbers = {}
+    for rid in (on_trial, on_first):
+        body = client.get(f"/api/v1/requests/{rid}", headers=citizen).get_json()
+        numbers[rid] = body["registration"]["display"]
+    assert (
+        f"Cererea nr. {numbers[on_trial]} (Petiție (versiune de probă)): a fost înregistrată"
+        in subjects
+    )
+    assert f"Cererea nr. {numbers[on_first]} (Petiție): a fost înregistrată" in subjects
