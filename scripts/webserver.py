@@ -45,12 +45,13 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from engine.platform import logs
+        from engine.platform import heap, logs
         from webapp import create_app
 
         logs.configure(os.environ, level=logging.WARNING)  # the app's lines, with request ids
-
-        return create_app()
+        app = create_app()
+        heap.freeze_startup_objects()
+        return app
 
 
 def _child_exit(server: Any, worker: Any) -> None:
