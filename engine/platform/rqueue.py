@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis
+from redis.client import Pipeline
 from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from rq.utils import str_to_date
 
-from engine.platform import logs, metrics
+from engine.platform import heap, logs, metrics
 from engine.platform.dispatch import PendingJob
 from engine.platform.timeutil import as_aware, system_clock, utcnow
 
@@ -66,36 +67,50 @@ class RQDispatcher:
         self.scheduled = ScheduledJobRegistry(queue=self.queue)
 
     def __call__(self, jobs: list[PendingJob]) -> None:
-        for k, job in enumerate(jobs):
-            try:
-                self.send(job)
-            except Exception:  # Redis down: the database rows stay, the sweep sends them
-                log.exception("could not enqueue %s%s", job.name, job.args)
-                if len(jobs) > k + 1:  # nor wait again for each of the rest
-                    log.error("%d more job(s) left to the sweep", len(jobs) - k - 1)
-                return
+        """Send a transaction's jobs in one round trip to Redis (RQ's own commands for each
+        job, queued in one pipeline); if Redis fails, the database rows stay and the sweep
+        sends them."""
+        try:
+            with self.redis.pipeline() as pipe:
+                pipe.multi()  # RQ puts a caller's pipeline in MULTI mode if it is not yet
+                for job in jobs:
+                    self.send(job, pipeline=pipe)
+                pipe.execute()
+        except Exception:
+            log.exception(
+                "could not enqueue %d job(s), left to the sweep: %s",
+                len(jobs),
+                ", ".join(f"{job.name}{job.args}" for job in jobs[:10]),
+            )
 
-    def send(self, job: PendingJob) -> bool:
+    def send(self, job: PendingJob, pipeline: Pipeline | None = None) -> bool:
         """Send a job to RQ; False when it is due beyond the horizon (left to the sweep).
 
         A job due later waits in RQ's scheduler, which moves it into the queue at its time,
         oldest first. One already due goes straight to the queue (out of the scheduler's
         registry, if it was there), so a sweep that sends overdue timers, oldest first, is
-        their one sender and they fire in due order."""
+        their one sender and they fire in due order. With a pipeline, the commands wait in it
+        until its caller executes it."""
         func = f"{self.module}.{job.name}"
         # The request that asked for the job, so the worker's lines carry its id too.
         meta = {"request_id": rid} if (rid := logs.request_id.get()) else None
         at = as_aware(job.at) if job.at is not None else None
-        if at is not None and at > utcnow():
-            if at > utcnow() + self.horizon:
+        now = utcnow()
+        if at is not None and at > now:
+            if at > now + self.horizon:
                 return False
             self.queue.enqueue_at(
-                _whole_second_after(at), func, *job.args, job_id=job.job_id, meta=meta
+                _whole_second_after(at),
+                func,
+                *job.args,
+                job_id=job.job_id,
+                meta=meta,
+                pipeline=pipeline,
             )
             return True
         if at is not None and job.job_id is not None:  # not moved again by the scheduler
-            self.scheduled.remove(job.job_id)
-        self.queue.enqueue(func, *job.args, job_id=job.job_id, meta=meta)
+            self.scheduled.remove(job.job_id, pipeline=pipeline)
+        self.queue.enqueue(func, *job.args, job_id=job.job_id, meta=meta, pipeline=pipeline)
         return True
 
     def live(self, job_ids: list[str]) -> set[str]:
@@ -185,6 +200,7 @@ def run_worker(
             connection=dispatcher.redis,
             maintenance_interval=MAINTENANCE_INTERVAL,
         )
+        heap.freeze_startup_objects()
         worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
     finally:
         stop.set()
