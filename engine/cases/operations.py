@@ -325,17 +325,21 @@ def claim_task(session: Session, user: User, task_id: str, reason: str | None = 
     )
     ensure_workable(row, user)
     if row.claimed_by_id is None:
-        skipped = officials.check_claim_order(session, user, row, reason)
-        row.claimed_by_id = user.id
-        row.claimed_at = utcnow()
-        audit.task_event(
-            session,
-            "task_claimed",
-            row,
-            actor_id=user.id,
-            **({"reason": skipped} if skipped else {}),
-        )
+        _claim(session, user, row, reason)
     return row
+
+
+def _claim(session: Session, user: User, row: TaskRecord, reason: str | None) -> None:
+    skipped = officials.check_claim_order(session, user, row, reason)
+    row.claimed_by_id = user.id
+    row.claimed_at = utcnow()
+    audit.task_event(
+        session,
+        "task_claimed",
+        row,
+        actor_id=user.id,
+        **({"reason": skipped} if skipped else {}),
+    )
 
 
 def release_task(session: Session, user: User, task_id: str) -> TaskRecord:
@@ -367,10 +371,10 @@ def _complete(
     session: Session, circuit: Circuit, row: TaskRecord, data: dict[str, Any], actor: User
 ) -> Request:
     """Complete a READY task under the instance lock; refuse if it changed meanwhile."""
-    version_id = versions.instance_version(session, row.instance_id)
+    loaded = runtime.load(session, row.instance_id, circuit.calendar)  # waits for any other writer
+    version_id = loaded.row.process_version_id
     schema = form_schema(session, circuit, row.form, version_id) if row.form else {"type": "object"}
     clean = forms.validate_form(schema, data)
-    loaded = runtime.load(session, row.instance_id, circuit.calendar)  # waits for any other writer
     # The instance, read under the lock, is the truth: a colleague may have just finished it.
     task = spifftasks.find_task(loaded.workflow, row.id)
     if task is None or not task.has_state(SpiffState.READY):
@@ -601,7 +605,9 @@ def complete_task(
     row = task_for_official(session, user, task_id)
     ensure_workable(row, user)
     if row.claimed_by_id is None:
-        row = claim_task(session, user, task_id, reason)
+        # Claimed without locking the task's row: two officials completing it at once both
+        # wait for the instance's lock in _complete, and the second finds it done there.
+        _claim(session, user, row, reason)
     if not isinstance(data, dict):
         data = {}
     return _complete(session, circuit, row, data, user)

@@ -25,7 +25,7 @@ from engine.models import (
     User,
 )
 from engine.platform.config import Settings
-from engine.platform.dispatch import defer
+from engine.platform.dispatch import defer_for_row
 from engine.platform.timeutil import utcnow
 from engine.workflow.spifftasks import APPLICANT_LANE
 from engine.workflow.taskindex import DiagramMessage
@@ -134,8 +134,7 @@ def post(
         created_at=utcnow(),
     )
     session.add(note)
-    session.flush()
-    defer(session, "send_notification", note.id, job_id=f"notification-{note.id}")
+    defer_for_row(session, "send_notification", note, "notification")
     return note
 
 
