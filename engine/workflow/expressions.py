@@ -19,6 +19,7 @@ import ast
 import math
 import operator as op
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -366,9 +367,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# One evaluator per thread, given the names of each evaluation: making one copies
+# simpleeval's tables (about 0.1 ms, twice or more for every step a request takes).
+_evaluators = threading.local()
+
+
+def _evaluator(names: dict[str, Any]) -> _Evaluator:
+    evaluator: _Evaluator | None = getattr(_evaluators, "one", None)
+    if evaluator is None:
+        evaluator = _evaluators.one = _Evaluator({})
+    evaluator.names = names
+    return evaluator
+
+
 def evaluate(text: str, data: dict[str, Any]) -> Any:
     """Evaluate a condition or timer expression on task data."""
-    return _Evaluator(dict(data)).run(parse_expression(text))
+    return _evaluator(dict(data)).run(parse_expression(text))
 
 
 def execute(text: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -376,7 +390,7 @@ def execute(text: str, data: dict[str, Any]) -> dict[str, Any]:
     names = dict(data)
     assigned: dict[str, Any] = {}
     for name, node in parse_script(text):
-        value = _plain(_Evaluator(names).run(node))
+        value = _plain(_evaluator(names).run(node))
         names[name] = assigned[name] = value
     return assigned
 
