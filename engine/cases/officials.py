@@ -421,7 +421,7 @@ def history(
         )  # fmt: skip
     events.sort(key=lambda ev: as_aware(ev["at"]))
     steps = [
-        {"name": t.name, "department": t.department, "state": t.state.value,
+        {"id": t.id, "name": t.name, "department": t.department, "state": t.state.value,
          "started_at": t.created_at, "completed_at": t.completed_at,
          "completed_by": names.get(t.completed_by_id), "claimed_by": names.get(t.claimed_by_id),
          "hours": _hours(t.created_at, t.completed_at)}

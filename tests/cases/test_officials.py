@@ -114,6 +114,8 @@ def test_a_redirected_petition_continues_in_the_new_department(client, api_for, 
     )
     assert redirect["by"] == "Andrei Stan"
     assert [s["department"] for s in history["steps"]] == ["registratura", "taxe", "taxe"]
+    # Each step names its task: the open one is the approval the head now has in the inbox.
+    assert [s["id"] for s in history["steps"] if s["state"] == "ready"] == [approval["id"]]
     with circuit.db.session() as s:
         assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "task_redirected"))
 
