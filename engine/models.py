@@ -209,7 +209,12 @@ class RegistryEntry(Base):
     """A line of the register (Instrucțiuni 217/1996 art. 9), chained by hash."""
 
     __tablename__ = "registry_entries"
-    __table_args__ = (UniqueConstraint("year", "number", name="uq_registry_year_number"),)
+    __table_args__ = (
+        UniqueConstraint("year", "number", name="uq_registry_year_number"),
+        # The register's total for a period; the answers to a page's lines (migration 0020).
+        Index("ix_registry_entries_registered_on", "registered_on"),
+        Index("ix_registry_entries_linked", "linked_year", "linked_number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer)
@@ -251,6 +256,9 @@ class Request(Base):
         UniqueConstraint("applicant_id", "idempotency_key", name="uq_requests_idempotency"),
         Index("ix_requests_applicant_created", "applicant_id", "created_at"),
         Index("ix_requests_created", "created_at", "id"),
+        # The register's page finds the requests of its lines and of its answers (0020).
+        Index("ix_requests_registry_entry", "registry_entry_id"),
+        Index("ix_requests_answer_entry", "answer_entry_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -346,9 +354,12 @@ class TaskRecord(Base):
             postgresql_where=text("state = 'ready'"),
             sqlite_where=text("state = 'ready'"),
         ),
+        # An inbox's count reads this index alone: department, head's step, claim (0020).
         Index(
-            "ix_tasks_ready_department",
+            "ix_tasks_ready_count",
             "department",
+            "role",
+            "claimed_by_id",
             postgresql_where=text("state = 'ready'"),
             sqlite_where=text("state = 'ready'"),
         ),

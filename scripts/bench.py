@@ -1,4 +1,4 @@
-"""Measure the engine, the inbox queries and the HTTP API against a real database.
+"""Measure the engine, the reads and the HTTP API against a real database.
 
     python -m scripts.bench [--database-url URL] [--n 200] [--inbox-rows 100000]
                             [--http] [--port 5077] [--json FILE] [--profile]
@@ -6,7 +6,9 @@
 PostgreSQL: a fresh database (--bench-db, default circuit_bench) is created on the server
 that URL names, dropped first; the database named in URL itself is never touched.
 SQLite (a `sqlite...` URL, or no URL at all): a fresh temporary file.
-The backlog is inserted first, so every figure is taken on a populated database.
+The backlog is inserted first, so every figure is taken on a populated database. The reads
+are the department inboxes, the request lists (the registry's, an applicant's) and the
+register's page.
 """
 
 from __future__ import annotations
@@ -56,11 +58,13 @@ from engine.platform import heap
 from engine.platform.config import PROJECT_ROOT, SHIPPED_ROOT, Settings
 from engine.platform.db import Base, Database
 from engine.platform.migrate import upgrade
-from engine.platform.timeutil import BUCHAREST, utcnow
+from engine.platform.timeutil import BUCHAREST, local_today, utcnow
+from engine.register import book
 from engine.register import chain as registry
 from engine.workflow.catalog import Catalog
 
 WARMUP = 10
+TARGET_MS = 20  # p95 of every read, at a county's million open requests (issue 17)
 PASSWORD = "parola-de-bench-1"
 TRIAGE = {"decizie_triere": "repartizare", "departament": "urbanism"}
 # The bench runs on the default settings, its server too: the registry keeps its default code.
@@ -364,6 +368,7 @@ def bulk_insert(conn: Connection, table: str, rows: list[tuple[Any, ...]]) -> No
 
 def insert_backlog(circuit: Circuit, count: int, applicants: list[int]) -> float:
     """Insert `count` open petitions, each with one READY task, into the empty database."""
+    started = time.perf_counter()
     rng, now, proc = random.Random(2026), utcnow(), circuit.catalog.get("petitie")
     assert proc is not None
     with circuit.db.session() as s:
@@ -411,6 +416,7 @@ def insert_backlog(circuit: Circuit, count: int, applicants: list[int]) -> float
         task = (task_id, k, k, step, STEPS[step], dept, role, form, "ready", due, at, at)
         rows["tasks"].append(task)
     t0 = time.perf_counter()
+    log(f"backlog rows built in {t0 - started:.1f} s; inserting")
     with circuit.db.engine.begin() as conn:
         for table, table_rows in rows.items():
             bulk_insert(conn, table, table_rows)
@@ -427,8 +433,9 @@ def insert_backlog(circuit: Circuit, count: int, applicants: list[int]) -> float
 
 
 def bench_inbox(
-    circuit: Circuit, people: dict[str, tuple[int, str]], runs: int = 200
+    circuit: Circuit, people: dict[str, tuple[int, str]], rows: int, runs: int = 200
 ) -> dict[str, dict[str, Any]]:
+    """Time the reads: department inboxes, the request lists, the register's page."""
     inbox, count = queries.department_inbox, queries.inbox_count
 
     def listing(who: str) -> Callable[[Session], Any]:
@@ -439,6 +446,21 @@ def bench_inbox(
 
         return run
 
+    def register(page: int) -> Callable[[Session], Any]:
+        """The register's page as the registry opens it: this year's lines, newest first."""
+        today = local_today()
+        # From 1 January, as the page's default, but of last year in the backlog's first two
+        # months, so that the period holds the whole backlog whatever the day of the run.
+        start = (today - timedelta(days=61)).replace(month=1, day=1)
+
+        def run(s: Session) -> Any:
+            user = s.get(User, people["registry"][0])
+            assert user is not None
+            return book.listing(s, user, start, today, page=page, per_page=50)[0]
+
+        return run
+
+    share = rows // len([who for who in people if who.startswith("applicant")])
     cases: dict[str, Callable[[Session], Any]] = {
         "department_inbox urbanism, page 1": lambda s: inbox(s, ["urbanism"], limit=50),
         "department_inbox urbanism, page 20": lambda s: inbox(s, ["urbanism"], offset=950),
@@ -448,7 +470,9 @@ def bench_inbox(
         "inbox_count urbanism": lambda s: count(s, ["urbanism"]),
         "inbox_count 3 departments": lambda s: count(s, TRIO),
         "request list, registry official, page 1": listing("registry"),
-        "request list, applicant of 12,500, page 1": listing("applicant0"),
+        f"request list, applicant of ~{share:,}, page 1": listing("applicant0"),
+        "register, registry official, page 1": register(1),
+        "register, registry official, page 20": register(20),
     }
     out = {}
     for name, query in cases.items():
@@ -462,7 +486,7 @@ def bench_inbox(
                 samples.append(elapsed)
         found = f"count {result}" if isinstance(result, int) else f"{len(result)} rows"
         out[name] = stats(samples, found)
-        out[name]["note"] += "" if out[name]["p95"] < 50 else "; OVER TARGET"
+        out[name]["note"] += "" if out[name]["p95"] <= TARGET_MS else "; OVER TARGET"
     return out
 
 
@@ -695,9 +719,9 @@ def main(argv: list[str] | None = None) -> int:
     section = f"Engine, commit included, {WARMUP} warm-up runs excluded, ms"
     results["sections"][section] = bench_engine(circuit, people, probe, args.n, notes)
     if args.inbox_rows:
-        log("inbox queries")
-        section = "Inbox queries, a fresh session each, ms; target p95 < 50"
-        results["sections"][section] = bench_inbox(circuit, people)
+        log("inbox queries, request lists, the register")
+        section = f"Reads, a fresh session each, ms; target p95 <= {TARGET_MS}"
+        results["sections"][section] = bench_inbox(circuit, people, args.inbox_rows)
     if args.http:
         log(f"HTTP: `circuit run` on 127.0.0.1:{args.port}")
         section = "HTTP API via `circuit run` (gunicorn), client on 127.0.0.1, ms"

@@ -79,31 +79,39 @@ def department_inbox(
     sort: tuple[InstrumentedAttribute[Any], ...] = (TaskRecord.request_created_at, TaskRecord.id)
     if order == InboxOrder.NEAREST_DEADLINE:
         sort = (TaskRecord.due_date, *sort)
-    where = _inbox_filter(departments, claim, user_id, head_of)
+    # The page's task ids first, from the tasks alone; only those rows are then read whole
+    # with their requests: a later page skips its `offset` rows in the index, not in a join.
+    page = (
+        select(TaskRecord.id)
+        .where(_inbox_filter(departments, claim, user_id, head_of))
+        .order_by(*sort)
+        .limit(limit)
+        .offset(offset)
+    )
     if len(set(departments)) > 1:
         # Each department's first rows come in index order; their merge is small. One query
         # over all of them would sort every READY task of every department first.
         firsts = [
-            select(TaskRecord.id)
+            select(TaskRecord.id, *sort[:-1])  # the id, then the other columns of the order
             .where(_inbox_filter([code], claim, user_id, head_of))
             .order_by(*sort)
             .limit(offset + limit)
             .subquery()
             for code in sorted(set(departments))
         ]
-        where = TaskRecord.id.in_(union_all(*(select(first.c.id) for first in firsts)))
+        merged = union_all(*(select(first) for first in firsts)).subquery()
+        merged_sort = [merged.c[column.key] for column in sort]
+        page = select(merged.c.id).order_by(*merged_sort).limit(limit).offset(offset)
     rows = session.execute(
         select(TaskRecord, Request)
         .join(Request, Request.id == TaskRecord.request_id)
-        .where(where)
+        .where(TaskRecord.id.in_(page))
         .order_by(*sort)
         .options(
             joinedload(TaskRecord.claimed_by),
             defer(Request.data),  # the inbox never shows the form data
             defer(Request.answer),
         )
-        .limit(limit)
-        .offset(offset)
     ).all()
     return [InboxRow(task, request) for task, request in rows]
 
