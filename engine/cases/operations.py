@@ -371,7 +371,10 @@ def _complete(
     session: Session, circuit: Circuit, row: TaskRecord, data: dict[str, Any], actor: User
 ) -> Request:
     """Complete a READY task under the instance lock; refuse if it changed meanwhile."""
-    loaded = runtime.load(session, row.instance_id, circuit.calendar)  # waits for any other writer
+    # Waits for any other writer. Not flushed first: a claim just made (the task's row and
+    # its audit line) is written with the rest of the step, in the same statements.
+    with session.no_autoflush:
+        loaded = runtime.load(session, row.instance_id, circuit.calendar)
     version_id = loaded.row.process_version_id
     schema = form_schema(session, circuit, row.form, version_id) if row.form else {"type": "object"}
     clean = forms.validate_form(schema, data)
