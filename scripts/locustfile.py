@@ -10,11 +10,11 @@ what is measured), and run, for example:
     locust -f scripts/locustfile.py --host http://127.0.0.1:5000 \\
         --headless --users 40 --spawn-rate 10 --run-time 2m --csv load
 
-Each variable holds `email:password` pairs separated by commas: each simulated user logs in
-once (POST /api/v1/auth/token) as one of them, in turn. Locust prints the throughput and the
-percentiles per route; raise --users until p95 passes 100 ms to find the knee. Log-ins hash
-passwords (argon2, about 0.2 s of CPU each): spawn users slowly (--spawn-rate 2) and measure
-after they have all started. On a database filled by scripts/bench.py, whose backlog holds
+Each variable holds `email:password` pairs separated by commas: the simulated users take them
+in turn, and each account logs in once (POST /api/v1/auth/token); its users share the token.
+Locust prints the throughput and the percentiles per route; raise --users until p95 passes
+100 ms to find the knee (scripts/bench_load.py does it in steps). CIRCUIT_LOAD_WAIT="min,max"
+sets the think time (0.5 to 2 s). On a database filled by scripts/bench.py, whose backlog holds
 placeholder instances, the officials triage the petitions the citizens submit during the run.
 """
 
@@ -44,6 +44,9 @@ def _accounts(variable: str) -> itertools.cycle[tuple[str, str]]:
     return itertools.cycle([(email, password) for email, password in pairs])
 
 
+# The token of each account, once it has logged in: the simulated users of one account share
+# it, so a run measures the mix rather than a storm of log-ins (argon2, 0.2 s of CPU each).
+_tokens: dict[str, str] = {}
 _citizens: itertools.cycle[tuple[str, str]] | None = None
 _officials: itertools.cycle[tuple[str, str]] | None = None
 
@@ -64,13 +67,16 @@ class _ApiUser(FastHttpUser):
 
     def on_start(self) -> None:
         email, password = next(self._accounts())
-        r = self.client.post(
-            "/api/v1/auth/token",
-            json={"email": email, "password": password},
-            name="/api/v1/auth/token",
-        )
-        r.raise_for_status()
-        self.auth = {"Authorization": f"Bearer {r.json()['token']}"}
+        token = _tokens.get(email)
+        if token is None:  # one log-in per account: people stay logged in for hours
+            r = self.client.post(
+                "/api/v1/auth/token",
+                json={"email": email, "password": password},
+                name="/api/v1/auth/token",
+            )
+            r.raise_for_status()
+            token = _tokens[email] = r.json()["token"]
+        self.auth = {"Authorization": f"Bearer {token}"}
 
     def _accounts(self) -> itertools.cycle[tuple[str, str]]:
         raise NotImplementedError
