@@ -404,17 +404,28 @@ def history(
         raise NotFound("Cererea nu există.")
     find = queries.request_for if log_access else queries._visible_request
     request = find(session, user, request_id)
-    names: dict[int | None, str] = {i: n for i, n in session.execute(select(User.id, User.name))}
-    events = []
-    for e in session.scalars(
+    audit = session.scalars(
         select(AuditEvent).where(AuditEvent.request_id == request.id).order_by(AuditEvent.id)
-    ):
+    ).all()
+    documents = session.scalars(select(Document).where(Document.request_id == request.id)).all()
+    tasks = queries.steps(session, request.id)
+    # The names of those who acted on this request only (a county has 100,000s of accounts).
+    people = {e.actor_id for e in audit} | {d.uploaded_by_id for d in documents}
+    people |= {t.completed_by_id for t in tasks} | {t.claimed_by_id for t in tasks}
+    people.discard(None)
+    names: dict[int | None, str] = (
+        {i: n for i, n in session.execute(select(User.id, User.name).where(User.id.in_(people)))}
+        if people
+        else {}
+    )
+    events = []
+    for e in audit:
         detail = {k: e.detail[k] for k in DETAIL_KEYS if e.detail.get(k) is not None}
         events.append(
             {"at": e.at, "action": e.action, "label": _label(e.action, e.detail),
              "by": names.get(e.actor_id), **detail}
         )  # fmt: skip
-    for d in session.scalars(select(Document).where(Document.request_id == request.id)):
+    for d in documents:
         events.append(
             {"at": d.created_at, "action": "document", "label": "Document", "name": d.name,
              "kind": d.kind, "by": names.get(d.uploaded_by_id), "sha256": d.sha256}
@@ -425,7 +436,7 @@ def history(
          "started_at": t.created_at, "completed_at": t.completed_at,
          "completed_by": names.get(t.completed_by_id), "claimed_by": names.get(t.claimed_by_id),
          "hours": _hours(t.created_at, t.completed_at)}
-        for t in queries.steps(session, request.id)
+        for t in tasks
     ]  # fmt: skip
     return {"request_id": request.id, "events": events, "steps": steps}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import event, insert, select, update
 
-from engine.models import AuditEvent, TaskRecord
+from engine.models import AuditEvent, TaskRecord, User
 from engine.people import accounts
 from engine.platform.timeutil import local_today
 from tests.support.api import complete, ready_task, submit, submitted_to_urbanism
@@ -118,6 +118,41 @@ def test_a_redirected_petition_continues_in_the_new_department(client, api_for, 
     assert [s["id"] for s in history["steps"] if s["state"] == "ready"] == [approval["id"]]
     with circuit.db.session() as s:
         assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "task_redirected"))
+
+
+def test_the_history_reads_the_names_of_those_who_acted_not_every_account(client, api_for, circuit):
+    """A county has hundreds of thousands of accounts: the history names its actors only."""
+    rid = three_petitions(client, api_for)[0]
+    registry = api_for("registry")
+    task = ready_task(client, registry, rid)
+    triage = {"decizie_triere": "repartizare", "departament": "urbanism"}
+    assert complete(client, registry, task["id"], triage).status_code == 200
+    with circuit.db.transaction() as s:  # many more accounts than acted on the request
+        s.execute(
+            insert(User),
+            [
+                {"email": f"locuitor{k}@example.ro", "name": f"Locuitor {k}", "password_hash": "x"}
+                for k in range(2000)
+            ],  # fmt: skip
+        )
+    users_read: list[str] = []
+
+    def count_users(conn, cursor, statement, *_):
+        if "FROM users" in statement:
+            users_read.append(" ".join(statement.split()))
+
+    event.listen(circuit.db.engine, "after_cursor_execute", count_users)
+    try:
+        history = client.get(f"/api/v1/requests/{rid}/history", headers=registry).get_json()
+    finally:
+        event.remove(circuit.db.engine, "after_cursor_execute", count_users)
+    done = [s for s in history["steps"] if s["completed_by"]]
+    assert [s["completed_by"] for s in done] == ["Maria Dumitrescu"]
+    assert {e["by"] for e in history["events"] if e["action"] == "task_completed"} == {
+        "Maria Dumitrescu"
+    }
+    # Each read of accounts picks some by id or token; none lists them all.
+    assert users_read and all(" WHERE " in statement for statement in users_read)
 
 
 def test_citizens_get_no_history(client, api_for):
