@@ -317,7 +317,7 @@ def request_page(
     `internal` adds what each official step was completed with."""
     request = queries.request_for(session, user, request_id)
     version_id = versions.request_version(session, request.id)
-    proc = versions.request_procedure(session, circuit, request.procedure, request.id)
+    proc = versions.procedure_of(session, circuit, version_id, request.procedure)
     start = _schema(session, circuit, proc.start_form, version_id) if proc else None
     steps = queries.steps(session, request.id)
     answers = queries.step_submissions(session, request.id)
