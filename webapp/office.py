@@ -28,7 +28,7 @@ from engine.workflow import versions
 from webapp import db, formrender
 from webapp.auth import current
 from webapp.extensions import login_manager
-from webapp.portal import page_arg, page_context, page_count, registration_text
+from webapp.portal import count_label, page_arg, page_context, page_count, registration_text
 
 bp = Blueprint("office", __name__, url_prefix="/birou")
 
@@ -94,6 +94,7 @@ def inbox() -> Any:
         "office/inbox.html",
         rows=rows,
         total=total,
+        total_label=count_label(total, queries.INBOX_COUNT_CAP),
         page=page,
         pages=page_count(total, PER_PAGE),
         filters={"ordine": order, "preluare": claim},

@@ -131,6 +131,12 @@ def page_count(total: int, per_page: int) -> int:
     return max(1, math.ceil(total / per_page))
 
 
+def count_label(total: int, cap: int) -> str:
+    """Say a count made up to cap + 1: „1.234”, or „peste 10.000” beyond the cap."""
+    shown = f"{min(total, cap):,}".replace(",", ".")
+    return f"peste {shown}" if total > cap else shown
+
+
 def registration_text(req: Request) -> str:
     """Say a registration the one way Circuit writes it: „nr. 17/27.11.2026”."""
     return receipts.registration_label(req.registration_number, req.registration_date)
@@ -348,6 +354,7 @@ def my_requests() -> Any:
         "portal/my_requests.html",
         rows=rows,
         total=total,
+        total_label=count_label(total, queries.COUNT_CAP),
         page=page,
         pages=page_count(total, PER_PAGE),
         catalog=_catalog(),

@@ -116,6 +116,9 @@ def department_inbox(
     return [InboxRow(task, request) for task, request in rows]
 
 
+INBOX_COUNT_CAP = 10_000
+
+
 def inbox_count(
     session: Session,
     departments: list[str],
@@ -123,18 +126,16 @@ def inbox_count(
     claim: InboxClaim = InboxClaim.ANY,
     user_id: int | None = None,
     head_of: Iterable[str] = (),
+    cap: int = INBOX_COUNT_CAP,
 ) -> int:
-    """Count READY tasks of these departments (with the same filter as the inbox)."""
+    """Count READY tasks of these departments (with the same filter as the inbox), up to
+    `cap` + 1: counting tens of thousands exactly on every view of the inbox took 25-40 ms at
+    a county's size, and "more than 10,000" tells an office as much."""
     if not departments:
         return 0
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(TaskRecord)
-            .where(_inbox_filter(departments, claim, user_id, head_of))
-        )
-        or 0
-    )
+    matching = select(TaskRecord.id).where(_inbox_filter(departments, claim, user_id, head_of))
+    counted = select(func.count()).select_from(matching.limit(cap + 1).subquery())
+    return session.scalar(counted) or 0
 
 
 def _touched_by(departments: list[str]) -> Any:

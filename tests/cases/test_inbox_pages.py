@@ -77,3 +77,17 @@ def test_inbox_pages_are_slices_of_one_sorted_list(circuit, people):
             assert pages[-1] == []
             del kwargs["order"]
             assert queries.inbox_count(s, departments, **kwargs) == len(whole)
+
+
+def test_an_inbox_counts_up_to_its_cap_and_says_more_than(circuit, people):
+    seed_inboxes(circuit, people)
+    with circuit.db.session() as s:
+        whole = queries.inbox_count(s, TRIO)
+        assert whole > 10
+        assert queries.inbox_count(s, TRIO, cap=10) == 11  # counted no further than cap + 1
+    from webapp.portal import count_label
+
+    assert count_label(11, 10) == "peste 10"
+    assert count_label(10, 10) == "10"
+    assert count_label(12_345, 10_000) == "peste 10.000"
+    assert count_label(1_234, 10_000) == "1.234"
