@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, tuple_
+from sqlalchemy import Date, and_, case, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from engine.circuit import registry_department
 from engine.models import Dispatch, RegistryEntry, Request, RequestStatus, TaskRecord, User
+from engine.platform.timeutil import local_today
 from engine.register import chain
 from engine.register.access import require_reader
 from engine.register.entry_form import CHANNELS, DIRECTIONS, REPLY_BY
@@ -161,12 +162,17 @@ class RegisterRow:
         ]
 
 
-def _filter(start: date | None, end: date | None, q: str | None) -> Any:
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _filter(start: date | None, end: date | None, q: str | None, on: Any = None) -> Any:
+    on = RegistryEntry.registered_on if on is None else on
     cond = []
     if start:
-        cond.append(RegistryEntry.registered_on >= start)
+        cond.append(on >= start)
     if end:
-        cond.append(RegistryEntry.registered_on <= end)
+        cond.append(on <= end)
     folded = chain.fold(q).strip()
     if folded:
         like = RegistryEntry.search_text.contains(folded, autoescape=True)
@@ -204,17 +210,33 @@ def rows(
     number = _searched_number(q)
     if number is not None:  # the row of that number comes first, then those that mention it
         order = (case((RegistryEntry.number == number, 0), else_=1), *order)
-    query = select(RegistryEntry).where(_filter(start, end, q)).order_by(*order)
+    where = _filter(start, end, q)
+    if newest_first and _sqlite(session) and (end is None or end >= local_today()):
+        # SQLite would read the whole period by the index on registered_on and sort it (180 ms
+        # for 100,000 lines); a period up to today's newest lines reads the register's order
+        # backwards and stops at the page. The date, read through a function, takes no index.
+        on = func.date(RegistryEntry.registered_on, type_=Date)
+        where = _filter(start, end, q, on=on)
+    query = select(RegistryEntry).where(where).order_by(*order)
     if per_page:
         query = query.limit(per_page).offset((page - 1) * per_page)
     return complete_rows(session, list(session.scalars(query)))
+
+
+def _pairs_in(year: Any, number: Any, keys: set[tuple[int, int]]) -> Any:
+    """(year, number) IN keys, written per year so that an index on both serves it (SQLite
+    scanned the whole table for a tuple IN: 25 ms at 100,000 lines)."""
+    numbers: dict[int, set[int]] = {}
+    for y, n in keys:
+        numbers.setdefault(y, set()).add(n)
+    return or_(*(and_(year == y, number.in_(sorted(ns))) for y, ns in sorted(numbers.items())))
 
 
 def _by_keys(session: Session, keys: set[tuple[int, int]]) -> dict[tuple[int, int], RegistryEntry]:
     if not keys:
         return {}
     found = session.scalars(
-        select(RegistryEntry).where(tuple_(RegistryEntry.year, RegistryEntry.number).in_(keys))
+        select(RegistryEntry).where(_pairs_in(RegistryEntry.year, RegistryEntry.number, keys))
     )
     return {(e.year, e.number): e for e in found}
 
@@ -242,7 +264,7 @@ def complete_rows(session: Session, entries: Sequence[RegistryEntry]) -> list[Re
             select(RegistryEntry)
             .where(
                 RegistryEntry.direction == "out",
-                tuple_(RegistryEntry.linked_year, RegistryEntry.linked_number).in_(keys),
+                _pairs_in(RegistryEntry.linked_year, RegistryEntry.linked_number, keys),
             )
             .order_by(RegistryEntry.year, RegistryEntry.number)
         ):
