@@ -23,23 +23,25 @@ import tempfile
 import time
 from pathlib import Path
 
+from engine.circuit import Circuit
+from engine.people import accounts
 from scripts import bench
 
 CITIZENS, OFFICIALS = 20, 4
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
 
-def seed(circuit: bench.Circuit, tag: str) -> tuple[list[str], list[str]]:
+def seed(circuit: Circuit, tag: str) -> tuple[list[str], list[str]]:
     """Create the citizens and registry officials the simulated users log in as."""
     with circuit.db.transaction() as s:
         citizens = [
-            bench.accounts.create_user(
+            accounts.create_user(
                 s, f"load.cetatean{k}.{tag}@example.ro", f"Cetățean {k}", bench.PASSWORD
             ).email
             for k in range(CITIZENS)
         ]
         officials = [
-            bench.accounts.create_user(
+            accounts.create_user(
                 s,
                 f"load.registratura{k}.{tag}@example.ro",
                 f"Registratură {k}",

@@ -37,18 +37,22 @@ WAIT = tuple(float(x) for x in os.environ.get("CIRCUIT_LOAD_WAIT", "0.5,2.0").sp
 _submitted: collections.deque[int] = collections.deque(maxlen=10_000)
 
 
-def _accounts(variable: str) -> itertools.cycle[tuple[str, str]]:
-    pairs = [p.split(":", 1) for p in os.environ.get(variable, "").split(",") if ":" in p]
-    if not pairs:
-        raise SystemExit(f"{variable}: give email:password pairs, separated by commas")
-    return itertools.cycle([(email, password) for email, password in pairs])
+# The accounts of each variable, taken in turn by the simulated users.
+_accounts: dict[str, itertools.cycle[tuple[str, str]]] = {}
+
+
+def _next_account(variable: str) -> tuple[str, str]:
+    if variable not in _accounts:
+        pairs = [p.split(":", 1) for p in os.environ.get(variable, "").split(",") if ":" in p]
+        if not pairs:
+            raise SystemExit(f"{variable}: give email:password pairs, separated by commas")
+        _accounts[variable] = itertools.cycle([(email, password) for email, password in pairs])
+    return next(_accounts[variable])
 
 
 # The token of each account, once it has logged in: the simulated users of one account share
 # it, so a run measures the mix rather than a storm of log-ins (argon2, 0.2 s of CPU each).
 _tokens: dict[str, str] = {}
-_citizens: itertools.cycle[tuple[str, str]] | None = None
-_officials: itertools.cycle[tuple[str, str]] | None = None
 
 
 def petition(n: int) -> dict[str, str]:
@@ -66,7 +70,7 @@ class _ApiUser(FastHttpUser):
     accounts_variable = ""
 
     def on_start(self) -> None:
-        email, password = next(self._accounts())
+        email, password = _next_account(self.accounts_variable)
         token = _tokens.get(email)
         if token is None:  # one log-in per account: people stay logged in for hours
             r = self.client.post(
@@ -78,20 +82,13 @@ class _ApiUser(FastHttpUser):
             token = _tokens[email] = r.json()["token"]
         self.auth = {"Authorization": f"Bearer {token}"}
 
-    def _accounts(self) -> itertools.cycle[tuple[str, str]]:
-        raise NotImplementedError
-
 
 class Citizen(_ApiUser):
     """Submits now and then; mostly looks at the list of their requests and opens one."""
 
     weight = 3
+    accounts_variable = "CIRCUIT_LOAD_CITIZENS"
     wait_time = between(WAIT[0], WAIT[-1])
-
-    def _accounts(self) -> itertools.cycle[tuple[str, str]]:
-        global _citizens
-        _citizens = _citizens or _accounts("CIRCUIT_LOAD_CITIZENS")
-        return _citizens
 
     def on_start(self) -> None:
         super().on_start()
@@ -139,12 +136,8 @@ class RegistryOfficial(_ApiUser):
     completed; fresh petitions are real."""
 
     weight = 1
+    accounts_variable = "CIRCUIT_LOAD_OFFICIALS"
     wait_time = between(WAIT[0], WAIT[-1])
-
-    def _accounts(self) -> itertools.cycle[tuple[str, str]]:
-        global _officials
-        _officials = _officials or _accounts("CIRCUIT_LOAD_OFFICIALS")
-        return _officials
 
     @task(3)
     def list_inbox(self) -> None:

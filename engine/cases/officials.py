@@ -409,9 +409,9 @@ def history(
     ).all()
     documents = session.scalars(select(Document).where(Document.request_id == request.id)).all()
     tasks = queries.steps(session, request.id)
-    # The names of those who acted on this request only (a county has 100,000s of accounts).
+    # The names of those who acted on this request only (a county has 100,000s of accounts);
+    # the steps come with theirs.
     people = {e.actor_id for e in audit} | {d.uploaded_by_id for d in documents}
-    people |= {t.completed_by_id for t in tasks} | {t.claimed_by_id for t in tasks}
     people.discard(None)
     names: dict[int | None, str] = (
         {i: n for i, n in session.execute(select(User.id, User.name).where(User.id.in_(people)))}
@@ -434,7 +434,8 @@ def history(
     steps = [
         {"id": t.id, "name": t.name, "department": t.department, "state": t.state.value,
          "started_at": t.created_at, "completed_at": t.completed_at,
-         "completed_by": names.get(t.completed_by_id), "claimed_by": names.get(t.claimed_by_id),
+         "completed_by": t.completed_by.name if t.completed_by else None,
+         "claimed_by": t.claimed_by.name if t.claimed_by else None,
          "hours": _hours(t.created_at, t.completed_at)}
         for t in tasks
     ]  # fmt: skip

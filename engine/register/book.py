@@ -162,10 +162,6 @@ class RegisterRow:
         ]
 
 
-def _sqlite(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
-
-
 def _filter(start: date | None, end: date | None, q: str | None, on: Any = None) -> Any:
     on = RegistryEntry.registered_on if on is None else on
     cond = []
@@ -211,7 +207,11 @@ def rows(
     if number is not None:  # the row of that number comes first, then those that mention it
         order = (case((RegistryEntry.number == number, 0), else_=1), *order)
     where = _filter(start, end, q)
-    if newest_first and _sqlite(session) and (end is None or end >= local_today()):
+    if (
+        newest_first
+        and session.get_bind().dialect.name == "sqlite"
+        and (end is None or end >= local_today())
+    ):
         # SQLite would read the whole period by the index on registered_on and sort it (180 ms
         # for 100,000 lines); a period up to today's newest lines reads the register's order
         # backwards and stops at the page. The date, read through a function, takes no index.
